@@ -1,0 +1,33 @@
+"""The course platform. `create_app` is the only thing defined here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from course.config import REPO_ROOT, from_environment
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, database, the course content (loaded once), blueprints."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(REPO_ROOT / "templates"))
+    app.config.from_mapping(from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+
+    from course import auth, cli, db, errors, extensions, instruct, learn, site
+
+    db.init_app(app)
+    if app.config.get("CREATE_SCHEMA", True):
+        db.create_schema(db.get_engine(app))
+    site.init_app(app)
+    extensions.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(learn.bp)
+    app.register_blueprint(instruct.bp)
+    return app

@@ -1,0 +1,69 @@
+"""Account pages: thin views over the forms and services.accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from course.auth.forms import SignInForm, SignUpForm
+from course.auth.redirects import safe_next
+from course.db import get_session
+from course.services.accounts import EmailTaken, create_user, find_by_email
+
+bp = Blueprint("auth", __name__)
+
+
+def _start_session(user) -> None:
+    """Sign in on a fresh session, so a session id planted before sign-in is worthless."""
+    session.clear()
+    login_user(user)
+
+
+def _after_sign_in(form_next: str | None):
+    return redirect(safe_next(form_next) or url_for("learn.home"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def sign_up():
+    if current_user.is_authenticated:
+        return redirect(url_for("learn.home"))
+    form = SignUpForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        try:
+            user = create_user(get_session(), form.email.data, form.display_name.data,
+                               form.password.data)
+        except EmailTaken:
+            form.email.errors.append(
+                "An account with this email already exists. Sign in instead?")
+        else:
+            _start_session(user)
+            flash(f"Welcome, {user.display_name}! Your progress is saved from now on.",
+                  "success")
+            return _after_sign_in(form.next.data)
+    status = 400 if form.errors else 200
+    return render_template("auth/sign_up.html", form=form), status
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("learn.home"))
+    form = SignInForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        user = find_by_email(get_session(), form.email.data)
+        if user is not None and user.check_password(form.password.data):
+            _start_session(user)
+            flash(f"Signed in as {user.display_name}.", "success")
+            return _after_sign_in(form.next.data)
+        form.password.errors.append("That email and password do not match an account.")
+    status = 400 if form.errors else 200
+    return render_template("auth/sign_in.html", form=form), status
+
+
+@bp.post("/signout")
+@login_required
+def sign_out():
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("learn.home"))

@@ -1,0 +1,56 @@
+"""Settings read from the environment, with defaults that run on a fresh machine.
+
+The only state the defaults need lives in the instance folder: the SQLite database and a
+secret key generated on first run (never a key written in the code).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Read the instance's secret key, creating it (readable by the owner only) once."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def from_environment(instance_path: Path) -> dict[str, Any]:
+    """Build the app's config from environment variables and the instance folder."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'course.db'}"
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(instance_path),
+        "DATABASE_URL": normalise_database_url(database_url),
+        "COURSE_CONTENT_DIR": content_dir_from_environment(),
+        # Exercise forms are small; anything bigger is a tampered or mistaken post.
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "QUEUE_PAGE_SIZE": 50,
+        "GRADEBOOK_PAGE_SIZE": 50,
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Let operators write postgres:// or postgresql:// and still get the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def content_dir_from_environment() -> str:
+    """The course folder: COURSE_CONTENT_DIR, or this repository's own course."""
+    return os.environ.get("COURSE_CONTENT_DIR") or str(REPO_ROOT)

@@ -1,0 +1,42 @@
+"""The one Markdown renderer for every text the site shows: lessons, answers, comments.
+
+Markdown lets authors write raw HTML, so the output always goes through bleach with a
+short allow-list: formatting survives, scripts, event handlers and javascript: links never
+do. Lesson text is trusted today, but using the same pipeline for everything means there
+is only one place to get this right.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import bleach
+import markdown
+from markupsafe import Markup
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre",
+    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "del",
+})
+ALLOWED_ATTRIBUTES = {"a": ["href", "title"], "th": ["align"], "td": ["align"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+_EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown to sanitised HTML, safe to put in a template as is."""
+    return Markup(_render(text or ""))
+
+
+@lru_cache(maxsize=4096)
+def _render(text: str) -> str:
+    html = markdown.markdown(text, extensions=_EXTENSIONS, output_format="html")
+    cleaned = bleach.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                           protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True)
+    return bleach.linkify(cleaned, callbacks=[_nofollow], skip_tags={"pre", "code"})
+
+
+def _nofollow(attrs: dict, new: bool = False) -> dict:
+    """Links written by users must not pass on our reputation or open a window handle."""
+    attrs[(None, "rel")] = "nofollow noopener"
+    return attrs

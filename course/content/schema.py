@@ -1,0 +1,129 @@
+"""The course as plain, frozen data: what the loader produces and everything else reads.
+
+Nothing here knows about Flask or the database, so views, graders and the CLI share one
+picture of the course, built once at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CountedAttempt = Literal["highest", "latest"]
+ModelAnswerWhen = Literal["after_pass", "after_last_attempt", "after_pass_or_last_attempt", "never"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A fact the course promises to teach and check (declared in course.yaml)."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    section: str
+    order: int
+    minutes: int
+    summary: str
+    teaches: tuple[str, ...]
+    html: str
+    source_path: str
+    kind: Literal["lesson"] = "lesson"
+
+
+@dataclass(frozen=True)
+class AttemptPolicy:
+    """How many tries a learner gets and which one goes in the gradebook.
+
+    `max_attempts` None means unlimited. `counts` "highest" means a retry never lowers a
+    grade. `pass_mark` is a score in [0, 1].
+    """
+
+    max_attempts: int | None = None
+    counts: CountedAttempt = "highest"
+    pass_mark: float = 0.8
+    model_answer: ModelAnswerWhen = "after_pass_or_last_attempt"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise file: the common header plus the kind-specific `spec`.
+
+    `spec` is whatever the kind's grading module parsed (see course.grading); `version` is a
+    hash of the file's bytes, stored with each attempt so a stale form can be detected.
+    """
+
+    id: str
+    title: str
+    kind: str
+    section: str
+    order: int
+    minutes: int
+    summary: str
+    instructions_html: str
+    covers: tuple[str, ...]
+    policy: AttemptPolicy
+    version: str
+    source_path: str
+    spec: Any = field(compare=False)
+
+    @property
+    def auto_graded(self) -> bool:
+        return self.kind != "review"
+
+
+Step = Lesson | Exercise
+
+
+@dataclass(frozen=True)
+class Course:
+    """The whole course, in outline order, with lookups by id."""
+
+    title: str
+    description_html: str
+    sections: tuple[Section, ...]
+    facts: tuple[Fact, ...]
+    steps: tuple[Step, ...]
+
+    def step(self, step_id: str) -> Step | None:
+        return self._by_id.get(step_id)
+
+    def lesson(self, step_id: str) -> Lesson | None:
+        step = self._by_id.get(step_id)
+        return step if isinstance(step, Lesson) else None
+
+    def exercise(self, step_id: str) -> Exercise | None:
+        step = self._by_id.get(step_id)
+        return step if isinstance(step, Exercise) else None
+
+    @property
+    def exercises(self) -> tuple[Exercise, ...]:
+        return tuple(s for s in self.steps if isinstance(s, Exercise))
+
+    @property
+    def _by_id(self) -> dict[str, Step]:
+        cached = self.__dict__.get("_index")
+        if cached is None:
+            cached = {s.id: s for s in self.steps}
+            object.__setattr__(self, "_index", cached)
+        return cached
+
+    def neighbours(self, step_id: str) -> tuple[Step | None, Step | None]:
+        """The steps before and after `step_id` in the outline."""
+        ids = [s.id for s in self.steps]
+        i = ids.index(step_id)
+        return (self.steps[i - 1] if i > 0 else None,
+                self.steps[i + 1] if i + 1 < len(self.steps) else None)
+
+    def by_section(self) -> list[tuple[Section, list[Step]]]:
+        return [(sec, [s for s in self.steps if s.section == sec.id]) for sec in self.sections]

@@ -1,0 +1,71 @@
+"""The database engine and the per-request session, on plain SQLAlchemy 2.x.
+
+Services take a Session argument and never reach for Flask, so they run the same from a
+view, the CLI, a benchmark or a test. Views get the request's session from `get_session()`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every model."""
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine tuned for the chosen database.
+
+    SQLite gets WAL (readers never block the writer across gunicorn workers), a busy
+    timeout instead of instant "database is locked" errors, and enforced foreign keys.
+    """
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 15})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    """Bind an engine and session factory to `app` and close sessions after each request."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    return (app or current_app).extensions["db_engine"]
+
+
+def get_session() -> Session:
+    """The session of the current app context, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db_sessionmaker"]()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def create_schema(engine: Engine) -> None:
+    """Create any missing tables (idempotent)."""
+    from course import models  # noqa: F401  (registers the tables on Base.metadata)
+
+    Base.metadata.create_all(engine)

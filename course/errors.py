@@ -1,0 +1,42 @@
+"""Error pages in the site's layout; never a stack trace in front of a user."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "There is no page at this address.",
+    405: "That action is not allowed here.",
+    409: "Someone else changed this first.",
+    413: "What you sent is too large.",
+    500: "Something went wrong on our side. Please try again.",
+}
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def _render(code: int, description: str | None = None):
+    message = description or MESSAGES.get(code, "Something went wrong.")
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def _csrf_error(error: CSRFError):
+    return _render(400, "This form has expired or did not come from this site. "
+                        "Reload the page and try again.")
+
+
+def _http_error(error: HTTPException):
+    """Also renders unhandled exceptions: Flask logs them and hands us a plain 500."""
+    code = error.code or 500
+    # Werkzeug's default descriptions are generic; ours read better unless a view set one.
+    default = type(error).description
+    description = error.description if error.description != default else None
+    return _render(code, description)
+

@@ -1,0 +1,21 @@
+"""Instructor views."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+
+bp = Blueprint("instruct", __name__, url_prefix="/instructor")
+
+
+@bp.before_request
+@login_required
+def _instructors_only():
+    """Every page of this blueprint is for instructors; checked once, here."""
+    if not current_user.is_instructor:
+        abort(403)
+
+
+@bp.get("/")
+def dashboard():
+    return render_template("instruct/dashboard.html")

@@ -1,0 +1,7 @@
+"""The database tables. Import models from here; each lives in a module named for it."""
+
+from course.models.attempt import Attempt, ScoreChange
+from course.models.progress import StepProgress
+from course.models.user import Role, User
+
+__all__ = ["Attempt", "Role", "ScoreChange", "StepProgress", "User"]

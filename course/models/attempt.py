@@ -1,0 +1,90 @@
+"""Submissions: every attempt at an exercise, and the audit trail of score changes.
+
+An attempt row is never deleted or rewritten by the learner: what they answered, the
+exercise version they answered, the automatic score and feedback all stay as submitted.
+Instructor review adds to the row (rubric, comment, override) and each score change is
+recorded in ScoreChange.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from course.db import Base
+from course.models.timestamps import utcnow
+from course.models.user import User
+
+
+class AttemptStatus(enum.StrEnum):
+    AUTO_GRADED = "auto_graded"
+    AWAITING_REVIEW = "awaiting_review"
+    REVIEWED = "reviewed"
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+    __table_args__ = (
+        # A resent form carries the same token: one attempt per token per learner.
+        UniqueConstraint("user_id", "submission_token", name="uq_attempts_user_token"),
+        # Instructor lists page newest-first by (created_at, id), optionally filtered.
+        Index("ix_attempts_created", "created_at", "id"),
+        Index("ix_attempts_exercise_created", "exercise_id", "created_at", "id"),
+        Index("ix_attempts_status_created", "status", "created_at", "id"),
+        Index("ix_attempts_user_created", "user_id", "created_at", "id"),
+        Index("ix_attempts_user_exercise", "user_id", "exercise_id", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    exercise_version: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int]
+    submission_token: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    # The machine's score (None for work a person grades) and its per-item feedback.
+    auto_score: Mapped[float | None]
+    points: Mapped[float] = mapped_column(default=0.0)
+    max_points: Mapped[float] = mapped_column(default=0.0)
+    feedback: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The score that counts: the automatic one unless reviewed or overridden.
+    score: Mapped[float | None]
+    passed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Instructor review.
+    overridden: Mapped[bool] = mapped_column(default=False)
+    rubric: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    instructor_feedback: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None]
+    feedback_unread: Mapped[bool] = mapped_column(default=False)
+    regraded_at: Mapped[datetime | None]
+    # Bumped on every instructor save; a save that names an older revision is refused.
+    revision: Mapped[int] = mapped_column(default=1)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="raise")
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id], lazy="raise")
+
+
+class ScoreChange(Base):
+    """Who changed an attempt's score, when, from what to what, and why."""
+
+    __tablename__ = "score_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))  # review | override | regrade
+    old_score: Mapped[float | None]
+    new_score: Mapped[float | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    changed_by: Mapped[User | None] = relationship(lazy="raise")

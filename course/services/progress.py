@@ -1,0 +1,41 @@
+"""Which steps a learner has finished."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from course.models import StepProgress
+
+
+def completed_steps(session: Session, user_id: int) -> set[str]:
+    """Ids of the steps `user_id` has completed (one query)."""
+    return set(session.scalars(select(StepProgress.step_id)
+                               .where(StepProgress.user_id == user_id)))
+
+
+def is_complete(session: Session, user_id: int, step_id: str) -> bool:
+    return session.scalar(select(StepProgress.id).where(
+        StepProgress.user_id == user_id, StepProgress.step_id == step_id)) is not None
+
+
+def mark_complete(session: Session, user_id: int, step_id: str) -> None:
+    """Record `step_id` as done; doing it twice is harmless. Does not commit."""
+    if is_complete(session, user_id, step_id):
+        return
+    try:
+        with session.begin_nested():
+            session.add(StepProgress(user_id=user_id, step_id=step_id))
+    except IntegrityError:  # the same learner completed it in another tab just now
+        pass
+
+
+def set_complete(session: Session, user_id: int, step_id: str, done: bool) -> None:
+    """Mark a step done or not done, and commit."""
+    if done:
+        mark_complete(session, user_id, step_id)
+    else:
+        session.execute(delete(StepProgress).where(
+            StepProgress.user_id == user_id, StepProgress.step_id == step_id))
+    session.commit()

@@ -1,0 +1,62 @@
+"""Factories and actions the tests share (like flaskr's AuthActions, CTFd's gen_*)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from course.db import get_session
+from course.models import Role, User
+from course.services.accounts import create_user
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(client: FlaskClient, url: str = "/signin") -> str:
+    """The CSRF token a real browser would find on `url`."""
+    html = client.get(url).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no csrf_token on {url}"
+    return match.group(1) or match.group(2)
+
+
+def make_user(app: Flask, email: str = "learner@example.com", name: str = "Lee Learner",
+              role: Role = Role.LEARNER, password: str = PASSWORD) -> User:
+    with app.app_context():
+        return create_user(get_session(), email, name, password, role)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient, app: Flask):
+        self.client = client
+        self.app = app
+
+    def sign_up(self, email: str = "new@example.com", name: str = "New Learner",
+                password: str = PASSWORD, confirm: str | None = None, next: str = ""):
+        return self.client.post("/signup", data={
+            "csrf_token": csrf_token(self.client, "/signup"), "email": email,
+            "display_name": name, "password": password,
+            "confirm": password if confirm is None else confirm, "next": next})
+
+    def sign_in(self, email: str = "learner@example.com", password: str = PASSWORD,
+                next: str = ""):
+        return self.client.post("/signin", data={
+            "csrf_token": csrf_token(self.client, "/signin"), "email": email,
+            "password": password, "next": next})
+
+    def sign_out(self):
+        return self.client.post("/signout", data={"csrf_token": csrf_token(self.client, "/")})
+
+    def learner(self, email: str = "learner@example.com", name: str = "Lee Learner") -> User:
+        """Create a learner and sign in as them."""
+        user = make_user(self.app, email, name)
+        self.sign_in(email)
+        return user
+
+    def instructor(self, email: str = "teacher@example.com") -> User:
+        user = make_user(self.app, email, "Ines Instructor", Role.INSTRUCTOR)
+        self.sign_in(email)
+        return user
