@@ -1,0 +1,244 @@
+"""kind: quiz -- single-choice, multiple-choice and true/false questions.
+
+Scoring per question, scaled by the question's `points` (default 1):
+  * single, true_false: credit = 1 if the chosen option is correct, else 0;
+  * multiple: credit = max(0, (right picks - wrong picks) / number of right options),
+    so ticking every box earns nothing and a partly right selection earns part.
+score = sum of credit x points / sum of points.
+
+Every option carries its own `feedback`. While attempts remain the learner sees the
+feedback of the options they chose (the `hint`), so authors write it to explain without
+revealing the answer; the `explanation` (shown with the model answer) is the feedback of
+the correct options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from course.content.errors import Reporter
+from course.grading.base import FormData, InvalidAnswer, ItemFeedback, Result, result_from
+from course.grading.sort import (
+    ID_PATTERN,
+    check_keys,
+    check_unique,
+    read_covers,
+    read_id,
+    read_list,
+    read_text,
+)
+
+KIND = "quiz"
+SPEC_FIELDS = ("questions",)
+QUESTION_TYPES = ("single", "multiple", "true_false")
+FIELD_PREFIX = "q-"
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    text: str
+    correct: bool
+    feedback: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    prompt: str  # Markdown, kept raw; the web layer renders it
+    points: float
+    options: tuple[Option, ...]
+    covers: tuple[str, ...] = ()
+
+    @property
+    def correct_ids(self) -> tuple[str, ...]:
+        return tuple(o.id for o in self.options if o.correct)
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class QuizSpec:
+    questions: tuple[Question, ...]
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def covered_facts(self) -> dict[str, tuple[str, ...]]:
+        """Field path -> fact ids, for questions that declare `covers`."""
+        return {f"questions[{i}].covers": q.covers
+                for i, q in enumerate(self.questions) if q.covers}
+
+
+QUESTION_FIELDS = ("id", "type", "prompt", "points", "options", "covers")
+OPTION_FIELDS = ("id", "text", "correct", "feedback")
+
+
+def _option_id(raw: Mapping[str, Any], where: str, report: Reporter) -> str | None:
+    """Option ids may be written bare in YAML: `id: true` is a boolean, `id: 1` a number."""
+    value = raw.get("id")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str) and ID_PATTERN.match(value):
+        return value
+    return read_id({"id": value}, "id", where, report)
+
+
+def _parse_option(raw: Mapping[str, Any], where: str, report: Reporter) -> Option | None:
+    check_keys(raw, OPTION_FIELDS, where, report)
+    oid = _option_id(raw, where, report)
+    text = read_text(raw, "text", where, report)
+    feedback = read_text(raw, "feedback", where, report)
+    correct = raw.get("correct", False)
+    if not isinstance(correct, bool):
+        report.add(f"{where}.correct", "must be true or false")
+        return None
+    if None in (oid, text, feedback):
+        return None
+    return Option(oid, text, correct, feedback)
+
+
+def _parse_question(raw: Mapping[str, Any], where: str, report: Reporter) -> Question | None:
+    start = len(report.problems)
+    check_keys(raw, QUESTION_FIELDS, where, report)
+    qid = read_id(raw, "id", where, report)
+    qtype = raw.get("type")
+    if qtype not in QUESTION_TYPES:
+        report.add(f"{where}.type", f"{qtype!r} is not a question type (use "
+                   + ", ".join(QUESTION_TYPES) + ")")
+    prompt = read_text(raw, "prompt", where, report)
+    points = raw.get("points", 1)
+    if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
+        report.add(f"{where}.points", "must be a number greater than 0")
+    covers = read_covers(raw, where, report)
+    raw_options = read_list(raw, "options", where, report, min_len=2)
+    options: list[Option] = []
+    if raw_options is not None:
+        ids = []
+        for i, raw_opt in enumerate(raw_options):
+            option = _parse_option(raw_opt, f"{where}.options[{i}]", report)
+            ids.append((f"{where}.options[{i}].id", option.id if option else None))
+            if option is not None:
+                options.append(option)
+        check_unique(ids, report)
+    if len(report.problems) > start:
+        return None
+    n_correct = sum(1 for o in options if o.correct)
+    if qtype in ("single", "true_false") and n_correct != 1:
+        report.add(f"{where}.options", f"a {qtype} question needs exactly one correct option "
+                   f"(found {n_correct})")
+    if qtype == "multiple" and n_correct == 0:
+        report.add(f"{where}.options", "a multiple question needs at least one correct option")
+    if qtype == "true_false" and sorted(o.id for o in options) != ["false", "true"]:
+        report.add(f"{where}.options", "a true_false question has exactly two options, "
+                   "with ids true and false")
+    if len(report.problems) > start:
+        return None
+    return Question(qid, qtype, prompt, float(points), tuple(options), covers)
+
+
+def parse_spec(data: Mapping[str, Any], report: Reporter) -> QuizSpec | None:
+    """Read `questions`; each needs a correct-answer key that fits its type and feedback
+    on every option (that feedback is the only hint a learner gets)."""
+    start = len(report.problems)
+    raw_questions = read_list(data, "questions", "", report)
+    questions: list[Question] = []
+    if raw_questions is not None:
+        for i, raw in enumerate(raw_questions):
+            q = _parse_question(raw, f"questions[{i}]", report)
+            if q is not None:
+                questions.append(q)
+        check_unique([(f"questions[{i}].id", raw.get("id")
+                       if isinstance(raw.get("id"), str) else None)
+                      for i, raw in enumerate(raw_questions)], report)
+    if len(report.problems) > start:
+        return None
+    return QuizSpec(tuple(questions))
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def answer_from_form(spec: QuizSpec, form: FormData) -> dict[str, Any]:
+    """`q-<question_id>` = option id (repeated for multiple). Empty values are dropped."""
+    choices: dict[str, list[str]] = {}
+    for name, values in form.items():
+        if name.startswith(FIELD_PREFIX):
+            chosen = [v for v in values if v != ""]
+            if chosen:
+                choices[name[len(FIELD_PREFIX):]] = list(chosen)
+    return {"choices": choices}
+
+
+def _name(number: int, question: Question) -> str:
+    """How messages name a question: its number and the start of its prompt."""
+    prompt = " ".join(question.prompt.split())
+    if len(prompt) > 60:
+        prompt = prompt[:57].rstrip() + "..."
+    return f"question {number} ('{prompt}')"
+
+
+def validate(spec: QuizSpec, answer: Any) -> list[str]:
+    """Every question answered once, with options of that question."""
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("choices"), Mapping):
+        return ["Answer every question before submitting."]
+    choices: Mapping[Any, Any] = answer["choices"]
+    problems: list[str] = []
+    known = {q.id for q in spec.questions}
+    unknown = [str(k) for k in choices if k not in known]
+    if unknown:
+        problems.append("This quiz has no question " + ", ".join(repr(u) for u in unknown)
+                        + "; reload the page and try again.")
+    for n, q in enumerate(spec.questions, start=1):
+        chosen = choices.get(q.id)
+        if chosen is None or chosen == []:
+            problems.append(f"Answer every question: {_name(n, q)} has no answer yet.")
+            continue
+        if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+            problems.append(f"The answer to {_name(n, q)} is not a list of options.")
+            continue
+        bad = [c for c in chosen if q.option(c) is None]
+        if bad:
+            problems.append(f"{_name(n, q).capitalize()} has no option "
+                            + ", ".join(repr(b) for b in bad) + ".")
+        if len(set(chosen)) != len(chosen):
+            problems.append(f"{_name(n, q).capitalize()}: an option was picked twice.")
+        elif q.type != "multiple" and len(chosen) != 1:
+            problems.append(f"{_name(n, q).capitalize()} takes exactly one answer.")
+    return problems
+
+
+def question_credit(question: Question, chosen: list[str]) -> float:
+    """Credit in [0, 1] before scaling by points (see the module docstring)."""
+    right = set(question.correct_ids)
+    picked = set(chosen)
+    if question.type != "multiple":
+        return 1.0 if picked == right else 0.0
+    return max(0.0, (len(picked & right) - len(picked - right)) / len(right))
+
+
+def grade(spec: QuizSpec, answer: Any) -> Result:
+    """Per-question credit x points; score = sum / sum of points."""
+    problems = validate(spec, answer)
+    if problems:
+        raise InvalidAnswer(problems)
+    items = []
+    for q in spec.questions:
+        # Report options in the question's order, whatever order they were posted in.
+        chosen = [o.id for o in q.options if o.id in set(answer["choices"][q.id])]
+        items.append(ItemFeedback(
+            item_id=q.id, credit=question_credit(q, chosen) * q.points, max_credit=q.points,
+            given=tuple(chosen), expected=q.correct_ids,
+            hint=" ".join(q.option(c).feedback for c in chosen),
+            explanation=" ".join(o.feedback for o in q.options if o.correct)))
+    return result_from(items)
+
+
+def model_answer(spec: QuizSpec) -> dict[str, Any]:
+    return {"choices": {q.id: list(q.correct_ids) for q in spec.questions}}

@@ -1,0 +1,56 @@
+"""The registry: the one place that maps an exercise kind to its grading module."""
+
+from __future__ import annotations
+
+import pytest
+
+from course.content.errors import Reporter
+from course.content.schema import AttemptPolicy, Exercise
+from course.grading import registry
+from course.grading.base import InvalidAnswer
+
+SORT_SPEC = {
+    "buckets": [{"id": "roadmap", "label": "Roadmap"}, {"id": "backlog", "label": "Backlog"}],
+    "items": [{"id": "fix-eggs", "text": "Fix the duplicated eggs", "bucket": "backlog",
+               "hint": "h", "explanation": "e"}],
+}
+
+
+def exercise(kind: str, spec) -> Exercise:
+    return Exercise(id="ex", title="Ex", kind=kind, section="s", order=10, minutes=5,
+                    summary="", instructions_html="", covers=(), policy=AttemptPolicy(),
+                    version="v1", source_path="exercises/ex.yaml", spec=spec)
+
+
+def test_kinds():
+    assert set(registry.KINDS) == {"sort", "now-next-later", "quiz", "review"}
+
+
+@pytest.mark.parametrize("name", sorted(registry.KINDS))
+def test_every_kind_implements_the_interface(name):
+    module = registry.get_kind(name)
+    assert name == module.KIND
+    for attr in ("parse_spec", "answer_from_form", "validate", "grade", "model_answer"):
+        assert callable(getattr(module, attr)), attr
+
+
+def test_unknown_kind_is_a_key_error():
+    with pytest.raises(KeyError, match="essay"):
+        registry.get_kind("essay")
+    with pytest.raises(KeyError):
+        registry.parse_spec("essay", {}, Reporter("x.yaml"))
+
+
+def test_dispatch_on_exercise_kind():
+    report = Reporter("exercises/ex.yaml")
+    spec = registry.parse_spec("sort", SORT_SPEC, report)
+    assert report.ok
+    ex = exercise("sort", spec)
+    answer = registry.answer_from_form(ex, {"place-fix-eggs": ["roadmap"]})
+    assert answer == {"placements": {"fix-eggs": "roadmap"}}
+    assert registry.validate(ex, answer) == []
+    assert registry.grade(ex, answer).score == 0
+    assert registry.grade(ex, registry.model_answer(ex)).score == 1
+    assert registry.validate(ex, {"placements": {}})
+    with pytest.raises(InvalidAnswer):
+        registry.grade(ex, {"placements": {}})
