@@ -1,5 +1,9 @@
-"""Instructor pages: everyone without the instructor role gets 403."""
+"""Instructor pages: everyone without the instructor role gets 403.
 
-from course.instruct.views import bp
+Views live in modules by page group; importing them registers their routes on `bp`.
+"""
+
+from course.instruct import dashboard  # noqa: F401
+from course.instruct.blueprint import bp
 
 __all__ = ["bp"]

@@ -1,8 +1,8 @@
-"""Instructor views."""
+"""The instructor blueprint and its single access check."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
 bp = Blueprint("instruct", __name__, url_prefix="/instructor")
@@ -14,8 +14,3 @@ def _instructors_only():
     """Every page of this blueprint is for instructors; checked once, here."""
     if not current_user.is_instructor:
         abort(403)
-
-
-@bp.get("/")
-def dashboard():
-    return render_template("instruct/dashboard.html")
