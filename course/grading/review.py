@@ -23,6 +23,7 @@ from course.grading.sort import (
     at,
     check_keys,
     check_unique,
+    read_covers,
     read_id,
     read_list,
     read_text,
@@ -47,6 +48,7 @@ class Prompt:
     help: str  # Markdown, kept raw; the web layer renders it
     format: str  # "text" | "board"
     max_length: int  # characters (text) or characters per card (board)
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,11 @@ class ReviewSpec:
     rubric: tuple[Criterion, ...]
 
     def covered_facts(self) -> dict[str, tuple[str, ...]]:
-        """Reviews declare facts only in the exercise header."""
-        return {}
+        """Field path -> fact ids, for prompts that declare `covers`."""
+        return {f"prompts[{i}].covers": p.covers for i, p in enumerate(self.prompts) if p.covers}
 
 
-PROMPT_FIELDS = ("id", "label", "help", "format", "max_length")
+PROMPT_FIELDS = ("id", "label", "help", "format", "max_length", "covers")
 CRITERION_FIELDS = ("id", "title", "levels")
 LEVEL_FIELDS = ("points", "label", "description")
 
@@ -100,7 +102,7 @@ def _parse_prompt(raw: Mapping[str, Any], where: str, report: Reporter) -> Promp
         report.add(f"{where}.max_length", "must be a whole number of characters, at least 1")
     if len(report.problems) > start:
         return None
-    return Prompt(pid, label, help_md, fmt, max_length)
+    return Prompt(pid, label, help_md, fmt, max_length, read_covers(raw, where, report))
 
 
 def _parse_criterion(raw: Mapping[str, Any], where: str,

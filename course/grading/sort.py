@@ -105,12 +105,13 @@ def read_list(obj: Mapping[str, Any], key: str, where: str, report: Reporter,
 
 
 def read_covers(obj: Mapping[str, Any], where: str, report: Reporter) -> tuple[str, ...]:
-    """Optional `covers: [fact ids]`; the loader checks the ids against course.yaml."""
+    """Optional `covers: [fact ids]`, kept on the spec.
+
+    The loader owns this field: it reports a malformed list and unknown fact ids (against
+    course.yaml), so nothing is reported here, which would say the same thing twice.
+    """
     value = obj.get("covers")
-    if value is None:
-        return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        report.add(at(where, "covers"), "must be a list of fact ids")
         return ()
     return tuple(value)
 

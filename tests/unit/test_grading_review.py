@@ -15,7 +15,7 @@ from course.grading.base import InvalidAnswer
 SPEC = {
     "prompts": [
         {"id": "vision", "label": "Your vision statement", "help": "Keep it *short*.",
-         "format": "text", "max_length": 50},
+         "format": "text", "max_length": 50, "covers": ["vision"]},
         {"id": "roadmap", "label": "Your roadmap", "format": "board", "max_length": 20},
     ],
     "rubric": [
@@ -66,6 +66,7 @@ def test_parse_valid_spec():
     assert [(p.id, p.format, p.max_length) for p in spec.prompts] == [
         ("vision", "text", 50), ("roadmap", "board", 20)]
     assert spec.prompts[0].help == "Keep it *short*."
+    assert spec.covered_facts() == {"prompts[0].covers": ("vision",)}
     assert review.max_points(spec) == 5
 
 
