@@ -84,9 +84,25 @@ def _display(root: Path, path: Path) -> str:
         return str(path)
 
 
+class _CourseYamlLoader(yaml.SafeLoader):
+    """YAML with only true/false as booleans.
+
+    Plain YAML 1.1 reads off/on/yes/no as booleans, so `accept: [off]` in a plan exercise
+    would silently become False; authors should not have to know to quote it.
+    """
+
+
+_CourseYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_CourseYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
 def _read_yaml(text: str, report: Reporter, what: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_CourseYamlLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""

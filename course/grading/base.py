@@ -8,7 +8,7 @@ touches a request, a session or the database, so it can be unit-tested and re-ru
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from course.content.errors import Reporter

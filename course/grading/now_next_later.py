@@ -38,16 +38,15 @@ from course.grading.base import (
     RuleFeedback,
     result_from,
 )
-from course.grading.sort import (
+from course.grading.fields import (
     check_keys,
     check_unique,
-    placement_problems,
-    placements_from_form,
     read_covers,
     read_id,
     read_list,
     read_text,
 )
+from course.grading.placements import placement_problems, placements_from_form
 
 KIND = "now-next-later"
 SPEC_FIELDS = ("cards", "rules")

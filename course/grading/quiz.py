@@ -20,7 +20,7 @@ from typing import Any
 
 from course.content.errors import Reporter
 from course.grading.base import FormData, InvalidAnswer, ItemFeedback, Result, result_from
-from course.grading.sort import (
+from course.grading.fields import (
     ID_PATTERN,
     check_keys,
     check_unique,

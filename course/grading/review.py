@@ -19,7 +19,7 @@ from typing import Any
 
 from course.content.errors import Reporter
 from course.grading.base import FormData, InvalidAnswer, ItemFeedback, Result, result_from
-from course.grading.sort import (
+from course.grading.fields import (
     at,
     check_keys,
     check_unique,

@@ -1,0 +1,72 @@
+"""The placement board shared by `sort` and `now_next_later`: same answer shape, same checks.
+
+Answer: `{"placements": {item_id: bucket_or_column_id}}`, from `place-<item_id>` fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from course.grading.base import FormData
+
+PLACE_PREFIX = "place-"
+
+
+def placements_from_form(form: FormData) -> dict[str, Any]:
+    """`place-<id>` fields to `{"placements": {id: target}}`.
+
+    Empty values mean "not placed" and are dropped. A field sent more than once keeps
+    every value as a list so `placement_problems` can reject it as placed twice.
+    """
+    placements: dict[str, Any] = {}
+    for name, values in form.items():
+        if not name.startswith(PLACE_PREFIX):
+            continue
+        item_id = name[len(PLACE_PREFIX):]
+        given = [v for v in values if v != ""]
+        if len(given) == 1:
+            placements[item_id] = given[0]
+        elif given:
+            placements[item_id] = list(given)
+    return {"placements": placements}
+
+
+def quote_list(texts: Sequence[str]) -> str:
+    quoted = [f"'{t}'" for t in texts]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def placement_problems(answer: Any, items: Mapping[str, str], targets: Mapping[str, str],
+                       noun: str, container: str) -> list[str]:
+    """Why a placement answer cannot be graded.
+
+    `items` maps item id -> text, `targets` maps bucket/column id -> label; `noun` is
+    "item" or "card" and `container` is "bucket" or "column" (for the messages).
+    """
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("placements"), Mapping):
+        return [f"Place every {noun} in a {container} before submitting."]
+    placements: Mapping[Any, Any] = answer["placements"]
+    problems: list[str] = []
+    unknown = [k for k in placements if k not in items]
+    if unknown:
+        problems.append(f"This exercise has no {noun} called "
+                        f"{quote_list([str(k) for k in unknown])}; reload the page and try again.")
+    for item_id, text in items.items():
+        if item_id not in placements:
+            continue
+        target = placements[item_id]
+        if isinstance(target, list):
+            problems.append(f"'{text}' was placed more than once; put it in one {container}.")
+        elif not isinstance(target, str) or target not in targets:
+            problems.append(f"'{text}' was put in {target!r}, which is not a {container} "
+                            "of this exercise.")
+    missing = [text for item_id, text in items.items() if item_id not in placements]
+    if len(missing) == 1:
+        problems.append(f"Place every {noun}: '{missing[0]}' is not in a {container} yet.")
+    elif missing:
+        problems.append(f"Place every {noun}: {len(missing)} {noun}s are not in a "
+                        f"{container} yet: {quote_list(missing)}.")
+    return problems
