@@ -1,0 +1,352 @@
+"""Attempts: submitting an answer to an exercise, and reading back what a learner did.
+
+`submit` is the only way an attempt is stored: it checks the form against the exercise,
+grades it through the registry, records the attempt and (on a pass) the step's
+completion, and commits once. The read helpers decide what counts (which attempt, how many
+are left, when the model answer may be shown) so that views and templates only display.
+Nothing here imports Flask: the session is passed in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from course.content.schema import AttemptPolicy, Course, Exercise
+from course.grading import now_next_later, quiz, registry, review, sort
+from course.grading.base import InvalidAnswer
+from course.grading.placements import PLACE_PREFIX
+from course.models import Attempt
+from course.models.attempt import AttemptStatus
+from course.services import progress
+
+
+class StaleExercise(Exception):
+    """The form was made for an older version of the exercise file."""
+
+
+class AttemptLimitReached(Exception):
+    """The learner has used every attempt the policy allows."""
+
+    def __init__(self, last_attempt: Attempt | None):
+        self.last_attempt = last_attempt
+        super().__init__("no attempts left")
+
+
+def _answer_field(kind: str, name: str) -> bool:
+    """Whether `name` is a field this kind's form can post.
+
+    The graders ignore fields they do not read, so a tampered form with an extra field
+    would otherwise be graded as if it were fine; refusing it keeps "what was posted" and
+    "what was graded" the same thing.
+    """
+    if kind in (sort.KIND, now_next_later.KIND):
+        return name.startswith(PLACE_PREFIX)
+    if kind == quiz.KIND:
+        return name.startswith(quiz.FIELD_PREFIX)
+    if kind == review.KIND:
+        return name.startswith(review.TEXT_PREFIX) or (
+            name.startswith(review.CARD_PREFIX) and name.endswith(("-column", "-text")))
+    return False
+
+
+def _previous(session: Session, user_id: int, exercise_id: str) -> list[Attempt]:
+    return list(session.scalars(select(Attempt).where(
+        Attempt.user_id == user_id, Attempt.exercise_id == exercise_id)
+        .order_by(Attempt.number)))
+
+
+def _by_token(session: Session, user_id: int, token: str) -> Attempt | None:
+    return session.scalar(select(Attempt).where(
+        Attempt.user_id == user_id, Attempt.submission_token == token))
+
+
+def submit(session: Session, user_id: int, exercise: Exercise,
+           form: Mapping[str, Sequence[str]], token: str, version: str) -> Attempt:
+    """Grade and store one submission; commit once.
+
+    `form` holds only the answer fields (field -> every value posted). A token already
+    used by this learner returns that attempt unchanged, before any other check, so a
+    resent form gets the same answer even when it used the last attempt. Raises
+    StaleExercise, AttemptLimitReached or InvalidAnswer, storing nothing.
+    """
+    existing = _by_token(session, user_id, token)
+    if existing is not None:
+        return existing
+    if version != exercise.version:
+        raise StaleExercise(exercise.id)
+    previous = _previous(session, user_id, exercise.id)
+    if attempts_left(exercise.policy, len(previous)) == 0:
+        raise AttemptLimitReached(previous[-1] if previous else None)
+
+    unknown = sorted(name for name in form if not _answer_field(exercise.kind, name))
+    if unknown:
+        raise InvalidAnswer([
+            "The form has fields this exercise does not know ("
+            + ", ".join(repr(n) for n in unknown) + "); reload the page and try again."])
+    answer = registry.answer_from_form(exercise, form)
+    problems = registry.validate(exercise, answer)
+    if problems:
+        raise InvalidAnswer(problems)
+    result = registry.grade(exercise, answer)
+
+    score = None if result.pending else result.score
+    passed = score is not None and score >= exercise.policy.pass_mark
+    attempt = Attempt(
+        user_id=user_id, exercise_id=exercise.id, exercise_version=exercise.version,
+        number=len(previous) + 1, submission_token=token, answer=answer,
+        status=(AttemptStatus.AWAITING_REVIEW if result.pending
+                else AttemptStatus.AUTO_GRADED).value,
+        auto_score=score, score=score, points=result.points, max_points=result.max_points,
+        feedback=result.feedback_json(), passed=passed)
+    try:
+        session.add(attempt)
+        session.flush()
+        if passed:
+            progress.mark_complete(session, user_id, exercise.id)
+        session.commit()
+    except IntegrityError:
+        # The same form posted twice at once: the other request stored it first.
+        session.rollback()
+        existing = _by_token(session, user_id, token)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+# ------------------------------------------------------------------------ reading
+
+
+class Scored(Protocol):
+    """What counting needs from an attempt (an Attempt or a row of its columns)."""
+
+    number: int
+    score: float | None
+
+
+S = TypeVar("S", bound=Scored)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One learner's standing on one exercise, for "My progress"."""
+
+    attempts_used: int
+    counted_score: float | None
+    passed: bool
+    awaiting_review: bool
+
+
+def attempt_of(session: Session, user_id: int, attempt_id: int) -> Attempt | None:
+    """The attempt if it belongs to `user_id`; None for anybody else's (one query)."""
+    return session.scalar(select(Attempt).where(Attempt.id == attempt_id,
+                                                Attempt.user_id == user_id))
+
+
+def attempts_for(session: Session, user_id: int, exercise_id: str) -> list[Attempt]:
+    """The learner's attempts at an exercise, oldest first (one query)."""
+    return _previous(session, user_id, exercise_id)
+
+
+def counted_attempt(attempts: Iterable[S], policy: AttemptPolicy) -> S | None:
+    """The attempt whose score goes in the gradebook, or None when none is scored yet.
+
+    Only scored attempts count (work awaiting review has no score). "highest" takes the
+    best score, the earliest on a tie, so a retry never lowers a grade; "latest" the most
+    recent scored attempt.
+    """
+    scored = [a for a in attempts if a.score is not None]
+    if not scored:
+        return None
+    if policy.counts == "latest":
+        return max(scored, key=lambda a: a.number)
+    return max(scored, key=lambda a: (a.score, -a.number))
+
+
+def exercise_summaries(session: Session, user_id: int,
+                       course: Course) -> dict[str, Summary]:
+    """Every exercise the learner has tried, by id, from one query."""
+    rows = session.execute(select(Attempt.exercise_id, Attempt.number, Attempt.score,
+                                  Attempt.passed, Attempt.status)
+                           .where(Attempt.user_id == user_id))
+    by_exercise: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_exercise[row.exercise_id].append(row)
+    summaries = {}
+    for exercise in course.exercises:
+        tried = by_exercise.get(exercise.id)
+        if not tried:
+            continue
+        counted = counted_attempt(tried, exercise.policy)
+        summaries[exercise.id] = Summary(
+            attempts_used=len(tried),
+            counted_score=counted.score if counted is not None else None,
+            passed=any(r.passed for r in tried),
+            awaiting_review=any(r.status == AttemptStatus.AWAITING_REVIEW for r in tried))
+    return summaries
+
+
+def attempts_left(policy: AttemptPolicy, used: int) -> int | None:
+    """How many more submissions the policy allows; None means unlimited."""
+    if policy.max_attempts is None:
+        return None
+    return max(0, policy.max_attempts - used)
+
+
+def model_answer_visible(policy: AttemptPolicy, attempts: Sequence[Any]) -> bool:
+    """Whether the learner may now see the model answer and the full explanations.
+
+    Before that they only get hints, so a wrong answer is explained without being given
+    away while they can still try again.
+    """
+    if policy.model_answer == "never":
+        return False
+    passed = any(a.passed for a in attempts)
+    out_of_attempts = attempts_left(policy, len(attempts)) == 0
+    if policy.model_answer == "after_pass":
+        return passed
+    if policy.model_answer == "after_last_attempt":
+        return out_of_attempts
+    return passed or out_of_attempts
+
+
+# ---------------------------------------------------------------- the attempt page
+
+
+@dataclass(frozen=True)
+class OptionReport:
+    """A quiz option as the attempt page shows it."""
+
+    id: str
+    text: str
+    chosen: bool
+    correct: bool | None  # None while the answer is hidden
+    feedback: str  # "" when it must not be shown yet
+
+
+@dataclass(frozen=True)
+class ItemReport:
+    """One graded item, card or question, with only what the learner may see now.
+
+    `mark` is "right", "partial" or "wrong". `message` is the explanation when the item
+    is right or the model answer is visible, else the hint; `expected` is empty while the
+    answer is hidden.
+    """
+
+    id: str
+    text: str
+    mark: str
+    credit: float
+    max_credit: float
+    given: tuple[str, ...]
+    given_labels: tuple[str, ...]
+    expected: tuple[str, ...]
+    expected_labels: tuple[str, ...]
+    message: str
+    options: tuple[OptionReport, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttemptReport:
+    """Everything the attempt page needs, decided here rather than in a template."""
+
+    exercise: Exercise
+    attempt: Attempt
+    answer_visible: bool
+    attempts_used: int
+    attempts_left: int | None
+    items: tuple[ItemReport, ...]
+    rules: tuple[dict[str, Any], ...]
+    columns: tuple[tuple[str, str], ...]  # bucket or column id, label (boards only)
+    reference: Mapping[str, str]  # item id -> reference column, when visible (boards)
+
+    @property
+    def differences(self) -> tuple[ItemReport, ...]:
+        """Cards whose place differs from the reference plan (shown with the answer)."""
+        if not self.answer_visible:
+            return ()
+        return tuple(i for i in self.items
+                     if i.given and i.given[0] != self.reference.get(i.id))
+
+    @property
+    def can_retry(self) -> bool:
+        return self.attempts_left is None or self.attempts_left > 0
+
+
+def _mark(credit: float, max_credit: float) -> str:
+    if credit >= max_credit:
+        return "right"
+    return "partial" if credit > 0 else "wrong"
+
+
+def board_columns(exercise: Exercise) -> list[dict[str, str]]:
+    """The buckets or columns a placement board offers, as {id, label} in board order."""
+    return [{"id": k, "label": v} for k, v in _texts_and_labels(exercise)[1].items()]
+
+
+def _texts_and_labels(exercise: Exercise) -> tuple[dict[str, str], dict[str, str]]:
+    """Item id -> text and target id -> label for the exercise as it is now."""
+    spec = exercise.spec
+    if exercise.kind == sort.KIND:
+        return ({i.id: i.text for i in spec.items}, {b.id: b.label for b in spec.buckets})
+    if exercise.kind == now_next_later.KIND:
+        return {c.id: c.text for c in spec.cards}, dict(now_next_later.COLUMNS)
+    if exercise.kind == quiz.KIND:
+        return {q.id: q.prompt for q in spec.questions}, {}
+    return {p.id: p.label for p in spec.prompts}, {}
+
+
+def _options(exercise: Exercise, question_id: str, given: Sequence[str],
+             show: bool) -> tuple[OptionReport, ...]:
+    """The question's options; which are correct only when `show` allows it."""
+    question = exercise.spec.question(question_id)
+    if question is None:  # the quiz changed since this attempt
+        return ()
+    return tuple(OptionReport(
+        id=o.id, text=o.text, chosen=o.id in given,
+        correct=o.correct if show else None,
+        feedback=o.feedback if (o.id in given or (show and o.correct)) else "")
+        for o in question.options)
+
+
+def attempt_report(exercise: Exercise, attempt: Attempt,
+                   attempts: Sequence[Attempt]) -> AttemptReport:
+    """Build the attempt page's content from the stored feedback.
+
+    `attempts` are all of the learner's attempts at the exercise: whether the answer may
+    be shown depends on all of them (a later pass reveals it on earlier attempts too).
+    Items are described with the exercise's current texts, falling back to ids for
+    anything a newer version of the file removed.
+    """
+    visible = model_answer_visible(exercise.policy, attempts)
+    texts, labels = _texts_and_labels(exercise)
+    items = []
+    for fb in attempt.feedback.get("items", []):
+        given, expected = tuple(fb["given"]), tuple(fb["expected"])
+        mark = _mark(fb["credit"], fb["max_credit"])
+        show = visible or mark == "right"
+        items.append(ItemReport(
+            id=fb["item_id"], text=texts.get(fb["item_id"], fb["item_id"]), mark=mark,
+            credit=fb["credit"], max_credit=fb["max_credit"], given=given,
+            given_labels=tuple(labels.get(g, g) for g in given),
+            expected=expected if show else (),
+            expected_labels=tuple(labels.get(e, e) for e in expected) if show else (),
+            message=fb["explanation"] if show else fb["hint"],
+            options=(_options(exercise, fb["item_id"], given, show)
+                     if exercise.kind == quiz.KIND else ())))
+    reference: Mapping[str, str] = {}
+    if visible and exercise.kind in (sort.KIND, now_next_later.KIND):
+        reference = registry.model_answer(exercise)["placements"]
+    return AttemptReport(
+        exercise=exercise, attempt=attempt, answer_visible=visible,
+        attempts_used=len(attempts),
+        attempts_left=attempts_left(exercise.policy, len(attempts)),
+        items=tuple(items), rules=tuple(attempt.feedback.get("rules", [])),
+        columns=tuple(labels.items()), reference=reference)

@@ -1,0 +1,213 @@
+"""services.attempts on a real app and database: storing, idempotency, limits, counting."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import SimpleNamespace
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import func, select
+
+from course.content.schema import AttemptPolicy
+from course.db import get_session
+from course.grading import registry
+from course.grading.base import InvalidAnswer
+from course.models import Attempt
+from course.services import attempts, progress
+from course.site import get_course
+from tests.helpers import make_user
+
+
+def placement_form(placements: dict[str, str]) -> dict[str, list[str]]:
+    return {f"place-{item}": [target] for item, target in placements.items()}
+
+
+def model_form(exercise) -> dict[str, list[str]]:
+    """A form that answers `exercise` exactly as its model answer does."""
+    answer = registry.model_answer(exercise)
+    if exercise.kind == "quiz":
+        return {f"q-{q}": list(opts) for q, opts in answer["choices"].items()}
+    return placement_form(answer["placements"])
+
+
+def wrong_form(exercise) -> dict[str, list[str]]:
+    """Every item in a bucket it does not belong in (sort)."""
+    buckets = [b.id for b in exercise.spec.buckets]
+    return placement_form({i.id: next(b for b in buckets if b != i.bucket)
+                           for i in exercise.spec.items})
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        user = make_user(app)
+        yield SimpleNamespace(session=get_session(), user_id=user.id, course=get_course())
+
+
+def submit(ctx, exercise, form, token=None, version=None):
+    return attempts.submit(ctx.session, ctx.user_id, exercise, form, token or uuid4().hex,
+                           version or exercise.version)
+
+
+def count(ctx) -> int:
+    return ctx.session.scalar(select(func.count(Attempt.id)))
+
+
+def test_submit_stores_every_field(ctx):
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    token = uuid4().hex
+    attempt = submit(ctx, exercise, model_form(exercise), token)
+    ctx.session.expire_all()
+    stored = ctx.session.get(Attempt, attempt.id)
+    assert stored.user_id == ctx.user_id
+    assert stored.exercise_id == "roadmap-or-backlog"
+    assert stored.exercise_version == exercise.version
+    assert stored.number == 1
+    assert stored.submission_token == token
+    assert stored.answer == registry.model_answer(exercise)
+    assert stored.status == "auto_graded"
+    assert stored.auto_score == stored.score == 1.0
+    assert stored.points == stored.max_points == len(exercise.spec.items)
+    assert len(stored.feedback["items"]) == len(exercise.spec.items)
+    assert stored.passed is True
+    assert stored.created_at is not None
+
+
+def test_passing_marks_the_step_complete_and_failing_does_not(ctx):
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    failed = submit(ctx, exercise, wrong_form(exercise))
+    assert failed.score == 0.0 and failed.passed is False
+    assert not progress.is_complete(ctx.session, ctx.user_id, exercise.id)
+    passed = submit(ctx, exercise, model_form(exercise))
+    assert passed.number == 2 and passed.passed
+    assert progress.is_complete(ctx.session, ctx.user_id, exercise.id)
+
+
+def test_review_waits_for_an_instructor(ctx):
+    exercise = ctx.course.exercise("write-a-product-vision")
+    form = {f"r-{p.id}": ["My **answer**"] for p in exercise.spec.prompts}
+    attempt = submit(ctx, exercise, form)
+    assert attempt.status == "awaiting_review"
+    assert attempt.score is None and attempt.auto_score is None
+    assert attempt.passed is False
+    summary = attempts.exercise_summaries(ctx.session, ctx.user_id, ctx.course)[exercise.id]
+    assert summary.awaiting_review and summary.counted_score is None
+
+
+def test_same_token_returns_the_same_attempt(ctx):
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    token = uuid4().hex
+    first = submit(ctx, exercise, model_form(exercise), token)
+    again = submit(ctx, exercise, wrong_form(exercise), token)
+    assert again.id == first.id and again.score == 1.0
+    assert count(ctx) == 1
+
+
+def test_a_token_that_lost_the_race_returns_the_stored_attempt(ctx, monkeypatch):
+    """Two requests with one token: the loser hits the unique constraint, not a 500."""
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    token = uuid4().hex
+    first = submit(ctx, exercise, model_form(exercise), token)
+    lookups = iter([None, first])  # the early check misses it; the retry finds it
+    monkeypatch.setattr(attempts, "_by_token", lambda *_: next(lookups))
+    again = submit(ctx, exercise, model_form(exercise), token)
+    assert again.id == first.id
+    assert count(ctx) == 1
+
+
+def test_attempt_limit(ctx):
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    assert exercise.policy.max_attempts == 3
+    made = [submit(ctx, exercise, wrong_form(exercise)) for _ in range(3)]
+    with pytest.raises(attempts.AttemptLimitReached) as refused:
+        submit(ctx, exercise, model_form(exercise))
+    assert refused.value.last_attempt.id == made[-1].id
+    assert count(ctx) == 3
+
+
+def test_stale_version_and_invalid_answers_store_nothing(ctx):
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    with pytest.raises(attempts.StaleExercise):
+        submit(ctx, exercise, model_form(exercise), version="0" * 16)
+    with pytest.raises(InvalidAnswer) as invalid:
+        submit(ctx, exercise, {})
+    assert any("Place every item" in p for p in invalid.value.problems)
+    with pytest.raises(InvalidAnswer) as tampered:
+        submit(ctx, exercise, {**model_form(exercise), "admin": ["1"]})
+    assert "'admin'" in tampered.value.problems[0]
+    assert count(ctx) == 0
+
+
+def scored(*scores):
+    return [SimpleNamespace(number=n, score=s, passed=False)
+            for n, s in enumerate(scores, start=1)]
+
+
+def test_counted_attempt_highest_keeps_the_earliest_best():
+    rows = scored(0.5, 0.9, 0.9, 0.7)
+    assert attempts.counted_attempt(rows, AttemptPolicy(counts="highest")).number == 2
+
+
+def test_counted_attempt_latest_and_unscored():
+    rows = scored(0.9, None, 0.4, None)
+    assert attempts.counted_attempt(rows, AttemptPolicy(counts="latest")).number == 3
+    assert attempts.counted_attempt(scored(None), AttemptPolicy()) is None
+    assert attempts.counted_attempt([], AttemptPolicy()) is None
+
+
+def test_summaries_follow_the_policy(ctx):
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    submit(ctx, exercise, model_form(exercise))
+    submit(ctx, exercise, wrong_form(exercise))
+    summary = attempts.exercise_summaries(ctx.session, ctx.user_id, ctx.course)[exercise.id]
+    assert summary == attempts.Summary(attempts_used=2, counted_score=1.0, passed=True,
+                                       awaiting_review=False)
+    latest = replace(ctx.course, steps=tuple(
+        replace(s, policy=replace(s.policy, counts="latest")) if s.id == exercise.id else s
+        for s in ctx.course.steps))
+    summary = attempts.exercise_summaries(ctx.session, ctx.user_id, latest)[exercise.id]
+    assert summary.counted_score == 0.0 and summary.passed
+
+
+def test_attempts_left():
+    assert attempts.attempts_left(AttemptPolicy(max_attempts=None), 10) is None
+    assert attempts.attempts_left(AttemptPolicy(max_attempts=3), 1) == 2
+    assert attempts.attempts_left(AttemptPolicy(max_attempts=3), 5) == 0
+
+
+@pytest.mark.parametrize(("when", "attempts_made", "visible"), [
+    ("never", [True], False),
+    ("after_pass", [False], False),
+    ("after_pass", [False, True], True),
+    ("after_pass", [False, False, False], False),
+    ("after_last_attempt", [True], False),
+    ("after_last_attempt", [False, False, False], True),
+    ("after_pass_or_last_attempt", [False], False),
+    ("after_pass_or_last_attempt", [True], True),
+    ("after_pass_or_last_attempt", [False, False, False], True),
+])
+def test_model_answer_visible(when, attempts_made, visible):
+    policy = AttemptPolicy(max_attempts=3, model_answer=when)
+    rows = [SimpleNamespace(passed=p) for p in attempts_made]
+    assert attempts.model_answer_visible(policy, rows) is visible
+
+
+def test_model_answer_after_last_attempt_never_shows_when_unlimited():
+    policy = AttemptPolicy(max_attempts=None, model_answer="after_last_attempt")
+    assert not attempts.model_answer_visible(policy, [SimpleNamespace(passed=False)] * 9)
+
+
+def test_report_hides_the_answer_until_the_policy_allows(ctx):
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    wrong = submit(ctx, exercise, wrong_form(exercise))
+    report = attempts.attempt_report(exercise, wrong, [wrong])
+    assert not report.answer_visible and report.can_retry
+    item = report.items[0]
+    assert item.mark == "wrong" and item.expected == ()
+    assert item.message == exercise.spec.items[0].hint
+    right = submit(ctx, exercise, model_form(exercise))
+    report = attempts.attempt_report(exercise, wrong, [wrong, right])
+    assert report.answer_visible
+    assert report.items[0].message == exercise.spec.items[0].explanation
+    assert report.items[0].expected == (exercise.spec.items[0].bucket,)
