@@ -17,10 +17,12 @@ from course.content.loader import coverage_gaps, load_course
 from course.db import create_schema, get_engine, get_session
 from course.models import Role
 from course.services.accounts import EmailTaken, create_user
+from course.services.review import NothingToRegrade, regrade_exercise
+from course.site import get_course
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, create_user_command):
+    for command in (init_db, create_user_command, regrade_command):
         app.cli.add_command(command)
 
 
@@ -72,3 +74,33 @@ def check_content() -> None:
     if untaught or unchecked:
         raise SystemExit(1)
     click.echo(f"Every one of the {len(course.facts)} facts is taught and checked.")
+
+
+@click.command("regrade")
+@with_appcontext
+@click.argument("exercise_id")
+def regrade_command(exercise_id: str) -> None:
+    """Re-score every attempt at an exercise against its current file; overrides stay."""
+    exercise = get_course().exercise(exercise_id)
+    if exercise is None:
+        raise click.ClickException(f"there is no exercise {exercise_id!r}")
+    try:
+        report = regrade_exercise(get_session(), exercise, changed_by_id=None)
+    except NothingToRegrade as exc:
+        raise click.ClickException(
+            f"{exercise_id!r} is graded by instructors; there is nothing to regrade") from exc
+    click.echo(f"Regraded {report.regraded} attempts at {exercise.title!r}: "
+               f"{len(report.changed)} scores changed, {len(report.kept)} overrides kept.")
+    for change in report.changed:
+        click.echo(f"  attempt {change.attempt_id} ({change.learner}, #{change.number}): "
+                   f"{_percent(change.old_score)} -> {_percent(change.new_score)}")
+    for change in report.kept:
+        click.echo(f"  kept override on attempt {change.attempt_id} ({change.learner}): "
+                   f"{_percent(change.old_score)} (automatic now {_percent(change.new_score)})")
+    for change, why in report.failed:
+        click.echo(f"  could not regrade attempt {change.attempt_id} ({change.learner}): {why}",
+                   err=True)
+
+
+def _percent(score: float | None) -> str:
+    return "-" if score is None else f"{round(score * 100)}%"

@@ -1,0 +1,102 @@
+"""Factories for the review tests: real submissions through the attempts service, and
+fast bulk attempts for paging and query-count tests."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from flask import Flask
+from sqlalchemy import event
+
+from course.config import REPO_ROOT
+from course.db import get_engine, get_session
+from course.grading import registry
+from course.models import Attempt
+from course.models.attempt import AttemptStatus
+from course.services import attempts as attempt_service
+from course.site import get_course
+
+VISION = "write-a-product-vision"
+SORT = "roadmap-or-backlog"
+VISION_ANSWER = {"r-vision": ["Forkcast: every household eats well, **without** the scramble."],
+                 "r-strategy": ["- Families first\n- Grocer delivery\n- Planned leftovers"]}
+
+
+def submit(app: Flask, user_id: int, exercise_id: str, form: dict[str, list[str]]) -> int:
+    """Submit `form` as `user_id` through the attempts service; the new attempt's id."""
+    with app.app_context():
+        exercise = get_course().exercise(exercise_id)
+        attempt = attempt_service.submit(get_session(), user_id, exercise, form,
+                                         token=uuid4().hex, version=exercise.version)
+        return attempt.id
+
+
+def sort_form(app: Flask, wrong: int = 0, exercise_id: str = SORT) -> dict[str, list[str]]:
+    """The model answer of a sort exercise as a form, with the first `wrong` items moved."""
+    with app.app_context():
+        exercise = get_course().exercise(exercise_id)
+        placements = registry.model_answer(exercise)["placements"]
+        buckets = [b.id for b in exercise.spec.buckets]
+    form = {}
+    for n, (item, bucket) in enumerate(placements.items()):
+        if n < wrong:
+            bucket = next(b for b in buckets if b != bucket)
+        form[f"place-{item}"] = [bucket]
+    return form
+
+
+def bulk_attempts(app: Flask, user_id: int, count: int, exercise_id: str = VISION,
+                  start: datetime | None = None, status: str = AttemptStatus.AWAITING_REVIEW,
+                  same_time: bool = False) -> list[int]:
+    """Insert `count` attempts directly (no grading), one second apart unless `same_time`."""
+    start = start or datetime(2026, 1, 1, 9, 0, 0)
+    with app.app_context():
+        session = get_session()
+        rows = [Attempt(user_id=user_id, exercise_id=exercise_id, exercise_version="v1",
+                        number=n + 1, submission_token=uuid4().hex,
+                        answer={"responses": {"vision": f"Answer {n}", "strategy": "- a"}},
+                        status=str(status), auto_score=None, score=None, feedback={},
+                        created_at=start if same_time else start + timedelta(seconds=n))
+                for n in range(count)]
+        session.add_all(rows)
+        session.commit()
+        return [r.id for r in rows]
+
+
+@contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements run on the app's engine inside the block."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def copy_course(tmp_path: Path) -> Path:
+    """A copy of the repository's course that a test may edit."""
+    target = tmp_path / "course-copy"
+    target.mkdir()
+    shutil.copy(REPO_ROOT / "course.yaml", target / "course.yaml")
+    shutil.copytree(REPO_ROOT / "lessons", target / "lessons")
+    shutil.copytree(REPO_ROOT / "exercises", target / "exercises")
+    return target
+
+
+def edit_file(path: Path, change: Callable[[str], str]) -> None:
+    text = path.read_text()
+    changed = change(text)
+    assert changed != text, f"the edit changed nothing in {path}"
+    path.write_text(changed)
