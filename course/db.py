@@ -6,6 +6,7 @@ view, the CLI, a benchmark or a test. Views get the request's session from `get_
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -65,7 +66,15 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create any missing tables (idempotent)."""
-    from course import models  # noqa: F401  (registers the tables on Base.metadata)
+    """Bring the database up to the newest migration (creating it when empty).
 
-    Base.metadata.create_all(engine)
+    Idempotent and cheap when already current, so start-up can always call it.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

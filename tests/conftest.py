@@ -7,6 +7,7 @@ TEST_DATABASE_URL points at one (.ci/run does both).
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,16 +24,28 @@ ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 @pytest.fixture(scope="session")
 def _postgres_schema():
-    """Create the schema once per run on PostgreSQL; tests then truncate between them."""
+    """Migrate PostgreSQL once per run from empty; tests then truncate between them."""
     if not TEST_DATABASE_URL:
         yield None
         return
     url = normalise_database_url(TEST_DATABASE_URL)
     engine = make_engine(url)
     Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     create_schema(engine)
     engine.dispose()
     yield url
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file that each test copies, instead of migrating every time."""
+    path = tmp_path_factory.mktemp("template") / "course.db"
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    engine.dispose()
+    return path
 
 
 def _empty_tables(app) -> None:
@@ -42,8 +55,11 @@ def _empty_tables(app) -> None:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, _postgres_schema) -> str:
-    return _postgres_schema or f"sqlite:///{tmp_path / 'test.db'}"
+def database_url(tmp_path: Path, _postgres_schema, _sqlite_template: Path) -> str:
+    if _postgres_schema:
+        return _postgres_schema
+    shutil.copyfile(_sqlite_template, tmp_path / "test.db")
+    return f"sqlite:///{tmp_path / 'test.db'}"
 
 
 @pytest.fixture
@@ -84,3 +100,12 @@ def runner(app):
 @pytest.fixture
 def auth(client, app) -> AuthActions:
     return AuthActions(client, app)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch):
+    """Real hashing, cheap work factor: scrypt's production cost dominates a test's time."""
+    from werkzeug.security import generate_password_hash
+
+    monkeypatch.setattr("course.models.user.generate_password_hash",
+                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"))
