@@ -8,10 +8,11 @@ is only one place to get this right.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import bleach
 import markdown
+from bleach.linkifier import LinkifyFilter
 from markupsafe import Markup
 
 ALLOWED_TAGS = frozenset({
@@ -31,9 +32,14 @@ def render_markdown(text: str) -> Markup:
 @lru_cache(maxsize=4096)
 def _render(text: str) -> str:
     html = markdown.markdown(text, extensions=_EXTENSIONS, output_format="html")
-    cleaned = bleach.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                           protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True)
-    return bleach.linkify(cleaned, callbacks=[_nofollow], skip_tags={"pre", "code"})
+    # Clean and linkify in one pass: a separate bleach.linkify with skip_tags escapes the
+    # entities inside <pre>/<code> a second time (`a < b` would show as `a &lt; b`).
+    # A Cleaner is not thread-safe, so each call builds its own (as bleach.clean does).
+    cleaner = bleach.Cleaner(
+        tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
+        strip=True, strip_comments=True,
+        filters=[partial(LinkifyFilter, callbacks=[_nofollow], skip_tags={"pre", "code"})])
+    return cleaner.clean(html)
 
 
 def _nofollow(attrs: dict, new: bool = False) -> dict:
