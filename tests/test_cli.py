@@ -1,0 +1,263 @@
+"""Operator commands (create-user, init-db, check-content), start-up checks and settings."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+
+import course.db
+from course.cli import check_content
+from course.config import REPO_ROOT, from_environment, normalise_database_url
+from course.content.errors import ContentError
+from course.db import get_session, make_engine
+from course.models import Role, User
+from tests.helpers import PASSWORD, make_user
+
+FIXTURE_COURSE = Path(__file__).parent / "fixture_course"
+PROMPTED = f"{PASSWORD}\n{PASSWORD}\n"
+
+
+def find_user(app: Flask, email: str) -> User | None:
+    with app.app_context():
+        return get_session().scalar(select(User).where(User.email == email))
+
+
+def broken_course(tmp_path: Path) -> Path:
+    """A copy of the fixture course with a lesson in a section that does not exist."""
+    target = tmp_path / "broken-course"
+    shutil.copytree(FIXTURE_COURSE, target)
+    lesson = target / "lessons" / "02-fixture-next-steps.md"
+    lesson.write_text(lesson.read_text().replace("section: advanced", "section: nowhere"))
+    return target
+
+
+# --- create-user -----------------------------------------------------------------------
+
+
+def test_create_user_instructor(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "--instructor", "Teacher@Example.com"],
+                           input=PROMPTED)
+    assert result.exit_code == 0, result.output
+    assert "Created instructor teacher@example.com." in result.output
+    user = find_user(app, "teacher@example.com")
+    assert user is not None
+    assert user.role == Role.INSTRUCTOR.value
+    assert user.is_instructor
+    assert user.display_name == "Teacher"
+    assert user.check_password(PASSWORD)
+    assert PASSWORD not in user.password_hash
+
+
+def test_create_user_prompts_for_the_password_twice(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "ann@example.com"], input=PROMPTED)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Password") >= 1
+    assert "Repeat for confirmation" in result.output
+    assert PASSWORD not in result.output  # hidden input is not echoed
+
+
+def test_create_user_learner_with_name(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "--name", "Ann Example", "ann@example.com"],
+                           input=PROMPTED)
+    assert result.exit_code == 0, result.output
+    assert "Created learner ann@example.com." in result.output
+    user = find_user(app, "ann@example.com")
+    assert user.role == Role.LEARNER.value
+    assert user.display_name == "Ann Example"
+
+
+def test_created_instructor_can_sign_in(app: Flask, runner: FlaskCliRunner,
+                                        auth) -> None:
+    runner.invoke(args=["create-user", "--instructor", "teacher@example.com"],
+                  input=PROMPTED)
+    response = auth.sign_in("teacher@example.com")
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("email", ["learner@example.com", "LEARNER@example.com",
+                                   " learner@example.com "])
+def test_create_user_duplicate_email_fails(app: Flask, runner: FlaskCliRunner,
+                                           email: str) -> None:
+    make_user(app, "learner@example.com")
+    result = runner.invoke(args=["create-user", "--instructor", email], input=PROMPTED)
+    assert result.exit_code != 0
+    assert "an account with learner@example.com already exists" in result.output
+    # The existing learner was not promoted.
+    assert find_user(app, "learner@example.com").role == Role.LEARNER.value
+
+
+def test_create_user_short_password_fails(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "ann@example.com"], input="short\nshort\n")
+    assert result.exit_code != 0
+    assert "at least 8 characters" in result.output
+    assert find_user(app, "ann@example.com") is None
+
+
+def test_create_user_mismatched_confirmation_fails(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "ann@example.com"],
+                           input=f"{PASSWORD}\nsomething else\n")
+    assert result.exit_code != 0
+    assert find_user(app, "ann@example.com") is None
+
+
+def test_init_db(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Database ready" in result.output
+    # Running it again is harmless.
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+
+
+# --- check-content ---------------------------------------------------------------------
+
+
+def test_check_content_on_the_shipped_course(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COURSE_CONTENT_DIR", raising=False)
+    result = CliRunner().invoke(check_content)
+    assert result.exit_code == 0, result.output
+    assert "8 lessons and" in result.output
+    assert "exercises are valid." in result.output
+    assert "Every one of the 13 facts is taught and checked." in result.output
+    assert "GAP" not in result.output
+    assert "ERROR" not in result.output
+
+
+def test_check_content_on_a_broken_course(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_CONTENT_DIR", str(broken_course(tmp_path)))
+    result = CliRunner().invoke(check_content)
+    assert result.exit_code == 1
+    assert "ERROR lessons/02-fixture-next-steps.md: section: 'nowhere'" in result.output
+    assert "Every one of" not in result.output
+
+
+def test_check_content_reports_every_broken_file(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    course = broken_course(tmp_path)
+    first = course / "lessons" / "01-fixture-welcome.md"
+    first.write_text(first.read_text().replace("minutes: 2", "minutes: two"))
+    monkeypatch.setenv("COURSE_CONTENT_DIR", str(course))
+    result = CliRunner().invoke(check_content)
+    assert result.exit_code == 1
+    assert "lessons/01-fixture-welcome.md: minutes:" in result.output
+    assert "lessons/02-fixture-next-steps.md: section:" in result.output
+
+
+def test_check_content_on_a_missing_folder(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_CONTENT_DIR", str(tmp_path / "nothing-here"))
+    result = CliRunner().invoke(check_content)
+    assert result.exit_code == 1
+    assert "course.yaml: missing" in result.output
+
+
+def test_check_content_reports_coverage_gaps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixture course has no exercises, so no fact is checked: valid files, exit 1."""
+    monkeypatch.setenv("COURSE_CONTENT_DIR", str(FIXTURE_COURSE))
+    result = CliRunner().invoke(check_content)
+    assert result.exit_code == 1
+    assert "2 lessons and 0 exercises are valid." in result.output
+    assert "GAP first-fact" in result.output
+    assert "ERROR fact 'first-fact' is checked by no graded exercise" in result.output
+    assert "is taught by no lesson" not in result.output
+
+
+def test_check_content_is_a_flask_plugin_command() -> None:
+    from importlib.metadata import entry_points
+
+    commands = entry_points(group="flask.commands")
+    assert any(ep.name == "check-content" and ep.value == "course.cli:check_content"
+               for ep in commands)
+
+
+def test_app_refuses_to_start_on_broken_content(make_app, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # The half-built app never reaches make_app's clean-up, so close its engine here
+    # (an open PostgreSQL connection would otherwise be garbage-collected with a warning).
+    engines = []
+
+    def tracked_engine(url: str):
+        engines.append(make_engine(url))
+        return engines[-1]
+
+    monkeypatch.setattr(course.db, "make_engine", tracked_engine)
+    try:
+        with pytest.raises(ContentError) as excinfo:
+            make_app(COURSE_CONTENT_DIR=str(broken_course(tmp_path)))
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert "lessons/02-fixture-next-steps.md: section:" in str(excinfo.value)
+    assert excinfo.value.problems[0].path == "lessons/02-fixture-next-steps.md"
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SECRET_KEY", "DATABASE_URL", "COURSE_CONTENT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    first = from_environment(instance)["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    assert key_file.exists()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert key_file.read_text().strip() == first
+    assert len(first) >= 32
+    assert from_environment(instance)["SECRET_KEY"] == first
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_secret_key_is_never_a_constant(tmp_path: Path) -> None:
+    one = from_environment(tmp_path / "one")["SECRET_KEY"]
+    two = from_environment(tmp_path / "two")["SECRET_KEY"]
+    assert one != two
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_secret_key_from_the_environment_wins(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert from_environment(tmp_path)["SECRET_KEY"] == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_default_settings(tmp_path: Path) -> None:
+    config = from_environment(tmp_path)
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'course.db'}"
+    assert config["COURSE_CONTENT_DIR"] == str(REPO_ROOT)
+    assert config["MAX_CONTENT_LENGTH"] == 256 * 1024
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_settings_from_the_environment(tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db/course")
+    monkeypatch.setenv("COURSE_CONTENT_DIR", str(FIXTURE_COURSE))
+    config = from_environment(tmp_path)
+    assert config["DATABASE_URL"] == "postgresql+psycopg://u:p@db/course"
+    assert config["COURSE_CONTENT_DIR"] == str(FIXTURE_COURSE)
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("postgres://h/db", "postgresql+psycopg://h/db"),
+    ("postgresql://h/db", "postgresql+psycopg://h/db"),
+    ("postgresql+psycopg://h/db", "postgresql+psycopg://h/db"),
+    ("sqlite:///x.db", "sqlite:///x.db"),
+])
+def test_normalise_database_url(url: str, expected: str) -> None:
+    assert normalise_database_url(url) == expected
