@@ -1,11 +1,58 @@
 """Learner forms."""
 
+from __future__ import annotations
+
+from itertools import zip_longest
+from uuid import uuid4
+
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
-from wtforms.validators import AnyOf
+from wtforms.validators import AnyOf, InputRequired, Regexp
+
+from course.grading.review import CARD_PREFIX
 
 
 class CompleteForm(FlaskForm):
     """The "Mark as complete" toggle: the wanted state travels with the post."""
 
     done = HiddenField(validators=[AnyOf(["1", "0"])])
+
+
+class ExerciseForm(FlaskForm):
+    """The fixed part of every exercise form: CSRF, the version and an idempotency token.
+
+    The answer fields depend on the exercise and are read by its grading module; this
+    form only checks the envelope, so a garbled post is refused before any grading.
+    """
+
+    exercise_version = HiddenField(validators=[
+        InputRequired(), Regexp(r"^[0-9a-f]{1,64}$", message="Unknown exercise version.")])
+    submission_token = HiddenField(validators=[
+        InputRequired(), Regexp(r"^[0-9a-f]{32}$", message="Unknown submission token.")])
+
+    ENVELOPE = frozenset({"csrf_token", "exercise_version", "submission_token"})
+
+    @classmethod
+    def new(cls, version: str) -> ExerciseForm:
+        """A blank form for the page: a fresh token, so each page load is one submission."""
+        return cls(formdata=None, exercise_version=version, submission_token=uuid4().hex)
+
+
+def answer_fields(posted: MultiDict[str, str]) -> dict[str, list[str]]:
+    """The posted fields other than the envelope, each with every value sent."""
+    return {name: posted.getlist(name) for name in posted
+            if name not in ExerciseForm.ENVELOPE}
+
+
+def board_rows(posted: MultiDict[str, str] | None, prompt_id: str,
+               columns: list[str]) -> list[tuple[str, str]]:
+    """The (column, text) rows of a written board: the learner's cards after a refused
+    post plus three blank ones, or three blank rows per column on a fresh form."""
+    if posted is None:
+        return [(c, "") for c in columns for _ in range(3)]
+    cards = [(column, text) for column, text in zip_longest(
+        posted.getlist(f"{CARD_PREFIX}{prompt_id}-column"),
+        posted.getlist(f"{CARD_PREFIX}{prompt_id}-text"),
+        fillvalue="") if text.strip()]
+    return cards + [(columns[i % len(columns)], "") for i in range(3)]

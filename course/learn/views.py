@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from course.db import get_session
 from course.learn.forms import CompleteForm
-from course.services import progress
+from course.services import attempts, progress, review
 from course.site import get_course
 
 bp = Blueprint("learn", __name__)
@@ -53,4 +53,7 @@ def toggle_complete(step_id: str):
 @login_required
 def my_progress():
     completed = _completed()
-    return render_template("learn/progress.html", completed=completed)
+    summaries = attempts.exercise_summaries(get_session(), current_user.id, get_course())
+    return render_template("learn/progress.html", completed=completed, summaries=summaries,
+                           new_feedback=review.exercises_with_new_feedback(
+                               get_session(), current_user.id))
