@@ -20,10 +20,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from course import auth, cli, db, errors, extensions, instruct, learn, site
 
+    site.init_app(app)  # first: broken content stops start-up before anything is opened
     db.init_app(app)
     if app.config.get("CREATE_SCHEMA", True):
         db.create_schema(db.get_engine(app))
-    site.init_app(app)
     extensions.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, redirect, request, url_for
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -23,6 +25,24 @@ def _load_user(user_id: str):
     if not user_id.isdigit():
         return None
     return get_session().get(User, int(user_id))
+
+
+@login_manager.unauthorized_handler
+def _sign_in_first():
+    """Send a signed-out visitor to sign in, then back to the page they were on.
+
+    For a POST (say "Mark as complete" after the session ended) the way back is the page
+    the form was on, not the form's action, which cannot be opened with a GET.
+    """
+    flash(login_manager.login_message, login_manager.login_message_category)
+    if request.method == "GET":
+        target = request.full_path.rstrip("?")
+    else:
+        referrer = urlsplit(request.referrer or "")
+        same_site = referrer.netloc == request.host
+        target = (referrer.path + (f"?{referrer.query}" if referrer.query else "")
+                  if same_site else None)
+    return redirect(url_for("auth.sign_in", next=target))
 
 
 def init_app(app: Flask) -> None:

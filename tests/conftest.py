@@ -51,6 +51,8 @@ def _sqlite_template(tmp_path_factory) -> Path:
 def _empty_tables(app) -> None:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with get_engine(app).begin() as conn:
+        # A connection left open by a failed test must fail the next test, not hang the run.
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
