@@ -211,3 +211,34 @@ def test_report_hides_the_answer_until_the_policy_allows(ctx):
     assert report.answer_visible
     assert report.items[0].message == exercise.spec.items[0].explanation
     assert report.items[0].expected == (exercise.spec.items[0].bucket,)
+
+
+def _stale_view_once(monkeypatch):
+    """Make the next read of previous attempts miss the newest ones, as a second tab would."""
+    real = attempts._previous
+    calls = []
+
+    def stale(session, user_id, exercise_id):
+        calls.append(1)
+        return [] if len(calls) == 1 else real(session, user_id, exercise_id)
+
+    monkeypatch.setattr(attempts, "_previous", stale)
+
+
+def test_a_racing_tab_gets_the_next_number(ctx, monkeypatch):
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    submit(ctx, exercise, wrong_form(exercise))
+    _stale_view_once(monkeypatch)
+    second = submit(ctx, exercise, wrong_form(exercise))
+    assert second.number == 2
+    assert count(ctx) == 2
+
+
+def test_a_racing_tab_cannot_pass_the_attempt_limit(ctx, monkeypatch):
+    exercise = replace(ctx.course.exercise("roadmap-or-backlog"),
+                       policy=AttemptPolicy(max_attempts=1))
+    submit(ctx, exercise, wrong_form(exercise))
+    _stale_view_once(monkeypatch)
+    with pytest.raises(attempts.AttemptLimitReached):
+        submit(ctx, exercise, wrong_form(exercise))
+    assert count(ctx) == 1

@@ -36,7 +36,9 @@ class Attempt(Base):
         Index("ix_attempts_exercise_created", "exercise_id", "created_at", "id"),
         Index("ix_attempts_status_created", "status", "created_at", "id"),
         Index("ix_attempts_user_created", "user_id", "created_at", "id"),
-        Index("ix_attempts_user_exercise", "user_id", "exercise_id", "number"),
+        # Numbers are unique per learner and exercise, so two tabs submitting at once can
+        # never both take the last attempt.
+        Index("ix_attempts_user_exercise", "user_id", "exercise_id", "number", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -68,7 +68,8 @@ def _by_token(session: Session, user_id: int, token: str) -> Attempt | None:
 
 
 def submit(session: Session, user_id: int, exercise: Exercise,
-           form: Mapping[str, Sequence[str]], token: str, version: str) -> Attempt:
+           form: Mapping[str, Sequence[str]], token: str, version: str,
+           _retry: bool = True) -> Attempt:
     """Grade and store one submission; commit once.
 
     `form` holds only the answer fields (field -> every value posted). A token already
@@ -112,12 +113,15 @@ def submit(session: Session, user_id: int, exercise: Exercise,
             progress.mark_complete(session, user_id, exercise.id)
         session.commit()
     except IntegrityError:
-        # The same form posted twice at once: the other request stored it first.
+        # The same form posted twice at once: the other request stored it first. Or
+        # another tab took this attempt number: start over, so the limit is checked again.
         session.rollback()
         existing = _by_token(session, user_id, token)
-        if existing is None:
+        if existing is not None:
+            return existing
+        if not _retry:
             raise
-        return existing
+        return submit(session, user_id, exercise, form, token, version, _retry=False)
     return attempt
 
 

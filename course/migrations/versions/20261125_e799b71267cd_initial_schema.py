@@ -71,7 +71,7 @@ def upgrade() -> None:
             "ix_attempts_user_created", ["user_id", "created_at", "id"], unique=False
         )
         batch_op.create_index(
-            "ix_attempts_user_exercise", ["user_id", "exercise_id", "number"], unique=False
+            "ix_attempts_user_exercise", ["user_id", "exercise_id", "number"], unique=True
         )
 
     op.create_table(
