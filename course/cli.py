@@ -7,10 +7,13 @@ command is how an author sees why.
 
 from __future__ import annotations
 
+import secrets
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from course import demo
 from course.config import content_dir_from_environment
 from course.content.errors import ContentError
 from course.content.loader import coverage_gaps, load_course
@@ -22,7 +25,7 @@ from course.site import get_course
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, create_user_command, regrade_command):
+    for command in (init_db, create_user_command, regrade_command, demo_data):
         app.cli.add_command(command)
 
 
@@ -104,3 +107,29 @@ def regrade_command(exercise_id: str) -> None:
 
 def _percent(score: float | None) -> str:
     return "-" if score is None else f"{round(score * 100)}%"
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.option("--learners", default=40, show_default=True, type=click.IntRange(1),
+              help="Sample learners to create.")
+@click.option("--attempts", default=400, show_default=True, type=click.IntRange(0),
+              help="Attempts to spread over them.")
+@click.option("--seed", default=1, show_default=True, help="Same seed, same data.")
+@click.option("--force", is_flag=True, help="Add more even if demo learners exist.")
+def demo_data(learners: int, attempts: int, seed: int, force: bool) -> None:
+    """Fill the database with sample learners and attempts to try the instructor pages."""
+    session = get_session()
+    existing = demo.demo_learner_count(session)
+    if existing and not force:
+        raise click.ClickException(
+            f"this database already has {existing} demo learners (@{demo.DEMO_DOMAIN}); "
+            "run again with --force to add more")
+    password = secrets.token_urlsafe(12)
+    made = demo.fill(session, get_course(), learners=learners, attempts=attempts, seed=seed,
+                     password=password)
+    click.echo(f"Made {made.learners} demo learners ({made.first_email} to "
+               f"{made.last_email}) and {made.attempts} attempts: "
+               f"{made.awaiting_review} awaiting review, {made.reviewed} reviewed; "
+               f"{made.completed_steps} completed steps.")
+    click.echo(f"Every demo learner's password: {password}")

@@ -1,12 +1,18 @@
-"""The instructor's landing page."""
+"""The instructor's landing page: how each exercise is going, at a glance."""
 
 from __future__ import annotations
 
 from flask import render_template
 
+from course.db import get_session
 from course.instruct.blueprint import bp
+from course.services import reports
+from course.site import get_course
 
 
 @bp.get("/")
 def dashboard():
-    return render_template("instruct/dashboard.html")
+    """Per exercise: attempts, learners, mean counted score, pass rate, awaiting review."""
+    stats = reports.dashboard(get_session(), get_course())
+    return render_template("instruct/dashboard.html", stats=stats,
+                           misconception_kinds=reports.MISCONCEPTION_KINDS)

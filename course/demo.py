@@ -1,0 +1,373 @@
+"""Sample learners and realistic attempts, so every instructor page can be tried at once.
+
+Used by `flask --app course demo-data` and by the benchmark. Answers start from each
+exercise's model answer with some items moved, the way real learners get things wrong:
+every item has its own difficulty and a favourite wrong place, and learners improve with
+each retry. Every answer is scored by the real graders (course.grading.registry), so the
+scores and feedback are what a learner would have got. Rows go in with bulk inserts so
+100,000 attempts take seconds, not minutes. No Flask here: the session is passed in.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from course.content.schema import Course, Exercise
+from course.grading import now_next_later, quiz, registry, review, sort
+from course.grading.base import Result
+from course.models import Attempt, Role, StepProgress, User
+from course.models.attempt import AttemptStatus
+from course.models.timestamps import utcnow
+
+DEMO_DOMAIN = "demo.example"
+BATCH = 2000
+# Learners who keep practising after finishing spend their extra attempts on exercises
+# without an attempt limit; this caps the retries on limited ones when there is none.
+UNLIMITED_TRIES = 3
+
+FIRST_NAMES = (
+    "Amara", "Ben", "Chloé", "Dmitri", "Elif", "Farah", "Gabriel", "Hana", "Ines", "Jonas",
+    "Kavya", "Liam", "Maëlle", "Noah", "Olu", "Priya", "Quentin", "Rosa", "Søren", "Tomás",
+    "Uma", "Valentina", "Wei", "Ximena", "Yusuf", "Zoë", "Ana", "Björn", "Chidi", "Dagný",
+    "Emma", "François", "Grace", "Hugo", "Iris", "José", "Kai", "Léa", "Mateo", "Nia",
+    "Oskar", "Paula", "Ravi", "Sofia", "Theo", "Łucja",
+)
+LAST_NAMES = (
+    "Adeyemi", "Berg", "Castillo", "Dubois", "Eriksen", "Fernández", "García", "Hoffmann",
+    "Ito", "Jensen", "Kowalski", "Lefèvre", "Müller", "Nguyen", "Okafor", "Patel", "Quinn",
+    "Rossi", "Schmidt", "Tanaka", "Uddin", "Van der Berg", "Wójcik", "Yamamoto", "Zhang",
+    "Ångström", "Brennan", "Çelik", "Novák", "O'Connor", "Silva", "Núñez", "Åberg",
+)
+# Always among the first learners made: accents, and a name a spreadsheet would run as a
+# formula, so the gradebook export's neutralising can be seen at work.
+FIXED_NAMES = ("Zoë Ångström", "José Núñez", '=HYPERLINK("https://evil.example","Click")',
+               "Nguyễn Thị Hà")
+
+VISIONS = (
+    "Every family eats well together without the weekly planning headache.",
+    "A world where nobody wonders what is for dinner.",
+    "Make cooking at home the easy choice for busy people.",
+    "Our app will have recipes, a shopping list and a calendar by Q3.",
+    "Help every neighbourhood share tools instead of buying them.",
+)
+STRATEGIES = (
+    "Start with busy parents: plan a week of dinners in ten minutes, then add shopping.",
+    "- Win students first with cheap recipes\n- Partner with one supermarket\n"
+    "- Do **not** build a social network",
+    "Focus on people who already cook twice a week and want variety; say no to diets.",
+    "Build every feature users ask for and ship it fast.",
+)
+BOARD_CARDS = {
+    "now": ("Cut the time a household spends planning meals", "Fewer abandoned plans",
+            "Add a swap button", "Fix login bug"),
+    "next": ("Make shopping take less time", "Help people cook with what they have"),
+    "later": ("Healthier weeks without extra effort", "Cook together with friends"),
+}
+NOTES = (
+    "User stories and bugs live in the **backlog**; the launch date sits in the delivery "
+    "plan. Keeping them apart keeps the roadmap about outcomes.",
+    "The login bug goes to the backlog. The release in March goes in the delivery plan.",
+    "Everything is on the roadmap.",
+)
+
+COMMENTS = (
+    "Clear and ambitious. Next time, say what you would **not** do.",
+    "Good start. Several cards are features; rewrite them as outcomes for users.",
+    "Strong work: focused Now column and broad Later items.",
+    "The vision reads like a feature list. What change in people's lives are you after?",
+)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What `fill` made, for the CLI to print."""
+
+    learners: int
+    attempts: int
+    awaiting_review: int
+    reviewed: int
+    completed_steps: int
+    first_email: str
+    last_email: str
+
+
+def demo_learner_count(session: Session) -> int:
+    """How many demo learners the database already has (one query)."""
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.email.like(f"learner%@{DEMO_DOMAIN}"))) or 0
+
+
+def _next_number(session: Session) -> int:
+    """The n of the next `learner{n}@demo.example`, so a forced second fill never
+    collides with the first."""
+    emails = session.scalars(select(User.email).where(
+        User.email.like(f"learner%@{DEMO_DOMAIN}")))
+    numbers = [int(m.group(1)) for e in emails
+               if (m := re.fullmatch(rf"learner(\d+)@{re.escape(DEMO_DOMAIN)}", e))]
+    return max(numbers, default=0) + 1
+
+
+class _Profile:
+    """An exercise's answer key plus, per item, how hard it is and where it goes wrong."""
+
+    def __init__(self, exercise: Exercise, rng: random.Random):
+        self.exercise = exercise
+        spec = exercise.spec
+        self.targets: tuple[str, ...] = ()
+        if exercise.kind == sort.KIND:
+            self.targets = tuple(b.id for b in spec.buckets)
+            ids = [i.id for i in spec.items]
+        elif exercise.kind == now_next_later.KIND:
+            self.targets = now_next_later.COLUMN_IDS
+            ids = [c.id for c in spec.cards]
+        elif exercise.kind == quiz.KIND:
+            ids = [q.id for q in spec.questions]
+        else:
+            ids = []
+        self.model = registry.model_answer(exercise)
+        self.difficulty = {i: rng.choice((0.0, 0.0, 0.05, 0.1, 0.2, 0.4)) for i in ids}
+        self.favourite: dict[str, str] = {}
+        for item_id in ids:
+            wrong = self._wrong_choices(item_id)
+            if wrong:
+                self.favourite[item_id] = rng.choice(wrong)
+
+    def _wrong_choices(self, item_id: str) -> list[str]:
+        spec = self.exercise.spec
+        if self.exercise.kind == sort.KIND:
+            right = {self.model["placements"][item_id]}
+        elif self.exercise.kind == now_next_later.KIND:
+            right = set(spec.card(item_id).accept)
+        else:
+            question = spec.question(item_id)
+            return [o.id for o in question.options if not o.correct]
+        return [t for t in self.targets if t not in right]
+
+    def _wrong(self, item_id: str, rng: random.Random) -> str:
+        if rng.random() < 0.7:
+            return self.favourite[item_id]
+        return rng.choice(self._wrong_choices(item_id))
+
+    def answer(self, skill: float, rng: random.Random) -> dict[str, Any]:
+        """A plausible answer by a learner of this skill (0..1)."""
+        kind = self.exercise.kind
+        if kind in (sort.KIND, now_next_later.KIND):
+            placements = {}
+            for item_id, right in self.model["placements"].items():
+                ok = rng.random() < skill - self.difficulty[item_id]
+                placements[item_id] = right if ok or item_id not in self.favourite \
+                    else self._wrong(item_id, rng)
+            return {"placements": placements}
+        if kind == quiz.KIND:
+            return {"choices": {q.id: self._quiz_choice(q, skill, rng)
+                                for q in self.exercise.spec.questions}}
+        return {"responses": {p.id: self._response(p, rng)
+                              for p in self.exercise.spec.prompts}}
+
+    def _quiz_choice(self, question: Any, skill: float, rng: random.Random) -> list[str]:
+        p = skill - self.difficulty[question.id]
+        if question.type != "multiple":
+            if rng.random() < p or question.id not in self.favourite:
+                return list(question.correct_ids)
+            return [self._wrong(question.id, rng)]
+        # "Select all that apply": each right option is usually ticked, a wrong one
+        # sometimes (the favourite wrong one more often than the rest).
+        favourite = self.favourite.get(question.id)
+        chosen = [o.id for o in question.options
+                  if (o.correct and rng.random() < p + 0.1)
+                  or (not o.correct and rng.random() < (1 - p) * (0.7 if o.id == favourite
+                                                                  else 0.3))]
+        return chosen or list(question.correct_ids)
+
+    @staticmethod
+    def _response(prompt: Any, rng: random.Random) -> Any:
+        if prompt.format == "board":
+            return [{"column": column, "text": text}
+                    for column, texts in BOARD_CARDS.items()
+                    for text in rng.sample(texts, rng.randint(1, min(2, len(texts))))]
+        if prompt.id == "vision":
+            return rng.choice(VISIONS)
+        if "notes" in prompt.id:
+            return rng.choice(NOTES)
+        return rng.choice(STRATEGIES)
+
+
+def _rubric_levels(spec: review.ReviewSpec, skill: float,
+                   rng: random.Random) -> dict[str, float]:
+    """The levels an instructor might pick for work by a learner of this skill."""
+    levels = {}
+    for criterion in spec.rubric:
+        ordered = sorted(criterion.levels, key=lambda lv: lv.points)
+        index = round(min(0.999, max(0.0, skill + rng.uniform(-0.3, 0.2)))
+                      * (len(ordered) - 1))
+        levels[criterion.id] = ordered[index].points
+    return levels
+
+
+def _quotas(total: int, learners: int, rng: random.Random) -> list[int]:
+    """Split `total` attempts over learners unevenly (some do much more than others)."""
+    weights = [rng.uniform(0.3, 1.7) for _ in range(learners)]
+    scale = total / sum(weights)
+    quotas = [int(w * scale) for w in weights]
+    for i in range(total - sum(quotas)):
+        quotas[i % learners] += 1
+    return quotas
+
+
+class _Grader:
+    """registry.grade, remembered per distinct answer: many learners give the same
+    answer (most often the right one), and grading is the slow part of filling."""
+
+    def __init__(self) -> None:
+        self.results: dict[tuple[str, Any], tuple[Result, dict[str, Any]]] = {}
+
+    @staticmethod
+    def _key(answer: dict[str, Any]) -> Any:
+        if "placements" in answer:
+            return tuple(sorted(answer["placements"].items()))
+        if "choices" in answer:
+            return tuple(sorted((q, tuple(sorted(c))) for q, c in answer["choices"].items()))
+        return None  # free text: not worth remembering
+
+    def __call__(self, exercise: Exercise,
+                 answer: dict[str, Any]) -> tuple[Result, dict[str, Any]]:
+        """The Result and its feedback JSON."""
+        key = self._key(answer)
+        if key is None:
+            result = registry.grade(exercise, answer)
+            return result, result.feedback_json()
+        cached = self.results.get((exercise.id, key))
+        if cached is None:
+            result = registry.grade(exercise, answer)
+            cached = self.results[(exercise.id, key)] = (result, result.feedback_json())
+        return cached
+
+
+def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
+                      grade: _Grader,
+                      rng: random.Random) -> tuple[list[dict[str, Any]], set[str]]:
+    """One learner's attempts, in course order, and the exercise ids they passed.
+
+    They retry an exercise until they pass or run out of attempts, then move on; with
+    attempts to spare at the end they keep practising on unlimited exercises.
+    """
+    base = rng.uniform(0.6, 0.98)
+    when = utcnow() - timedelta(days=rng.uniform(20, 60))
+    step = timedelta(days=20) / max(quota, 1)
+    rows: list[dict[str, Any]] = []
+    passed: set[str] = set()
+    used: dict[str, int] = {}
+
+    def attempt(profile: _Profile) -> bool:
+        nonlocal when
+        exercise = profile.exercise
+        number = used.get(exercise.id, 0) + 1
+        used[exercise.id] = number
+        skill = min(0.98, base + 0.12 * (number - 1))
+        answer = profile.answer(skill, rng)
+        result, feedback = grade(exercise, answer)
+        when += step * rng.uniform(0.3, 1.7)
+        row = {"user_id": user_id, "exercise_id": exercise.id,
+               "exercise_version": exercise.version, "number": number,
+               "submission_token": f"demo-{len(rows) + 1}", "answer": answer,
+               "points": result.points, "max_points": result.max_points,
+               "feedback": feedback, "created_at": when,
+               "status": AttemptStatus.AUTO_GRADED.value, "auto_score": result.score,
+               "score": result.score, "rubric": None, "reviewed_at": None,
+               "instructor_feedback": None, "feedback_unread": False}
+        if result.pending:
+            row.update(status=AttemptStatus.AWAITING_REVIEW.value, auto_score=None, score=None)
+            # Some work is still in the queue (the learner waits for it); the rest has
+            # been graded with the rubric, and a learner below the pass mark may retry.
+            if rng.random() < 0.6:
+                graded = review.score_rubric(exercise.spec,
+                                             _rubric_levels(exercise.spec, skill, rng))
+                # The same record course.services.review stores for a rubric grade.
+                rubric = {"levels": {i.item_id: i.credit for i in graded.items},
+                          "points": graded.points, "max_points": graded.max_points,
+                          "score": graded.score}
+                row.update(status=AttemptStatus.REVIEWED.value, score=graded.score,
+                           points=graded.points, max_points=graded.max_points,
+                           rubric=rubric, instructor_feedback=rng.choice(COMMENTS),
+                           feedback_unread=rng.random() < 0.3,
+                           reviewed_at=when + timedelta(hours=rng.uniform(1, 48)))
+        row["passed"] = row["score"] is not None and row["score"] >= exercise.policy.pass_mark
+        rows.append(row)
+        if row["passed"]:
+            passed.add(exercise.id)
+        return row["passed"] or row["status"] == AttemptStatus.AWAITING_REVIEW.value
+
+    for profile in profiles:
+        limit = profile.exercise.policy.max_attempts or UNLIMITED_TRIES
+        while len(rows) < quota and used.get(profile.exercise.id, 0) < limit:
+            if attempt(profile):
+                break
+    practice = [p for p in profiles if p.exercise.policy.max_attempts is None]
+    while practice and len(rows) < quota:
+        attempt(rng.choice(practice))
+    return rows, passed
+
+
+def _progress_rows(user_id: int, course: Course, attempted: set[str], passed: set[str],
+                   rng: random.Random) -> list[dict[str, Any]]:
+    """Steps done: passed exercises, and most lessons up to the furthest exercise tried."""
+    furthest = max((i for i, s in enumerate(course.steps) if s.id in attempted), default=-1)
+    done = [s.id for i, s in enumerate(course.steps)
+            if s.id in passed or (s.kind == "lesson" and i < furthest and rng.random() < 0.85)]
+    return [{"user_id": user_id, "step_id": step_id, "completed_at": utcnow()}
+            for step_id in done]
+
+
+def _insert(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(table.__table__), rows[start:start + BATCH])
+
+
+def fill(session: Session, course: Course, learners: int = 40, attempts: int = 400,
+         seed: int = 1, password: str = "demo-password") -> DemoSummary:
+    """Add `learners` demo learners and about `attempts` attempts, and commit.
+
+    Deterministic for a seed (apart from timestamps). The total can fall short of
+    `attempts` only when the course has no exercise without an attempt limit.
+    """
+    rng = random.Random(seed)
+    first = _next_number(session)
+    names = list(FIXED_NAMES)[:learners]
+    names += [f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+              for _ in range(learners - len(names))]
+    password_hash = generate_password_hash(password)  # once: hashing is slow on purpose
+    emails = [f"learner{first + i}@{DEMO_DOMAIN}" for i in range(learners)]
+    user_ids = list(session.scalars(
+        insert(User).returning(User.id, sort_by_parameter_order=True),
+        [{"email": email, "display_name": name, "password_hash": password_hash,
+          "role": Role.LEARNER.value, "created_at": utcnow()}
+         for email, name in zip(emails, names, strict=True)]))
+
+    profiles = [_Profile(e, rng) for e in course.exercises]
+    grader = _Grader()
+    attempt_rows: list[dict[str, Any]] = []
+    progress_rows: list[dict[str, Any]] = []
+    for user_id, quota in zip(user_ids, _quotas(attempts, learners, rng), strict=True):
+        rows, passed = _learner_attempts(user_id, quota, profiles, grader, rng)
+        attempt_rows += rows
+        progress_rows += _progress_rows(user_id, course, {r["exercise_id"] for r in rows},
+                                        passed, rng)
+    _insert(session, Attempt, attempt_rows)
+    _insert(session, StepProgress, progress_rows)
+    session.commit()
+    statuses = [r["status"] for r in attempt_rows]
+    return DemoSummary(
+        learners=learners, attempts=len(attempt_rows),
+        awaiting_review=statuses.count(AttemptStatus.AWAITING_REVIEW.value),
+        reviewed=statuses.count(AttemptStatus.REVIEWED.value),
+        completed_steps=len(progress_rows),
+        first_email=emails[0] if emails else "", last_email=emails[-1] if emails else "")

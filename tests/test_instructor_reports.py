@@ -1,0 +1,149 @@
+"""The instructor report pages: access, rendering, the CSV export, and query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from course import demo
+from course.db import get_engine, get_session
+from course.models import User
+from course.site import get_course
+from tests.helpers import make_user
+
+PAGES = ["/instructor/", "/instructor/gradebook", "/instructor/gradebook.csv",
+         "/instructor/misconceptions"]
+
+
+def fill(app, learners: int, attempts: int, seed: int = 1) -> None:
+    with app.app_context():
+        demo.fill(get_session(), get_course(), learners=learners, attempts=attempts, seed=seed)
+
+
+@contextmanager
+def counting_queries(app) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/signin" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_learners_are_refused(auth, client, path):
+    auth.learner()
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_for_an_instructor_on_an_empty_database(auth, client, path):
+    auth.instructor()
+    assert client.get(path).status_code == 200
+
+
+def test_pages_show_the_demo_cohort(app, auth, client):
+    fill(app, learners=6, attempts=80)
+    auth.instructor()
+    html = client.get("/instructor/").get_data(as_text=True)
+    assert "Roadmap or backlog?" in html
+    assert "/instructor/submissions?exercise=write-a-product-vision&amp;status=awaiting_review" \
+        in html
+    assert 'href="/instructor/gradebook"' in html  # the sub-navigation
+    book = client.get("/instructor/gradebook").get_data(as_text=True)
+    assert "Zoë Ångström" in book and "learner1@demo.example" in book
+    # User text is escaped, never markup.
+    assert "=HYPERLINK(&#34;https://evil.example&#34;" in book
+    report = client.get("/instructor/misconceptions").get_data(as_text=True)
+    assert 'id="ex-roadmap-or-backlog"' in report
+    assert "Most common wrong bucket" in report
+
+
+def test_gradebook_pages_and_refuses_a_page_past_the_end(app, auth, client):
+    app.config["GRADEBOOK_PAGE_SIZE"] = 4
+    fill(app, learners=6, attempts=30)
+    auth.instructor()
+    first = client.get("/instructor/gradebook").get_data(as_text=True)
+    assert "Page 1 of 2" in first and 'rel="next" href="/instructor/gradebook?page=2"' in first
+    second = client.get("/instructor/gradebook?page=2").get_data(as_text=True)
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert client.get("/instructor/gradebook?page=3").status_code == 404
+    assert client.get("/instructor/gradebook?page=0").status_code == 404
+
+
+def read_csv(response) -> list[list[str]]:
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_export_header_encoding_and_download_headers(app, auth, client):
+    fill(app, learners=5, attempts=40)
+    auth.instructor()
+    response = client.get("/instructor/gradebook.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="gradebook-')
+    assert disposition.endswith('.csv"')
+    rows = read_csv(response)
+    with app.app_context():
+        exercise_ids = [e.id for e in get_course().exercises]
+    assert rows[0] == ["learner_id", "name", "email", *exercise_ids, "total", "completion"]
+    assert read_csv(client.get("/instructor/gradebook.csv"))[0] == rows[0]  # stable
+    assert get_engine(app).pool.checkedout() == 0  # the stream closed its session
+    assert len(rows) == 1 + 5
+    by_email = {r[2]: r for r in rows[1:]}
+    assert by_email["learner1@demo.example"][1] == "Zoë Ångström"
+    for row in rows[1:]:
+        for cell in row[3:]:
+            assert cell == "" or (0 <= float(cell) <= 100 and len(cell.split(".")[1]) == 1)
+
+
+@pytest.mark.parametrize("name", ["=1+2", "+SUM(A1:A3)", "-2+3", "@SUM(A1)", '=HYPERLINK("x")'])
+def test_csv_export_neutralises_formulas_in_names(app, auth, client, name):
+    make_user(app, "formula@example.com", name)
+    auth.instructor()
+    rows = read_csv(client.get("/instructor/gradebook.csv"))
+    row = next(r for r in rows[1:] if r[2] == "formula@example.com")
+    assert row[1] == "'" + name
+
+
+def test_query_counts_do_not_grow_with_the_data(app, auth, client):
+    app.config["GRADEBOOK_PAGE_SIZE"] = 5
+    paths = ["/instructor/", "/instructor/gradebook", "/instructor/gradebook?page=2",
+             "/instructor/misconceptions"]
+    auth.instructor()
+
+    def counts() -> dict[str, int]:
+        result = {}
+        for path in paths:
+            with counting_queries(app) as statements:
+                assert client.get(path).status_code == 200
+            result[path] = len(statements)
+        return result
+
+    fill(app, learners=12, attempts=60)
+    small = counts()
+    fill(app, learners=40, attempts=800, seed=2)
+    with app.app_context():
+        assert get_session().query(User).count() == 53
+    assert counts() == small
+    assert max(small.values()) <= 6

@@ -1,0 +1,230 @@
+"""The report services on small hand-made data: counted scores, rates, paging, misconceptions."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from course.content.schema import Course
+from course.db import get_session
+from course.grading import registry
+from course.models import Attempt, Role, StepProgress, User
+from course.models.attempt import AttemptStatus
+from course.services import reports
+from course.site import get_course
+
+SORT = "roadmap-or-backlog"
+VISION = "write-a-product-vision"
+QUIZ = "final-quiz"
+
+
+@pytest.fixture
+def db(app) -> Iterator[tuple[Session, Course]]:
+    with app.app_context():
+        yield get_session(), get_course()
+
+
+def with_policy(course: Course, exercise_id: str, **changes: Any) -> Course:
+    """The same course with one exercise's attempt policy changed."""
+    steps = tuple(dataclasses.replace(s, policy=dataclasses.replace(s.policy, **changes))
+                  if s.id == exercise_id else s for s in course.steps)
+    return dataclasses.replace(course, steps=steps)
+
+
+def learner(session: Session, name: str, role: Role = Role.LEARNER) -> int:
+    user = User(email=f"{name.lower().replace(' ', '.')}@example.com", display_name=name,
+                password_hash="x", role=role.value)
+    session.add(user)
+    session.commit()
+    return user.id
+
+
+def attempt(session: Session, user_id: int, exercise_id: str, number: int,
+            score: float | None, *, passed: bool | None = None,
+            status: str = AttemptStatus.AUTO_GRADED, answer: Any = None) -> None:
+    session.add(Attempt(
+        user_id=user_id, exercise_id=exercise_id, exercise_version="v", number=number,
+        submission_token=f"t-{exercise_id}-{number}", answer=answer or {}, status=status,
+        auto_score=score, score=score, feedback={"items": [], "rules": []},
+        passed=bool(score is not None and score >= 0.8) if passed is None else passed))
+    session.commit()
+
+
+def stats_for(stats: list[reports.ExerciseStats], exercise_id: str) -> reports.ExerciseStats:
+    return next(s for s in stats if s.exercise.id == exercise_id)
+
+
+def test_dashboard_counts_the_highest_attempt_by_default(db):
+    session, course = db
+    ann, bob = learner(session, "Ann"), learner(session, "Bob")
+    attempt(session, ann, SORT, 1, 0.9)
+    attempt(session, ann, SORT, 2, 0.5)
+    attempt(session, bob, SORT, 1, 0.6)
+
+    row = stats_for(reports.dashboard(session, course), SORT)
+    assert (row.attempts, row.learners, row.awaiting_review) == (3, 2, 0)
+    assert row.mean_score == pytest.approx(0.75)  # Ann 0.9 counts, not her later 0.5
+    assert row.pass_rate == pytest.approx(0.5)
+
+
+def test_dashboard_counts_the_latest_scored_attempt_when_the_policy_says_so(db):
+    session, course = db
+    ann, bob = learner(session, "Ann"), learner(session, "Bob")
+    attempt(session, ann, SORT, 1, 0.9)
+    attempt(session, ann, SORT, 2, 0.5)
+    attempt(session, bob, SORT, 1, 0.6)
+
+    row = stats_for(reports.dashboard(session, with_policy(course, SORT, counts="latest")),
+                    SORT)
+    assert row.mean_score == pytest.approx(0.55)
+    assert row.pass_rate == 0
+
+
+def test_dashboard_awaiting_review_is_counted_but_not_scored(db):
+    session, course = db
+    ann, bob = learner(session, "Ann"), learner(session, "Bob")
+    attempt(session, ann, VISION, 1, None, status=AttemptStatus.AWAITING_REVIEW)
+    attempt(session, bob, VISION, 1, 0.7, passed=True, status=AttemptStatus.REVIEWED)
+    attempt(session, bob, VISION, 2, None, status=AttemptStatus.AWAITING_REVIEW)
+
+    for policy in ("highest", "latest"):
+        row = stats_for(reports.dashboard(session, with_policy(course, VISION, counts=policy)),
+                        VISION)
+        assert (row.attempts, row.learners, row.awaiting_review) == (3, 2, 2)
+        assert row.mean_score == pytest.approx(0.7)  # Bob's reviewed attempt; Ann has none
+        assert row.pass_rate == pytest.approx(0.5)
+
+
+def test_dashboard_lists_untried_exercises_with_nothing(db):
+    session, course = db
+    stats = reports.dashboard(session, course)
+    assert [s.exercise.id for s in stats] == [e.id for e in course.exercises]
+    assert all(s.attempts == 0 and s.mean_score is None and s.pass_rate is None
+               for s in stats)
+
+
+def test_gradebook_pages_learners_by_name_with_counted_scores_total_and_completion(db):
+    session, course = db
+    ids = {name: learner(session, name) for name in ("Eve", "Cy", "Al", "Dee", "Bo")}
+    learner(session, "Ian Instructor", Role.INSTRUCTOR)
+    attempt(session, ids["Cy"], SORT, 1, 0.5)
+    attempt(session, ids["Cy"], SORT, 2, 1.0)
+    attempt(session, ids["Cy"], VISION, 1, None, status=AttemptStatus.AWAITING_REVIEW)
+    attempt(session, ids["Dee"], QUIZ, 1, 0.7)
+    session.add_all([StepProgress(user_id=ids["Cy"], step_id=s.id) for s in course.steps[:3]]
+                    + [StepProgress(user_id=ids["Cy"], step_id="no-longer-in-the-course")])
+    session.commit()
+
+    first = reports.gradebook(session, course, page=1, page_size=2)
+    assert (first.learners, first.pages) == (5, 3)
+    assert [r.name for r in first.rows] == ["Al", "Bo"]
+    page = reports.gradebook(session, course, page=2, page_size=2)
+    cy, dee = page.rows
+    assert (cy.name, dee.name) == ("Cy", "Dee")
+    assert cy.scores == {SORT: 1.0, VISION: None}  # highest counts; review still pending
+    assert cy.total == pytest.approx(1.0 / len(course.exercises))
+    assert cy.completion == pytest.approx(3 / len(course.steps))
+    assert dee.scores == {QUIZ: 0.7} and dee.completion == 0
+    assert [r.name for r in reports.gradebook(session, course, 3, 2).rows] == ["Eve"]
+    assert reports.gradebook(session, course, 4, 2).rows == []
+
+
+def test_gradebook_csv_covers_every_learner_in_batches(db):
+    session, course = db
+    for n in range(7):
+        learner(session, f"Learner {n}")
+    rows = list(reports.gradebook_csv(session, course, batch_size=3))
+    assert rows[0] == (["learner_id", "name", "email"] + [e.id for e in course.exercises]
+                       + ["total", "completion"])
+    assert [r[1] for r in rows[1:]] == [f"Learner {n}" for n in range(7)]
+    assert all(r[-2:] == ["0.0", "0.0"] for r in rows[1:])
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("=1+2", "'=1+2"), ("+SUM(A1)", "'+SUM(A1)"), ("-2+3", "'-2+3"), ("@cmd", "'@cmd"),
+    ("\tTab", "'\tTab"), ("\rCR", "'\rCR"), ("Zoë", "Zoë"), ("a=b", "a=b"), ("", ""),
+])
+def test_neutralise_quotes_cells_a_spreadsheet_would_run(cell, expected):
+    assert reports.neutralise(cell) == expected
+
+
+def test_csv_text_starts_with_a_bom_and_quotes_cells():
+    text = "".join(reports.csv_text([["a", "b, c"], ["d\"e", "f"]], rows_per_chunk=1))
+    assert text == '\ufeffa,"b, c"\r\n"d""e",f\r\n'
+
+
+def placements(course: Course, exercise_id: str, **moved: str) -> dict[str, Any]:
+    answer = registry.model_answer(course.exercise(exercise_id))
+    answer["placements"].update(moved)
+    return answer
+
+
+def test_misconceptions_share_correct_and_most_common_wrong_bucket_worst_first(db):
+    session, course = db
+    user = learner(session, "Ann")
+    sort_items = course.exercise(SORT).spec.items
+    hard, tricky = sort_items[0], sort_items[1]
+    other = {"roadmap": "backlog", "backlog": "roadmap"}
+    answers = [placements(course, SORT, **{hard.id: other[hard.bucket]}),
+               placements(course, SORT, **{hard.id: other[hard.bucket],
+                                           tricky.id: other[tricky.bucket]}),
+               placements(course, SORT, **{hard.id: other[hard.bucket]}),
+               placements(course, SORT)]
+    for n, answer in enumerate(answers, start=1):
+        attempt(session, user, SORT, n, 0.5, answer=answer)
+    # Work that is not auto-graded never counts.
+    attempt(session, user, SORT, 9, 0.5, status=AttemptStatus.REVIEWED,
+            answer=placements(course, SORT, **{tricky.id: other[tricky.bucket]}))
+
+    report = {r.exercise.id: r for r in reports.misconceptions(session, course)}
+    assert [r.exercise.kind for r in report.values()] == [
+        e.kind for e in course.exercises if e.kind != "review"]
+    sort_report = report[SORT]
+    assert sort_report.attempts == 4
+    first, second = sort_report.items[:2]
+    labels = {b.id: b.label for b in course.exercise(SORT).spec.buckets}
+    assert (first.id, first.correct_share, first.wrong, first.wrong_share) == (
+        hard.id, 0.25, labels[other[hard.bucket]], 0.75)
+    assert (second.id, second.correct_share, second.wrong_share) == (tricky.id, 0.75, 0.25)
+    assert all(i.correct_share == 1 and i.wrong is None for i in sort_report.items[2:])
+    assert len(sort_report.items) == len(sort_items)
+    assert report[QUIZ].items == []
+
+
+def test_misconceptions_quiz_counts_exact_answers_and_the_most_chosen_wrong_option(db):
+    session, course = db
+    user = learner(session, "Ann")
+    quiz = course.exercise(QUIZ)
+    single = next(q for q in quiz.spec.questions if q.type == "single")
+    multiple = next(q for q in quiz.spec.questions if q.type == "multiple")
+    wrong_single = [o for o in single.options if not o.correct]
+    wrong_multi = next(o for o in multiple.options if not o.correct)
+
+    def answer(single_pick: str, multi_picks: list[str]) -> dict[str, Any]:
+        choices = registry.model_answer(quiz)["choices"]
+        choices.update({single.id: [single_pick], multiple.id: multi_picks})
+        return {"choices": choices}
+
+    right_multi = list(multiple.correct_ids)
+    answers = [answer(wrong_single[0].id, right_multi),
+               answer(wrong_single[0].id, [*right_multi, wrong_multi.id]),
+               answer(wrong_single[1].id, right_multi[:1]),
+               answer(single.correct_ids[0], right_multi)]
+    for n, a in enumerate(answers, start=1):
+        attempt(session, user, QUIZ, n, 0.5, answer=a)
+
+    items = {i.id: i for i in next(r for r in reports.misconceptions(session, course)
+                                   if r.exercise.id == QUIZ).items}
+    assert (items[single.id].correct_share, items[single.id].wrong,
+            items[single.id].wrong_share) == (0.25, wrong_single[0].text, 0.5)
+    # Missing a right option or ticking a wrong one is not full credit.
+    expected_multi = 0.5 if len(right_multi) > 1 else 0.75
+    assert items[multiple.id].correct_share == expected_multi
+    assert (items[multiple.id].wrong, items[multiple.id].wrong_share) == (wrong_multi.text, 0.25)
+    worst = next(r for r in reports.misconceptions(session, course)
+                 if r.exercise.id == QUIZ).items[0]
+    assert worst.id == single.id
