@@ -1,0 +1,113 @@
+"""Instructor forms: the queue's filters, the review of one submission, regrade."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from course.content.schema import Exercise
+from course.grading import review
+from course.models.attempt import AttemptStatus
+from course.services.review import FEEDBACK_MAX_LENGTH
+
+STATUS_LABELS = {AttemptStatus.AWAITING_REVIEW.value: "Awaiting review",
+                 AttemptStatus.AUTO_GRADED.value: "Auto-graded",
+                 AttemptStatus.REVIEWED.value: "Reviewed"}
+RUBRIC_PREFIX = "rubric-"
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value else value
+
+
+class QueueFilterForm(FlaskForm):
+    """The queue's filters: a GET form, so filtered pages can be bookmarked and shared."""
+
+    class Meta:
+        csrf = False
+
+    exercise = SelectField("Exercise", default="")
+    status = SelectField("Status", default="", choices=[
+        SelectChoice(value, label)
+        for value, label in [("", "Any status"), *STATUS_LABELS.items()]])
+    learner = SearchField("Learner", filters=[_strip], validators=[Length(max=100)],
+                          description="Part of a name or email address")
+
+    def __init__(self, exercises: tuple[Exercise, ...], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.exercise.choices = [SelectChoice("", "All exercises"),
+                                 *(SelectChoice(e.id, e.title) for e in exercises)]
+
+
+class ReviewForm(FlaskForm):
+    """Feedback, an optional override and, for written work, one rubric level per
+    criterion (added per exercise by `for_exercise`). `revision` is the attempt's revision
+    when the page was loaded: the service refuses the save if it has moved on since."""
+
+    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    feedback = TextAreaField(
+        "Feedback to the learner", filters=[_strip],
+        validators=[Length(max=FEEDBACK_MAX_LENGTH,
+                           message=f"Keep the feedback under {FEEDBACK_MAX_LENGTH:,} characters.")],
+        description="Markdown: **bold**, *italic*, lists and links work.")
+    override = FloatField(
+        "Override score (%)", validators=[Optional(), NumberRange(
+            min=0, max=100, message="Enter a score from 0 to 100.")],
+        description="Leave empty to keep the score from the grading.")
+    reason = TextAreaField("Reason for the override", filters=[_strip],
+                           validators=[Length(max=1000)],
+                           description="Required with an override; kept in the score history.")
+
+    criteria: tuple[review.Criterion, ...] = ()
+
+    @classmethod
+    def for_exercise(cls, exercise: Exercise | None, **kwargs: Any) -> ReviewForm:
+        """A review form with a rubric radio group per criterion of a written exercise."""
+        criteria = (exercise.spec.rubric
+                    if exercise is not None and exercise.kind == review.KIND else ())
+        fields: dict[str, Any] = {"criteria": criteria}
+        for criterion in criteria:
+            fields[RUBRIC_PREFIX + criterion.id] = RadioField(
+                criterion.title, coerce=float,
+                choices=[SelectChoice(level.points, level.label) for level in criterion.levels],
+                validators=[InputRequired(f"Choose a level for '{criterion.title}'.")])
+        return type("ExerciseReviewForm", (cls,), fields)(**kwargs)
+
+    def validate_override(self, field: Field) -> None:
+        if field.data is not None and not math.isfinite(field.data):
+            raise ValidationError("Enter a score from 0 to 100.")
+
+    def validate_reason(self, field: Field) -> None:
+        if self.override.data is not None and not field.data:
+            raise ValidationError("Give a reason for overriding the score.")
+
+    def rubric_field(self, criterion: review.Criterion) -> RadioField:
+        return self[RUBRIC_PREFIX + criterion.id]
+
+    def rubric_levels(self) -> dict[str, float] | None:
+        """Criterion id -> chosen points, or None when this exercise has no rubric."""
+        if not self.criteria:
+            return None
+        return {c.id: self.rubric_field(c).data for c in self.criteria}
+
+    def override_score(self) -> float | None:
+        """The override as a score from 0 to 1."""
+        return None if self.override.data is None else self.override.data / 100
+
+
+class RegradeForm(FlaskForm):
+    """The regrade button: a POST that carries only the CSRF token."""
