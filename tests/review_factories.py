@@ -12,7 +12,7 @@ from typing import Any
 from uuid import uuid4
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from course.config import REPO_ROOT
 from course.db import get_engine, get_session
@@ -58,8 +58,10 @@ def bulk_attempts(app: Flask, user_id: int, count: int, exercise_id: str = VISIO
     start = start or datetime(2026, 1, 1, 9, 0, 0)
     with app.app_context():
         session = get_session()
+        first = session.scalar(select(func.coalesce(func.max(Attempt.number), 0)).where(
+            Attempt.user_id == user_id, Attempt.exercise_id == exercise_id)) + 1
         rows = [Attempt(user_id=user_id, exercise_id=exercise_id, exercise_version="v1",
-                        number=n + 1, submission_token=uuid4().hex,
+                        number=first + n, submission_token=uuid4().hex,
                         answer={"responses": {"vision": f"Answer {n}", "strategy": "- a"}},
                         status=str(status), auto_score=None, score=None, feedback={},
                         created_at=start if same_time else start + timedelta(seconds=n))
