@@ -6,13 +6,11 @@ stored is decided in `services.submissions` and `services.review`.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from course.content.schema import Exercise
 from course.db import get_session
 from course.instruct.blueprint import bp
 from course.instruct.forms import STATUS_LABELS, QueueFilterForm, RegradeForm, ReviewForm
@@ -57,15 +55,6 @@ def submissions():
         filtered_exercise=exercise, regrade_form=RegradeForm())
 
 
-def _instructor_report(exercise: Exercise, detail: SubmissionDetail):
-    """The learner's attempt page content with every explanation and the model answer
-    shown: the policy only hides them from learners who may still retry, so the report is
-    built as if the learner had no attempts left."""
-    revealing = replace(exercise, policy=replace(
-        exercise.policy, max_attempts=0, model_answer="after_last_attempt"))
-    return attempt_service.attempt_report(revealing, detail.attempt, detail.attempts)
-
-
 def _review_data(detail: SubmissionDetail) -> dict[str, Any]:
     """The review form as the attempt stands: a second save changes only what is edited."""
     attempt = detail.attempt
@@ -87,7 +76,8 @@ def _render_submission(detail: SubmissionDetail, form: ReviewForm, status: int =
     exercise = get_course().exercise(detail.attempt.exercise_id)
     return render_template(
         "instruct/submission.html", detail=detail, attempt=detail.attempt, exercise=exercise,
-        report=_instructor_report(exercise, detail) if exercise else None, form=form,
+        report=(attempt_service.attempt_report(exercise, detail.attempt, detail.attempts,
+                                                reveal=True) if exercise else None), form=form,
         problems=problems or [], conflict=conflict, draft=draft,
         status_labels=STATUS_LABELS, review_columns=REVIEW_COLUMNS), status
 
