@@ -39,6 +39,10 @@ class Attempt(Base):
         # Numbers are unique per learner and exercise, so two tabs submitting at once can
         # never both take the last attempt.
         Index("ix_attempts_user_exercise", "user_id", "exercise_id", "number", unique=True),
+        # Covers the counted-score aggregates (dashboard, gradebook) without reading rows,
+        # which on SQLite means not paging through each row's feedback JSON.
+        Index("ix_attempts_scores", "user_id", "exercise_id", "number", "score", "passed"),
+        Index("ix_attempts_exercise_status", "exercise_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -73,6 +73,10 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_attempts_user_exercise", ["user_id", "exercise_id", "number"], unique=True
         )
+        batch_op.create_index(
+            "ix_attempts_scores", ["user_id", "exercise_id", "number", "score", "passed"], unique=False
+        )
+        batch_op.create_index("ix_attempts_exercise_status", ["exercise_id", "status"], unique=False)
 
     op.create_table(
         "step_progress",
@@ -114,6 +118,8 @@ def downgrade() -> None:
     op.drop_table("score_changes")
     op.drop_table("step_progress")
     with op.batch_alter_table("attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_attempts_exercise_status")
+        batch_op.drop_index("ix_attempts_scores")
         batch_op.drop_index("ix_attempts_user_exercise")
         batch_op.drop_index("ix_attempts_user_created")
         batch_op.drop_index("ix_attempts_status_created")
