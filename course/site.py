@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from course.content.loader import load_course
@@ -10,8 +11,17 @@ from course.content.render import render_markdown
 from course.content.schema import Course
 
 
+class RowId(IntegerConverter):
+    """`<id:name>`: a positive database id; anything larger than the column holds is a
+    plain 404 instead of an overflow inside the database driver."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def init_app(app: Flask) -> None:
     """Load the course once (failing start-up on broken content) and register helpers."""
+    app.url_map.converters["id"] = RowId
     app.extensions["course"] = load_course(app.config["COURSE_CONTENT_DIR"])
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["percent"] = percent

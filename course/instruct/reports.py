@@ -13,14 +13,19 @@ from course.models.timestamps import utcnow
 from course.services import reports
 from course.site import get_course
 
+# Far beyond any cohort; keeps a typed-in page number from overflowing the SQL OFFSET.
+MAX_PAGE = 100_000
+
 
 @bp.get("/gradebook")
 def gradebook():
     """Learners by exercises, one page at a time; a page past the end is a 404."""
     page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= MAX_PAGE:
+        abort(404)
     book = reports.gradebook(get_session(), get_course(), page,
                              current_app.config["GRADEBOOK_PAGE_SIZE"])
-    if page < 1 or page > book.pages:
+    if page > book.pages:
         abort(404)
     return render_template("instruct/gradebook.html", book=book)
 

@@ -86,7 +86,7 @@ def _detail_or_404(attempt_id: int) -> SubmissionDetail:
     return submission_detail(get_session(), attempt_id) or abort(404)
 
 
-@bp.get("/submissions/<int:attempt_id>")
+@bp.get("/submissions/<id:attempt_id>")
 def submission(attempt_id: int):
     detail = _detail_or_404(attempt_id)
     exercise = get_course().exercise(detail.attempt.exercise_id)
@@ -94,7 +94,7 @@ def submission(attempt_id: int):
     return _render_submission(detail, form)
 
 
-@bp.post("/submissions/<int:attempt_id>")
+@bp.post("/submissions/<id:attempt_id>")
 def save_review(attempt_id: int):
     detail = _detail_or_404(attempt_id)
     course = get_course()

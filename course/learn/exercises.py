@@ -83,7 +83,7 @@ def submit_exercise(step_id: str):
     return redirect(url_for("learn.attempt", attempt_id=attempt.id), 303)
 
 
-@bp.get("/attempts/<int:attempt_id>")
+@bp.get("/attempts/<id:attempt_id>")
 @login_required
 def attempt(attempt_id: int):
     """A learner's own attempt; anybody else's is "not found", not "forbidden", so ids

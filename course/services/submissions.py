@@ -39,9 +39,12 @@ class Cursor:
     def parse(cls, text: str) -> Cursor:
         stamp, _, ident = text.rpartition("_")
         try:
-            return cls(datetime.fromisoformat(stamp), int(ident))
+            cursor = cls(datetime.fromisoformat(stamp), int(ident))
         except ValueError:
             raise BadCursor(text) from None
+        if not 0 < cursor.id < 2**31:  # beyond the id column: a hand-edited link
+            raise BadCursor(text)
+        return cursor
 
     @classmethod
     def of(cls, attempt: Attempt) -> Cursor:
