@@ -101,6 +101,9 @@ def parse_spec(data: Mapping[str, Any], report: Reporter) -> SortSpec | None:
             bucket = raw.get("bucket")
             if bucket is None:
                 report.add(f"{where}.bucket", "is required")
+            elif isinstance(bucket, list):
+                report.add(f"{where}.bucket", "an item belongs in exactly one bucket; "
+                           f"it names {len(bucket)}")
             elif raw_buckets is not None and not (isinstance(bucket, str)
                                                   and bucket in bucket_ids):
                 report.add(f"{where}.bucket", f"{bucket!r} is not a bucket of this exercise")

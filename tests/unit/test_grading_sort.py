@@ -224,3 +224,12 @@ def test_corrupted_answers_rejected(spec, data):
     else:
         form[field] = ["not-a-bucket"]
     assert sort.validate(spec, sort.answer_from_form(spec, form))
+
+
+def test_an_item_in_two_buckets_is_refused_by_name():
+    report = Reporter("exercises/x.yaml")
+    sort.parse_spec({"buckets": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
+                     "items": [{"id": "i", "text": "t", "bucket": ["a", "b"],
+                                "hint": "h", "explanation": "e"}]}, report)
+    assert [str(p) for p in report.problems] == [
+        "exercises/x.yaml: items[0].bucket: an item belongs in exactly one bucket; it names 2"]
