@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course.content.errors import Reporter
 from course.grading import now_next_later as nnl
 from course.grading.base import InvalidAnswer
+from tests.unit.specs import builder, changer, problems_of
 
 
 def card(cid, text, accept):
@@ -37,30 +35,15 @@ MODEL = {"faster-planning": "now", "shopping-list": "next", "nutrition-goals": "
          "fix-eggs": "off"}
 
 
-def build(data):
-    report = Reporter("exercises/x.yaml")
-    spec = nnl.parse_spec(data, report)
-    assert report.ok, [str(p) for p in report.problems]
-    return spec
 
 
-def spec_problems(data) -> dict[str, str]:
-    report = Reporter("exercises/x.yaml")
-    assert nnl.parse_spec(data, report) is None
-    return {p.field: p.message for p in report.problems}
 
 
-def changed(path: tuple, value):
-    """SPEC with one field replaced (value None deletes it)."""
-    data = copy.deepcopy(SPEC)
-    target = data
-    for key in path[:-1]:
-        target = target[key]
-    if value is None:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return data
+
+
+build = builder(nnl)
+spec_problems = problems_of(nnl)
+changed = changer(SPEC)
 
 
 def grade(**moves):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course.content.errors import Reporter
 from course.grading import quiz
 from course.grading.base import InvalidAnswer
+from tests.unit.specs import builder, changer, problems_of
 
 
 def option(oid, correct=False):
@@ -33,29 +31,15 @@ SPEC = {
 MODEL = {"vision-length": ["a"], "roadmap-parts": ["a", "b"], "backlog-order": ["true"]}
 
 
-def build(data):
-    report = Reporter("exercises/x.yaml")
-    spec = quiz.parse_spec(data, report)
-    assert report.ok, [str(p) for p in report.problems]
-    return spec
 
 
-def spec_problems(data) -> dict[str, str]:
-    report = Reporter("exercises/x.yaml")
-    assert quiz.parse_spec(data, report) is None
-    return {p.field: p.message for p in report.problems}
 
 
-def changed(path: tuple, value):
-    data = copy.deepcopy(SPEC)
-    target = data
-    for key in path[:-1]:
-        target = target[key]
-    if value is None:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return data
+
+
+build = builder(quiz)
+spec_problems = problems_of(quiz)
+changed = changer(SPEC)
 
 
 def grade(**choices):

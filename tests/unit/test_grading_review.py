@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course.content.errors import Reporter
 from course.grading import review
 from course.grading.base import InvalidAnswer
+from tests.unit.specs import builder, changer, problems_of
 
 SPEC = {
     "prompts": [
@@ -33,32 +31,18 @@ BOARD = [{"column": "now", "text": "Plan faster"}, {"column": "next", "text": "S
 GOOD = {"responses": {"vision": "Dinner, sorted.", "roadmap": BOARD}}
 
 
-def build(data):
-    report = Reporter("exercises/x.yaml")
-    spec = review.parse_spec(data, report)
-    assert report.ok, [str(p) for p in report.problems]
-    return spec
 
 
-def spec_problems(data) -> dict[str, str]:
-    report = Reporter("exercises/x.yaml")
-    assert review.parse_spec(data, report) is None
-    return {p.field: p.message for p in report.problems}
 
 
-def changed(path: tuple, value):
-    data = copy.deepcopy(SPEC)
-    target = data
-    for key in path[:-1]:
-        target = target[key]
-    if value is None:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return data
 
 
 # ------------------------------------------------------------------------------ spec
+
+
+build = builder(review)
+spec_problems = problems_of(review)
+changed = changer(SPEC)
 
 
 def test_parse_valid_spec():

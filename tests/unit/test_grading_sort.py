@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from course.content.errors import Reporter
 from course.grading import sort
 from course.grading.base import InvalidAnswer
+from tests.unit.specs import builder, problems_of
 
 SPEC = {
     "buckets": [
@@ -27,17 +28,12 @@ SPEC = {
 }
 
 
-def build(data):
-    report = Reporter("exercises/x.yaml")
-    spec = sort.parse_spec(data, report)
-    assert report.ok, [str(p) for p in report.problems]
-    return spec
 
 
-def spec_problems(data) -> dict[str, str]:
-    report = Reporter("exercises/x.yaml")
-    assert sort.parse_spec(data, report) is None
-    return {p.field: p.message for p in report.problems}
+
+
+build = builder(sort)
+spec_problems = problems_of(sort)
 
 
 def with_item(**changes):
