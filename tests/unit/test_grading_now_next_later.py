@@ -35,12 +35,6 @@ MODEL = {"faster-planning": "now", "shopping-list": "next", "nutrition-goals": "
          "fix-eggs": "off"}
 
 
-
-
-
-
-
-
 build = builder(nnl)
 spec_problems = problems_of(nnl)
 changed = changer(SPEC)

@@ -31,12 +31,6 @@ SPEC = {
 MODEL = {"vision-length": ["a"], "roadmap-parts": ["a", "b"], "backlog-order": ["true"]}
 
 
-
-
-
-
-
-
 build = builder(quiz)
 spec_problems = problems_of(quiz)
 changed = changer(SPEC)

@@ -28,10 +28,6 @@ SPEC = {
 }
 
 
-
-
-
-
 build = builder(sort)
 spec_problems = problems_of(sort)
 
