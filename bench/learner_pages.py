@@ -1,0 +1,274 @@
+"""Benchmark learner pages' throughput under gunicorn, relative to a hello-world route.
+
+    .venv/bin/python bench/learner_pages.py                   # temporary SQLite, 5 s per page
+    .venv/bin/python bench/learner_pages.py --seconds 10 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+
+Fills a fresh database with course.demo (a temporary SQLite file unless --database-url is
+given; that database's tables are dropped and recreated), starts
+`gunicorn --preload -w 2 bench.wsgi:app` on a free port of 127.0.0.1, signs a demo learner
+in with urllib and runs `wrk` against each page for a fixed time. bench/wsgi.py serves a
+hello-world route from the same workers; since these machines are noisy, each page is
+reported as a ratio to that baseline measured in the same run. Not a test: it prints a
+table. Needs `wrk` (Debian: apt-get install wrk); without it, exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from course import create_app, demo  # noqa: E402
+from course.config import normalise_database_url  # noqa: E402
+from course.db import Base, create_schema, get_engine, get_session, make_engine  # noqa: E402
+from course.models import Attempt, User  # noqa: E402
+from course.site import get_course  # noqa: E402
+
+HOST = "127.0.0.1"
+PASSWORD = "bench-password-123"
+SECRET_KEY = "bench-only-secret"
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"'
+                        r'|value="([^"]+)"[^>]*name="csrf_token"')
+EXERCISE = "build-now-next-later"
+
+
+@dataclass
+class Result:
+    page: str
+    path: str
+    requests_per_s: float
+    avg_ms: float
+    p50_ms: float
+    errors: str
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Report a redirect as it is: a signed-out page must not pass as the sign-in page."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def prepare_database(url: str | None, workdir: Path, learners: int, attempts: int,
+                     seed: int) -> tuple[str, str, str, int]:
+    """Fill the database; the URL, a demo learner's email, a lesson id, one of their attempts."""
+    if url is None:
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    else:
+        url = normalise_database_url(url)
+        engine = make_engine(url)
+        Base.metadata.drop_all(engine)
+        with engine.begin() as connection:  # so the migrations run again from empty
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        create_schema(engine)
+        engine.dispose()
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY})
+    with app.app_context():
+        session = get_session()
+        summary = demo.fill(session, get_course(), learners=learners, attempts=attempts,
+                            seed=seed, password=PASSWORD)
+        email = summary.first_email
+        attempt_id = session.scalar(
+            select(Attempt.id).join(User, User.id == Attempt.user_id)
+            .where(User.email == email).order_by(Attempt.id.desc()).limit(1))
+        if attempt_id is None:
+            raise SystemExit(f"{email} has no attempts; raise --attempts")
+        lesson = next(s.id for s in get_course().steps if s.kind == "lesson")
+    get_engine(app).dispose()
+    return url, email, lesson, attempt_id
+
+
+def wait_until_up(base: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/__hello", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")
+
+
+def sign_in(base: str, email: str) -> str:
+    """Sign in through the real form; the Cookie header value of the signed-in session."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    with opener.open(f"{base}/signin", timeout=10) as response:
+        page = response.read().decode()
+    match = CSRF_INPUT.search(page)
+    if match is None:
+        raise SystemExit("no csrf_token on /signin")
+    form = urllib.parse.urlencode({"csrf_token": match.group(1) or match.group(2),
+                                   "email": email, "password": PASSWORD}).encode()
+    try:
+        opener.open(f"{base}/signin", data=form, timeout=10)
+    except urllib.error.HTTPError as answer:
+        if answer.code != 302:
+            raise SystemExit(f"sign-in answered {answer.code}, not 302") from answer
+    else:
+        raise SystemExit("sign-in did not redirect: wrong email or password?")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    if not cookie:
+        raise SystemExit("sign-in set no cookie")
+    return cookie
+
+
+def check_page(base: str, path: str, cookie: str | None) -> None:
+    """One request: the page must answer 200 itself (no redirect to the sign-in page)."""
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with opener.open(request, timeout=30) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as answer:
+        status = answer.code
+    if status != 200:
+        raise SystemExit(f"GET {path} answered {status}, not 200"
+                         + (" (is the session cookie accepted?)" if cookie else ""))
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(wrk: str, base: str, path: str, cookie: str | None, args: argparse.Namespace,
+            label: str) -> Result:
+    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
+               "--latency", "--timeout", "10s"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    command.append(base + path)
+    output = subprocess.run(command, capture_output=True, text=True, check=True,
+                            timeout=args.seconds + 30).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    avg = re.search(r"Latency\s+([\d.]+\w+)", output)
+    p50 = re.search(r"^\s+50%\s+([\d.]+\w+)", output, re.M)
+    if not (rate and avg and p50):
+        raise SystemExit(f"could not read wrk's output for {path}:\n{output}")
+    errors = []
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors.append(f"{match.group(1)} non-2xx/3xx")
+    if match := re.search(r"Socket errors: (.*)", output):
+        errors.append("socket errors: " + match.group(1))
+    return Result(label, path, float(rate.group(1)), to_ms(avg.group(1)),
+                  to_ms(p50.group(1)), "; ".join(errors))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per page")
+    parser.add_argument("--threads", type=int, default=2, help="wrk -t")
+    parser.add_argument("--connections", type=int, default=8, help="wrk -c")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn -w")
+    parser.add_argument("--learners", type=int, default=200)
+    parser.add_argument("--attempts", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", help="use this database (its tables are dropped!)")
+    args = parser.parse_args()
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("wrk is not installed (Debian: apt-get install wrk); nothing measured.",
+              file=sys.stderr)
+        return 2
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    if not gunicorn.exists():
+        gunicorn = Path(shutil.which("gunicorn") or "gunicorn")
+
+    with tempfile.TemporaryDirectory(prefix="bench-learner-") as tmp:
+        workdir = Path(tmp)
+        started = time.perf_counter()
+        url, email, lesson, attempt_id = prepare_database(
+            args.database_url, workdir, args.learners, args.attempts, args.seed)
+        print(f"Filled {args.learners:,} learners / {args.attempts:,} attempts in "
+              f"{time.perf_counter() - started:.1f} s; signing in as {email}.", flush=True)
+
+        port = free_port()
+        base = f"http://{HOST}:{port}"
+        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET_KEY)
+        server_command = [str(gunicorn), "--preload", "-w", str(args.workers),
+                          "-b", f"{HOST}:{port}", "--log-level", "warning", "bench.wsgi:app"]
+        log = (workdir / "gunicorn.log").open("w")
+        server = subprocess.Popen(server_command, cwd=REPO_ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_until_up(base, server)
+            cookie = sign_in(base, email)
+            pages = [
+                ("hello world (baseline)", "/__hello", None),
+                ("course home, anonymous", "/", None),
+                ("lesson, anonymous", f"/lessons/{lesson}", None),
+                ("exercise (Now-Next-Later), signed in", f"/exercises/{EXERCISE}", cookie),
+                ("my progress, signed in", "/progress", cookie),
+                ("own attempt, signed in", f"/attempts/{attempt_id}", cookie),
+            ]
+            results = []
+            for label, path, page_cookie in pages:
+                check_page(base, path, page_cookie)
+                results.append(run_wrk(wrk, base, path, page_cookie, args, label))
+                print(f"  measured {path}", flush=True)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+            log.close()
+            if server.returncode not in (0, -signal.SIGTERM):
+                print((workdir / "gunicorn.log").read_text(), file=sys.stderr)
+
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    baseline = results[0].requests_per_s
+    print(f"\nMachine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
+          f"Python {platform.python_version()}, {platform.platform()}")
+    print(f"Database: {backend}, {args.learners:,} demo learners / {args.attempts:,} "
+          f"attempts; gunicorn --preload -w {args.workers}; "
+          f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s per page")
+    print("Command: " + shlex.join([sys.executable, *sys.argv]))
+    print("Ratios are to the hello-world route served by the same gunicorn in this run; "
+          "absolute figures vary from run to run.\n")
+    header = (f"{'page':<38} {'requests/s':>11} {'x hello':>8} {'p50 ms':>8} "
+              f"{'avg ms':>8}  path")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = r.requests_per_s / baseline if baseline else float("nan")
+        print(f"{r.page:<38} {r.requests_per_s:>11.0f} {ratio:>8.3f} {r.p50_ms:>8.2f} "
+              f"{r.avg_ms:>8.2f}  {r.path}" + (f"  [{r.errors}]" if r.errors else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
