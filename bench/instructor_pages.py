@@ -26,11 +26,11 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 
 from course import create_app, demo
 from course.config import normalise_database_url
-from course.db import Base, create_schema, get_engine, get_session, make_engine
+from course.db import get_engine, get_session, make_engine, reset_schema
 from course.models import Attempt, Role
 from course.models.attempt import AttemptStatus
 from course.services.accounts import create_user
@@ -55,10 +55,7 @@ def build_app(url: str | None, workdir: Path, name: str) -> Flask:
     else:
         url = normalise_database_url(url)
         engine = make_engine(url)
-        Base.metadata.drop_all(engine)
-        with engine.begin() as connection:  # so the migrations run again from empty
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        create_schema(engine)
+        reset_schema(engine)
         engine.dispose()
     return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-only",
                        "WTF_CSRF_ENABLED": False, "TESTING": False})

@@ -33,14 +33,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from course import create_app, demo  # noqa: E402
 from course.config import normalise_database_url  # noqa: E402
-from course.db import Base, create_schema, get_engine, get_session, make_engine  # noqa: E402
+from course.db import get_engine, get_session, make_engine, reset_schema  # noqa: E402
 from course.models import Attempt, User  # noqa: E402
 from course.site import get_course  # noqa: E402
 
@@ -83,10 +83,7 @@ def prepare_database(url: str | None, workdir: Path, learners: int, attempts: in
     else:
         url = normalise_database_url(url)
         engine = make_engine(url)
-        Base.metadata.drop_all(engine)
-        with engine.begin() as connection:  # so the migrations run again from empty
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        create_schema(engine)
+        reset_schema(engine)
         engine.dispose()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY})
     with app.app_context():

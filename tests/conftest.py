@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from course import create_app
 from course.config import normalise_database_url
-from course.db import Base, create_schema, get_engine, make_engine
+from course.db import Base, create_schema, get_engine, make_engine, reset_schema
 from tests.helpers import AuthActions
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -30,10 +30,7 @@ def _postgres_schema():
         return
     url = normalise_database_url(TEST_DATABASE_URL)
     engine = make_engine(url)
-    Base.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    create_schema(engine)
+    reset_schema(engine)
     engine.dispose()
     yield url
 
