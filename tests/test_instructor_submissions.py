@@ -101,7 +101,7 @@ def test_learners_get_403_on_every_instructor_page(app, auth, client, method, ru
 
 def test_the_route_list_covers_the_review_pages():
     rules = {rule for _, rule in INSTRUCTOR_ROUTES}
-    assert {"/instructor/submissions", "/instructor/submissions/<int:attempt_id>",
+    assert {"/instructor/submissions", "/instructor/submissions/<id:attempt_id>",
             "/instructor/exercises/<exercise_id>/regrade"} <= rules
 
 

@@ -53,10 +53,12 @@ def card(page: Page, text: str) -> Locator:
 def drag(page: Page, item: Locator, target: Locator) -> None:
     """A real pointer drag: press on the card, move in steps onto the column, release.
 
-    The columns stretch to the height of the tallest one, so the card's own height is
-    always inside the target column once the card is in view.
+    The "To place" tray spans the board above the columns, so scroll the target column
+    to the bottom of the viewport first; the card then sits above it, in view.
     """
-    item.evaluate("el => el.scrollIntoView({block: 'center'})")
+    target.evaluate("el => el.closest('.board-column').scrollIntoView({block: 'end'})")
+    if item.bounding_box()["y"] < 0:
+        item.evaluate("el => el.scrollIntoView({block: 'start'})")
     box, goal = item.bounding_box(), target.bounding_box()
     assert box and goal
     x0, y0 = box["x"] + box["width"] / 2, box["y"] + 12
