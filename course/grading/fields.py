@@ -7,7 +7,7 @@ They all read YAML the same way and report problems with the same field paths
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from course.content.errors import Reporter
@@ -107,3 +107,19 @@ def check_unique(ids: Sequence[tuple[str, str | None]], report: Reporter) -> Non
         if value in seen:
             report.add(field, f"duplicate id {value!r}")
         seen.add(value)
+
+
+def parse_entries(raw_entries: Sequence[Mapping[str, Any]] | None, key: str,
+                  parse: Callable[[Mapping[str, Any], str], Any],
+                  report: Reporter) -> list[Any]:
+    """Parse each entry of a list from `read_list` (dropping invalid ones, which `parse`
+    reports) and report repeated ids: the shape of every list of cards, questions,
+    prompts and criteria."""
+    parsed = []
+    for i, raw in enumerate(raw_entries or []):
+        entry = parse(raw, at(key, i))
+        if entry is not None:
+            parsed.append(entry)
+    check_unique([(f"{at(key, i)}.id", raw.get("id") if isinstance(raw.get("id"), str)
+                   else None) for i, raw in enumerate(raw_entries or [])], report)
+    return parsed

@@ -41,6 +41,7 @@ from course.grading.base import (
 from course.grading.fields import (
     check_keys,
     check_unique,
+    parse_entries,
     read_covers,
     read_id,
     read_list,
@@ -192,15 +193,9 @@ def _parse_rule(raw: Mapping[str, Any], where: str, card_ids: set[str] | None,
 def parse_spec(data: Mapping[str, Any], report: Reporter) -> NowNextLaterSpec | None:
     """Read `cards` and `rules`, then make sure the model answer keeps every rule."""
     start = len(report.problems)
-    cards: list[Card] = []
     raw_cards = read_list(data, "cards", "", report)
-    if raw_cards is not None:
-        for i, raw in enumerate(raw_cards):
-            card = _parse_card(raw, f"cards[{i}]", report)
-            if card is not None:
-                cards.append(card)
-        check_unique([(f"cards[{i}].id", raw.get("id") if isinstance(raw.get("id"), str)
-                       else None) for i, raw in enumerate(raw_cards)], report)
+    cards: list[Card] = parse_entries(
+        raw_cards, "cards", lambda raw, where: _parse_card(raw, where, report), report)
     card_ids = ({raw.get("id") for raw in raw_cards if isinstance(raw.get("id"), str)}
                 if raw_cards is not None else None)
 

@@ -24,6 +24,7 @@ from course.grading.fields import (
     ID_PATTERN,
     check_keys,
     check_unique,
+    parse_entries,
     read_covers,
     read_id,
     read_list,
@@ -147,16 +148,9 @@ def parse_spec(data: Mapping[str, Any], report: Reporter) -> QuizSpec | None:
     """Read `questions`; each needs a correct-answer key that fits its type and feedback
     on every option (that feedback is the only hint a learner gets)."""
     start = len(report.problems)
-    raw_questions = read_list(data, "questions", "", report)
-    questions: list[Question] = []
-    if raw_questions is not None:
-        for i, raw in enumerate(raw_questions):
-            q = _parse_question(raw, f"questions[{i}]", report)
-            if q is not None:
-                questions.append(q)
-        check_unique([(f"questions[{i}].id", raw.get("id")
-                       if isinstance(raw.get("id"), str) else None)
-                      for i, raw in enumerate(raw_questions)], report)
+    questions: list[Question] = parse_entries(
+        read_list(data, "questions", "", report), "questions",
+        lambda raw, where: _parse_question(raw, where, report), report)
     if len(report.problems) > start:
         return None
     return QuizSpec(tuple(questions))

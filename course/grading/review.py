@@ -22,7 +22,7 @@ from course.grading.base import FormData, InvalidAnswer, ItemFeedback, Result, r
 from course.grading.fields import (
     at,
     check_keys,
-    check_unique,
+    parse_entries,
     read_covers,
     read_id,
     read_list,
@@ -134,22 +134,12 @@ def _parse_criterion(raw: Mapping[str, Any], where: str,
 def parse_spec(data: Mapping[str, Any], report: Reporter) -> ReviewSpec | None:
     """Read `prompts` and `rubric` (each criterion: at least two levels, distinct points)."""
     start = len(report.problems)
-    prompts: list[Prompt] = []
-    raw_prompts = read_list(data, "prompts", "", report)
-    for i, raw in enumerate(raw_prompts or []):
-        prompt = _parse_prompt(raw, f"prompts[{i}]", report)
-        if prompt is not None:
-            prompts.append(prompt)
-    check_unique([(f"prompts[{i}].id", raw.get("id") if isinstance(raw.get("id"), str)
-                   else None) for i, raw in enumerate(raw_prompts or [])], report)
-    rubric: list[Criterion] = []
-    raw_rubric = read_list(data, "rubric", "", report)
-    for i, raw in enumerate(raw_rubric or []):
-        criterion = _parse_criterion(raw, f"rubric[{i}]", report)
-        if criterion is not None:
-            rubric.append(criterion)
-    check_unique([(f"rubric[{i}].id", raw.get("id") if isinstance(raw.get("id"), str)
-                   else None) for i, raw in enumerate(raw_rubric or [])], report)
+    prompts: list[Prompt] = parse_entries(
+        read_list(data, "prompts", "", report), "prompts",
+        lambda raw, where: _parse_prompt(raw, where, report), report)
+    rubric: list[Criterion] = parse_entries(
+        read_list(data, "rubric", "", report), "rubric",
+        lambda raw, where: _parse_criterion(raw, where, report), report)
     if len(report.problems) > start:
         return None
     return ReviewSpec(tuple(prompts), tuple(rubric))
