@@ -125,32 +125,32 @@ def _load_course_meta(root: Path, problems: list[Problem]):
         return None
     title = _text(data, "title", report)
     description = _text(data, "description", report, required=False)
-    sections = []
-    for i, item in enumerate(_list(data, "sections", report)):
-        where = f"sections[{i}]"
-        if not isinstance(item, Mapping):
-            report.add(where, "must be a mapping with id and title")
-            continue
-        sid = _ident(item, "id", report, where)
-        stitle = _text(item, "title", report, where)
-        if sid and stitle:
-            sections.append(Section(sid, stitle))
-    facts = []
-    for i, item in enumerate(data.get("facts") or []):
-        where = f"facts[{i}]"
-        if not isinstance(item, Mapping):
-            report.add(where, "must be a mapping with id and text")
-            continue
-        fid = _ident(item, "id", report, where)
-        ftext = _text(item, "text", report, where)
-        if fid and ftext:
-            facts.append(Fact(fid, ftext))
+    sections = [Section(*pair) for pair in
+                _id_text_pairs(_list(data, "sections", report), "sections", "title", report)]
+    facts = [Fact(*pair) for pair in
+             _id_text_pairs(data.get("facts") or [], "facts", "text", report)]
     _no_duplicates([s.id for s in sections], "sections", report)
     _no_duplicates([f.id for f in facts], "facts", report)
     problems.extend(report.problems)
     if not report.ok:
         return None
     return title, description, tuple(sections), tuple(facts)
+
+
+def _id_text_pairs(entries: list, key: str, text_key: str,
+                   report: Reporter) -> list[tuple[str, str]]:
+    """(id, text) from a course.yaml list such as `sections` or `facts`."""
+    pairs = []
+    for i, item in enumerate(entries):
+        where = f"{key}[{i}]"
+        if not isinstance(item, Mapping):
+            report.add(where, f"must be a mapping with id and {text_key}")
+            continue
+        ident = _ident(item, "id", report, where)
+        text = _text(item, text_key, report, where)
+        if ident and text:
+            pairs.append((ident, text))
+    return pairs
 
 
 def _split_front_matter(text: str, report: Reporter) -> tuple[Any, str]:
