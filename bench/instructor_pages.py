@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
+from databases import empty_database  # beside this script
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
 from course import create_app, demo
-from course.config import normalise_database_url
-from course.db import get_engine, get_session, make_engine, reset_schema
+from course.db import get_engine, get_session
 from course.models import Attempt, Role
 from course.models.attempt import AttemptStatus
 from course.services.accounts import create_user
@@ -50,15 +50,9 @@ class Measure:
 
 def build_app(url: str | None, workdir: Path, name: str) -> Flask:
     """An app on an empty database: a new SQLite file, or the given one wiped."""
-    if url is None:
-        url = f"sqlite:///{workdir / f'{name}.db'}"
-    else:
-        url = normalise_database_url(url)
-        engine = make_engine(url)
-        reset_schema(engine)
-        engine.dispose()
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-only",
-                       "WTF_CSRF_ENABLED": False, "TESTING": False})
+    return create_app({"DATABASE_URL": empty_database(url, workdir, name),
+                       "SECRET_KEY": "bench-only", "WTF_CSRF_ENABLED": False,
+                       "TESTING": False})
 
 
 def fill(app: Flask, learners: int, attempts: int, seed: int) -> tuple[float, int]:

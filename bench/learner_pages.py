@@ -38,9 +38,10 @@ from sqlalchemy import select
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from databases import empty_database  # noqa: E402  (beside this script)
+
 from course import create_app, demo  # noqa: E402
-from course.config import normalise_database_url  # noqa: E402
-from course.db import get_engine, get_session, make_engine, reset_schema  # noqa: E402
+from course.db import get_engine, get_session  # noqa: E402
 from course.models import Attempt, User  # noqa: E402
 from course.site import get_course  # noqa: E402
 
@@ -78,13 +79,7 @@ def free_port() -> int:
 def prepare_database(url: str | None, workdir: Path, learners: int, attempts: int,
                      seed: int) -> tuple[str, str, str, int]:
     """Fill the database; the URL, a demo learner's email, a lesson id, one of their attempts."""
-    if url is None:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    else:
-        url = normalise_database_url(url)
-        engine = make_engine(url)
-        reset_schema(engine)
-        engine.dispose()
+    url = empty_database(url, workdir, "bench")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY})
     with app.app_context():
         session = get_session()
