@@ -14,8 +14,12 @@ Placement credit per card (max 1):
 
 Rules (each worth its `points`, all or nothing):
   * capacity:   number of cards in `column` <= `max`;
-  * precedence: column index of `first` <= column index of `then`
-                (now=0, next=1, later=2, off=3).
+  * precedence: both cards on the roadmap (now/next/later) and the column index of
+                `first` <= that of `then` (now=0, next=1, later=2). A rule orders two
+                roadmap goals, so a board that puts either card in `off` shows no order
+                to credit: the rule is broken, the same way whichever of its two cards
+                left the roadmap (counting `off` as "after Later" would keep the rule when
+                `then` leaves and break it when `first` leaves, for the same mistake).
 
 score = (placement credit + rule points earned) / (number of cards + total rule points).
 
@@ -275,6 +279,12 @@ def _what_happened(spec: NowNextLaterSpec, rule: Rule, placements: Mapping[str, 
             f"'{then.text}' is in {COLUMN_LABELS[placements[rule.then]]}.")
 
 
+def _in_order(first_column: str, then_column: str) -> bool:
+    """A precedence rule holds only between two cards on the roadmap (module docstring)."""
+    return ("off" not in (first_column, then_column)
+            and COLUMN_INDEX[first_column] <= COLUMN_INDEX[then_column])
+
+
 def _check_rule(spec: NowNextLaterSpec, rule: Rule,
                 placements: Mapping[str, str]) -> RuleFeedback:
     if isinstance(rule, CapacityRule):
@@ -283,7 +293,7 @@ def _check_rule(spec: NowNextLaterSpec, rule: Rule,
         ok = (f"{COLUMN_LABELS[rule.column]} holds {_cards_word(n)}, "
               f"within the limit of {rule.max}.")
     else:
-        passed = COLUMN_INDEX[placements[rule.first]] <= COLUMN_INDEX[placements[rule.then]]
+        passed = _in_order(placements[rule.first], placements[rule.then])
         ok = (f"'{spec.card(rule.first).text}' comes no later than "
               f"'{spec.card(rule.then).text}'.")
     message = ok if passed else f"{rule.feedback} {_what_happened(spec, rule, placements)}"

@@ -228,9 +228,10 @@ def specs(draw):
         rules.append({"id": f"cap{k}", "type": "capacity", "column": column,
                       "max": max(1, in_column) + draw(st.integers(0, 2)),
                       "points": draw(st.integers(1, 3)), "feedback": "Keep focus."})
-    if n >= 2:
+    on_roadmap = sorted(cid for cid, column in model.items() if column != "off")
+    if len(on_roadmap) >= 2:
         for k in range(draw(st.integers(0, 2))):
-            a, b = draw(st.lists(st.sampled_from(sorted(model)), min_size=2, max_size=2,
+            a, b = draw(st.lists(st.sampled_from(on_roadmap), min_size=2, max_size=2,
                                  unique=True))
             if COLUMN_IDS.index(model[a]) > COLUMN_IDS.index(model[b]):
                 a, b = b, a
@@ -276,3 +277,10 @@ def test_corrupted_answers_rejected(spec, data):
     else:
         form[field] = ["roadmap"]
     assert nnl.validate(spec, nnl.answer_from_form(spec, form))
+
+
+@pytest.mark.parametrize("off_card", ["shopping-list", "nutrition-goals"])
+def test_precedence_broken_when_either_card_leaves_the_roadmap(off_card):
+    result = grade(**{off_card: "off"})
+    assert not result.rules[1].passed and result.rules[1].points == 0
+    assert "is in Not on the roadmap" in result.rules[1].message
