@@ -108,3 +108,33 @@ def _fast_password_hashing(monkeypatch):
 
     monkeypatch.setattr("course.models.user.generate_password_hash",
                         lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"))
+
+
+_loaded_courses: dict[tuple[str, str], object] = {}
+
+
+@pytest.fixture(autouse=True)
+def _course_loaded_once_per_content(monkeypatch):
+    """Every app a test builds loads the course; parse each distinct content folder once.
+
+    Keyed by the folder and a hash of every file's bytes, so a test that edits content gets
+    a fresh load (and its problems), and the frozen Course is safe to share between apps.
+    """
+    import hashlib
+
+    from course import site
+
+    real_load = site.load_course
+
+    def load_once(content_dir):
+        root = Path(content_dir).resolve()
+        digest = hashlib.sha256()
+        files = [root / "course.yaml", *root.glob("lessons/*.md"), *root.glob("exercises/*")]
+        for path in sorted(p for p in files if p.is_file()):
+            digest.update(str(path).encode() + b"\0" + path.read_bytes())
+        key = (str(root), digest.hexdigest())
+        if key not in _loaded_courses:
+            _loaded_courses[key] = real_load(content_dir)
+        return _loaded_courses[key]
+
+    monkeypatch.setattr(site, "load_course", load_once)
