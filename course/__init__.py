@@ -18,7 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from course import auth, cli, db, errors, extensions, instruct, learn, site
+    from course import auth, cli, db, errors, extensions, instruct, learn, mail, site
 
     site.init_app(app)  # first: broken content stops start-up before anything is opened
     db.init_app(app)
@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         db.create_schema(db.get_engine(app))
     extensions.init_app(app)
     errors.init_app(app)
+    mail.init_app(app)
     cli.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)

@@ -40,6 +40,14 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "QUEUE_PAGE_SIZE": 50,
         "GRADEBOOK_PAGE_SIZE": 50,
+        # Mail (course/mail.py): SMTP when MAIL_SERVER is set, else files in MAIL_OUTBOX.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
+        "MAIL_PORT": os.environ.get("MAIL_PORT"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_SECURITY": os.environ.get("MAIL_SECURITY") or "starttls",
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "Course <course@localhost>",
+        "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
     }
 
 

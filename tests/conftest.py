@@ -68,7 +68,8 @@ def make_app(tmp_path: Path, database_url: str):
 
     def factory(**config):
         settings = {"TESTING": True, "DATABASE_URL": database_url,
-                    "SECRET_KEY": "test-secret-not-for-production"}
+                    "SECRET_KEY": "test-secret-not-for-production",
+                    "MAIL_OUTBOX": str(tmp_path / "outbox")}
         settings.update(config)
         app = create_app(settings)
         if database_url.startswith("postgresql") and not apps:
