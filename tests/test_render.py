@@ -112,3 +112,12 @@ def test_code_is_escaped_exactly_once() -> None:
 def test_link_text_with_ampersand_is_escaped_once() -> None:
     html = str(render_markdown("[Fish & chips](https://example.org)"))
     assert ">Fish &amp; chips</a>" in html
+
+
+def test_details_reveal_markdown_answers_without_script():
+    html = str(render_markdown(
+        '<details markdown="1">\n<summary>Who orders the backlog?</summary>\n\n'
+        'The **product manager**. <script>alert(1)</script>\n\n</details>'))
+    assert "<details>" in html and "<summary>Who orders the backlog?</summary>" in html
+    assert "<strong>product manager</strong>" in html
+    assert "<script>" not in html and 'markdown="1"' not in html

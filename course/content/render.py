@@ -18,10 +18,13 @@ from markupsafe import Markup
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre",
     "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "del",
+    "details", "summary",
 })
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"], "th": ["align"], "td": ["align"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
-_EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
+# md_in_html lets a lesson put Markdown inside <details markdown="1">: "Check yourself"
+# answers that a learner reveals without JavaScript.
+_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "md_in_html"]
 
 
 def render_markdown(text: str) -> Markup:
