@@ -18,16 +18,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from course import auth, cli, db, errors, extensions, instruct, learn, mail, site
+    from course import auth, cli, db, errors, extensions, health, instruct, learn, mail, site
 
     site.init_app(app)  # first: broken content stops start-up before anything is opened
     db.init_app(app)
     if app.config.get("CREATE_SCHEMA", True):
         db.create_schema(db.get_engine(app))
+        # `gunicorn --preload` forks workers from this process: leave no connection or
+        # open database file behind for them to inherit.
+        db.get_engine(app).dispose()
     extensions.init_app(app)
     errors.init_app(app)
     mail.init_app(app)
     cli.init_app(app)
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(instruct.bp)

@@ -6,6 +6,8 @@ view, the CLI, a benchmark or a test. Views get the request's session from `get_
 
 from __future__ import annotations
 
+import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,13 @@ def make_engine(url: str) -> Engine:
     timeout instead of instant "database is locked" errors, and enforced foreign keys.
     """
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        if url.startswith("postgresql"):
+            event.listen(engine, "do_connect", _name_connection_after_process)
+        _forget_connections_at_fork(engine)
+        return engine
     engine = create_engine(url, connect_args={"timeout": 15})
+    _forget_connections_at_fork(engine)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -38,6 +45,28 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _name_connection_after_process(_dialect, _record, _cargs, cparams: dict) -> None:
+    """Label each PostgreSQL connection with the process that opened it, so
+    `pg_stat_activity.application_name` tells which gunicorn worker holds which connection."""
+    cparams.setdefault("application_name", f"course-{os.getpid()}")
+
+
+def _forget_connections_at_fork(engine: Engine) -> None:
+    """A forked child must never use a connection (or SQLite file handle) of its parent:
+    two processes on one socket corrupt each other's protocol state. The child drops the
+    pool it inherited without closing it (the parent still owns those connections) and
+    opens its own on first use. The weak reference lets test apps' engines be collected.
+    """
+    ref = weakref.ref(engine)
+
+    def forget() -> None:
+        inherited = ref()
+        if inherited is not None:
+            inherited.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)
 
 
 def init_app(app: Flask) -> None:

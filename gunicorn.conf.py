@@ -1,0 +1,15 @@
+"""gunicorn settings for the README's production command (gunicorn reads this file itself
+when started from the repository root; `--config gunicorn.conf.py` makes it explicit).
+
+`preload_app` builds the app once in the master: start-up migrations run exactly once and
+a broken course file stops the server before any worker starts. The app leaves no database
+connection or open SQLite file behind for the forked workers (see course/db.py).
+"""
+
+import os
+
+preload_app = True
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+# A worker stuck longer than this on one request is restarted.
+timeout = 30
+graceful_timeout = 20

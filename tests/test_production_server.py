@@ -1,0 +1,79 @@
+"""Defect 1 of issue 7: the README's production command (gunicorn --preload, 4 workers)
+must not share one database connection or open SQLite file between processes."""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from tests.servers import production_server
+
+BURST = 300
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+def _open_files(pid: int) -> list[str]:
+    fds = Path(f"/proc/{pid}/fd")
+    targets = []
+    for fd in fds.iterdir():
+        try:
+            targets.append(os.readlink(fd))
+        except OSError:
+            continue
+    return targets
+
+
+def test_burst_right_after_start_gets_no_5xx_and_no_shared_connection(tmp_path,
+                                                                       database_url):
+    with production_server(tmp_path, database_url, WEB_CONCURRENCY="4") as server:
+        # Every one of these pages reads the database (health runs a query; the others
+        # load the lesson list and the visitor's progress).
+        paths = ["/health", "/", "/signin", "/lessons/product-vision"]
+        urls = [server.base_url + paths[i % len(paths)] for i in range(BURST)]
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            statuses = list(pool.map(_status, urls))
+        failures = [s for s in statuses if s >= 500]
+        assert not failures, f"{len(failures)} 5xx answers:\n{server.log_text()[-4000:]}"
+        assert set(statuses) == {200}, sorted(set(statuses))
+
+        workers = server.worker_pids()
+        assert len(workers) == 4
+        master_files = _open_files(server.process.pid)
+        if database_url.startswith("sqlite"):
+            db_file = database_url.removeprefix("sqlite:///")
+            inherited = [f for f in master_files if f.startswith(db_file)]
+            assert not inherited, f"the master keeps {inherited} open for its workers"
+            for pid in workers:
+                assert any(f.startswith(db_file) for f in _open_files(pid)), \
+                    f"worker {pid} has not opened the database itself"
+        else:
+            engine = create_engine(database_url)
+            try:
+                with engine.connect() as connection:
+                    rows = connection.execute(text(
+                        "SELECT application_name, pid FROM pg_stat_activity "
+                        "WHERE datname = current_database() "
+                        "AND application_name LIKE 'course-%'")).all()
+            finally:
+                engine.dispose()
+            by_process: dict[int, list[int]] = {}
+            for name, backend in rows:
+                by_process.setdefault(int(name.removeprefix("course-")), []).append(backend)
+            assert server.process.pid not in by_process, "the master kept a connection"
+            for pid in workers:
+                assert by_process.get(pid), f"worker {pid} has no connection of its own"
+            backends = [b for pid in workers for b in by_process[pid]]
+            assert len(backends) == len(set(backends))
