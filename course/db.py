@@ -42,6 +42,9 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Refresh the planner's statistics where they are missing or stale (cheap when
+        # they are current): without them SQLite picks slow plans for grouped queries.
+        cursor.execute("PRAGMA optimize=0x10002")
         cursor.close()
 
     return engine
@@ -107,6 +110,22 @@ def create_schema(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def analyse(session: Session) -> None:
+    """Bring the planner's statistics up to date after a bulk load (and commit).
+
+    Call it after inserting many rows at once (demo data, a rebuild): until then both
+    engines plan from the table sizes they saw before, and SQLite in particular chooses
+    full scans over the covering indexes. Autovacuum does it too on PostgreSQL, later.
+    """
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("ANALYZE"))
+        session.execute(text("PRAGMA optimize"))
+    else:
+        session.execute(text("ANALYZE"))
+    session.commit()
 
 
 def reset_schema(engine: Engine) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from course.content.schema import Course, Exercise
+from course.db import analyse
 from course.grading import now_next_later, quiz, registry, review, sort
 from course.grading.base import Result
 from course.models import Attempt, Role, StepProgress, User
@@ -364,6 +365,7 @@ def fill(session: Session, course: Course, learners: int = 40, attempts: int = 4
     _insert(session, Attempt, attempt_rows)
     _insert(session, StepProgress, progress_rows)
     session.commit()
+    analyse(session)
     statuses = [r["status"] for r in attempt_rows]
     return DemoSummary(
         learners=learners, attempts=len(attempt_rows),

@@ -189,40 +189,42 @@ def test_attempts_left():
 ])
 def test_model_answer_visible(when, attempts_made, visible):
     policy = AttemptPolicy(max_attempts=3, model_answer=when)
-    rows = [SimpleNamespace(passed=p) for p in attempts_made]
-    assert attempts.model_answer_visible(policy, rows) is visible
+    assert attempts.model_answer_visible(policy, len(attempts_made),
+                                         any(attempts_made)) is visible
 
 
 def test_model_answer_after_last_attempt_never_shows_when_unlimited():
     policy = AttemptPolicy(max_attempts=None, model_answer="after_last_attempt")
-    assert not attempts.model_answer_visible(policy, [SimpleNamespace(passed=False)] * 9)
+    assert not attempts.model_answer_visible(policy, 9, False)
 
 
 def test_report_hides_the_answer_until_the_policy_allows(ctx):
     exercise = ctx.course.exercise("roadmap-or-backlog")
     wrong = submit(ctx, exercise, wrong_form(exercise))
-    report = attempts.attempt_report(exercise, wrong, [wrong])
+    report = attempts.attempt_report(exercise, wrong, attempts.Standing.of([wrong]))
     assert not report.answer_visible and report.can_retry
     item = report.items[0]
     assert item.mark == "wrong" and item.expected == ()
     assert item.message == exercise.spec.items[0].hint
-    right = submit(ctx, exercise, model_form(exercise))
-    report = attempts.attempt_report(exercise, wrong, [wrong, right])
+    submit(ctx, exercise, model_form(exercise))
+    report = attempts.attempt_report(exercise, wrong,
+                                     attempts.standing(ctx.session, ctx.user_id, exercise.id))
     assert report.answer_visible
     assert report.items[0].message == exercise.spec.items[0].explanation
     assert report.items[0].expected == (exercise.spec.items[0].bucket,)
 
 
 def _stale_view_once(monkeypatch):
-    """Make the next read of previous attempts miss the newest ones, as a second tab would."""
-    real = attempts._previous
+    """Make the next count of attempts miss the newest ones, as a second tab would."""
+    real = attempts.standing
     calls = []
 
     def stale(session, user_id, exercise_id):
         calls.append(1)
-        return [] if len(calls) == 1 else real(session, user_id, exercise_id)
+        return (attempts.Standing(0, False, None) if len(calls) == 1
+                else real(session, user_id, exercise_id))
 
-    monkeypatch.setattr(attempts, "_previous", stale)
+    monkeypatch.setattr(attempts, "standing", stale)
 
 
 def test_a_racing_tab_gets_the_next_number(ctx, monkeypatch):

@@ -420,3 +420,43 @@ def test_my_progress_before_any_attempt(app, client, auth):
     make_user(app, "someone@example.com", "Some One")
     auth.learner()
     assert "none yet" in text_of(client.get("/progress"))
+
+
+def _past_attempts(app, user_id: int, step_id: str, how_many: int) -> None:
+    """Store `how_many` graded attempts straight away, as a very keen learner would have."""
+    with app.app_context():
+        ex = get_course().exercise(step_id)
+        answer = registry.model_answer(ex)
+        session = get_session()
+        session.add_all(Attempt(
+            user_id=user_id, exercise_id=step_id, exercise_version=ex.version, number=n,
+            submission_token=f"t{n}", answer=answer, status="auto_graded", auto_score=0.5,
+            score=0.5, feedback={"items": []}) for n in range(1, how_many + 1))
+        session.commit()
+
+
+def test_the_attempt_list_pages_newest_first(client, auth, app):
+    user = auth.learner()
+    _past_attempts(app, user.id, QUIZ, 45)
+    with counting_queries(app) as queries:
+        first = text_of(client.get(f"/exercises/{QUIZ}"))
+    def shown(page: str) -> set[int]:
+        return {int(n) for n in re.findall(r"Attempt (\d+)</a>:", page)}
+
+    assert shown(first) == set(range(26, 46))
+    assert "Attempt 46 · unlimited attempts" in first
+    older = re.search(r'href="([^"]+)"[^>]*rel="next">Older attempts',
+                      client.get(f"/exercises/{QUIZ}").get_data(as_text=True)).group(1)
+    second = text_of(client.get(unescape(older)))
+    assert shown(second) == set(range(6, 26))
+    last = text_of(client.get(f"/exercises/{QUIZ}?before=6"))
+    assert shown(last) == set(range(1, 6)) and "Older attempts" not in last
+    assert client.get(f"/exercises/{QUIZ}?before=0").status_code == 400
+    assert client.get(f"/exercises/{QUIZ}?before=99999999999").status_code == 400
+
+    _past_attempts(app, make_user(app, "keen@example.com", "Keen").id, QUIZ, 1)
+    auth.sign_out()
+    auth.sign_in("keen@example.com")
+    with counting_queries(app) as few:
+        client.get(f"/exercises/{QUIZ}")
+    assert len(few) == len(queries), "the exercise page's queries grew with attempts"

@@ -76,8 +76,9 @@ def _render_submission(detail: SubmissionDetail, form: ReviewForm, status: int =
     exercise = get_course().exercise(detail.attempt.exercise_id)
     return render_template(
         "instruct/submission.html", detail=detail, attempt=detail.attempt, exercise=exercise,
-        report=(attempt_service.attempt_report(exercise, detail.attempt, detail.attempts,
-                                                reveal=True) if exercise else None), form=form,
+        report=(attempt_service.attempt_report(
+            exercise, detail.attempt, attempt_service.Standing.of(detail.attempts),
+            reveal=True) if exercise else None), form=form,
         problems=problems or [], conflict=conflict, draft=draft,
         status_labels=STATUS_LABELS, review_columns=REVIEW_COLUMNS), status
 

@@ -22,6 +22,8 @@ from course.services import review as review_service
 from course.site import get_course
 
 REVIEW_COLUMNS = [{"id": c, "label": label} for c, label in review.BOARD_COLUMNS]
+# Attempt numbers past this are no page of anybody's list (and overflow some drivers).
+MAX_ATTEMPT_NUMBER = 2**31 - 1
 STALE_MESSAGE = ("This exercise changed since you opened it. "
                  "Reload it to get the current version.")
 
@@ -30,20 +32,31 @@ def _exercise_or_404(step_id: str) -> Exercise:
     return get_course().exercise(step_id) or abort(404)
 
 
-def _my_attempts(exercise: Exercise) -> list[Attempt]:
+NO_ATTEMPTS = (attempt_service.Standing(used=0, passed=False, last_id=None),
+               attempt_service.AttemptsPage([], older=None))
+
+
+def _my_attempts(exercise: Exercise, before: int | None
+                 ) -> tuple[attempt_service.Standing, attempt_service.AttemptsPage]:
+    """The learner's standing and one page of their attempts: two queries however many
+    attempts they have made."""
     if not current_user.is_authenticated:
-        return []
-    return attempt_service.attempts_for(get_session(), current_user.id, exercise.id)
+        return NO_ATTEMPTS
+    session = get_session()
+    return (attempt_service.standing(session, current_user.id, exercise.id),
+            attempt_service.recent_attempts(session, current_user.id, exercise.id, before))
 
 
 def _render_form(exercise: Exercise, form: ExerciseForm, problems: list[str] | None = None,
-                 posted: MultiDict[str, str] | None = None, status: int = 200):
+                 posted: MultiDict[str, str] | None = None, status: int = 200,
+                 before: int | None = None):
     """The exercise page; after a refused post it keeps the learner's choices."""
-    attempts = _my_attempts(exercise)
+    standing, attempts = _my_attempts(exercise, before)
     previous, following = get_course().neighbours(exercise.id)
     return render_template(
-        "learn/exercise.html", exercise=exercise, form=form, attempts=attempts,
-        attempts_left=attempt_service.attempts_left(exercise.policy, len(attempts)),
+        "learn/exercise.html", exercise=exercise, form=form, standing=standing,
+        attempts=attempts,
+        attempts_left=attempt_service.attempts_left(exercise.policy, standing.used),
         columns=attempt_service.board_columns(exercise), problems=problems or [],
         posted=posted, board_rows=board_rows, review_columns=REVIEW_COLUMNS,
         previous=previous, following=following), status
@@ -57,7 +70,10 @@ def _refuse(exercise: Exercise, message: str, status: int, last_attempt: Attempt
 @bp.get("/exercises/<step_id>")
 def exercise(step_id: str):
     exercise = _exercise_or_404(step_id)
-    return _render_form(exercise, ExerciseForm.new(exercise.version))
+    before = request.args.get("before", type=int)
+    if before is not None and not 0 < before <= MAX_ATTEMPT_NUMBER:
+        abort(400)
+    return _render_form(exercise, ExerciseForm.new(exercise.version), before=before)
 
 
 @bp.post("/exercises/<step_id>")
@@ -92,7 +108,7 @@ def attempt(attempt_id: int):
     attempt = attempt_service.attempt_of(session, current_user.id, attempt_id) or abort(404)
     exercise = _exercise_or_404(attempt.exercise_id)
     report = attempt_service.attempt_report(
-        exercise, attempt, attempt_service.attempts_for(session, current_user.id, exercise.id))
+        exercise, attempt, attempt_service.standing(session, current_user.id, exercise.id))
     _, following = get_course().neighbours(exercise.id)
     return render_template("learn/attempt.html", report=report, exercise=exercise,
                            attempt=attempt, following=following,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,20 +56,13 @@ def _answer_field(kind: str, name: str) -> bool:
     return False
 
 
-def _previous(session: Session, user_id: int, exercise_id: str) -> list[Attempt]:
-    return list(session.scalars(select(Attempt).where(
-        Attempt.user_id == user_id, Attempt.exercise_id == exercise_id)
-        .order_by(Attempt.number)))
-
-
 def _by_token(session: Session, user_id: int, token: str) -> Attempt | None:
     return session.scalar(select(Attempt).where(
         Attempt.user_id == user_id, Attempt.submission_token == token))
 
 
 def submit(session: Session, user_id: int, exercise: Exercise,
-           form: Mapping[str, Sequence[str]], token: str, version: str,
-           _retry: bool = True) -> Attempt:
+           form: Mapping[str, Sequence[str]], token: str, version: str) -> Attempt:
     """Grade and store one submission; commit once.
 
     `form` holds only the answer fields (field -> every value posted). A token already
@@ -77,15 +70,50 @@ def submit(session: Session, user_id: int, exercise: Exercise,
     resent form gets the same answer even when it used the last attempt. Raises
     StaleExercise, AttemptLimitReached or InvalidAnswer, storing nothing.
     """
+    try:
+        return _submit_once(session, user_id, exercise, form, token, version)
+    except IntegrityError:
+        # Another tab took this attempt number: start over, so the limit is checked
+        # again; a second clash is a real failure.
+        return _submit_once(session, user_id, exercise, form, token, version)
+
+
+def _submit_once(session: Session, user_id: int, exercise: Exercise,
+                 form: Mapping[str, Sequence[str]], token: str, version: str) -> Attempt:
     existing = _by_token(session, user_id, token)
     if existing is not None:
         return existing
     if version != exercise.version:
         raise StaleExercise(exercise.id)
-    previous = _previous(session, user_id, exercise.id)
-    if attempts_left(exercise.policy, len(previous)) == 0:
-        raise AttemptLimitReached(previous[-1] if previous else None)
+    used = _check_limit(session, user_id, exercise)
+    answer = _checked_answer(exercise, form)
+    attempt = _graded_attempt(exercise, answer, user_id, token, number=used + 1)
+    try:
+        _store(session, exercise, attempt)
+    except IntegrityError:
+        session.rollback()
+        # The same form posted twice at once: the other request stored it first.
+        existing = _by_token(session, user_id, token)
+        if existing is not None:
+            return existing
+        raise
+    return attempt
 
+
+def _check_limit(session: Session, user_id: int, exercise: Exercise) -> int:
+    """How many attempts the learner has used; AttemptLimitReached when none are left.
+
+    One indexed query, whatever the number of earlier attempts.
+    """
+    used = standing(session, user_id, exercise.id)
+    if attempts_left(exercise.policy, used.used) == 0:
+        last = session.get(Attempt, used.last_id) if used.last_id is not None else None
+        raise AttemptLimitReached(last)
+    return used.used
+
+
+def _checked_answer(exercise: Exercise, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The answer read from the form's fields; InvalidAnswer when it cannot be graded."""
     unknown = sorted(name for name in form if not _answer_field(exercise.kind, name))
     if unknown:
         raise InvalidAnswer([
@@ -95,34 +123,32 @@ def submit(session: Session, user_id: int, exercise: Exercise,
     problems = registry.validate(exercise, answer)
     if problems:
         raise InvalidAnswer(problems)
-    result = registry.grade(exercise, answer)
+    return answer
 
+
+def _graded_attempt(exercise: Exercise, answer: dict[str, Any], user_id: int, token: str,
+                    number: int) -> Attempt:
+    """A new, unsaved Attempt holding the answer and what the grader made of it."""
+    result = registry.grade(exercise, answer)
     score = None if result.pending else result.score
-    passed = score is not None and score >= exercise.policy.pass_mark
-    attempt = Attempt(
+    return Attempt(
         user_id=user_id, exercise_id=exercise.id, exercise_version=exercise.version,
-        number=len(previous) + 1, submission_token=token, answer=answer,
+        number=number, submission_token=token, answer=answer,
         status=(AttemptStatus.AWAITING_REVIEW if result.pending
                 else AttemptStatus.AUTO_GRADED).value,
         auto_score=score, score=score, points=result.points, max_points=result.max_points,
-        feedback=result.feedback_json(), passed=passed)
-    try:
-        session.add(attempt)
-        session.flush()
-        if passed:
-            progress.mark_complete(session, user_id, exercise.id)
-        session.commit()
-    except IntegrityError:
-        # The same form posted twice at once: the other request stored it first. Or
-        # another tab took this attempt number: start over, so the limit is checked again.
-        session.rollback()
-        existing = _by_token(session, user_id, token)
-        if existing is not None:
-            return existing
-        if not _retry:
-            raise
-        return submit(session, user_id, exercise, form, token, version, _retry=False)
-    return attempt
+        feedback=result.feedback_json(),
+        passed=score is not None and score >= exercise.policy.pass_mark)
+
+
+def _store(session: Session, exercise: Exercise, attempt: Attempt) -> None:
+    """Insert the attempt, complete the step on a pass, and commit (IntegrityError on a
+    clash of token or number)."""
+    session.add(attempt)
+    session.flush()
+    if attempt.passed:
+        progress.mark_complete(session, attempt.user_id, exercise.id)
+    session.commit()
 
 
 # ------------------------------------------------------------------------ reading
@@ -154,9 +180,63 @@ def attempt_of(session: Session, user_id: int, attempt_id: int) -> Attempt | Non
                                                 Attempt.user_id == user_id))
 
 
-def attempts_for(session: Session, user_id: int, exercise_id: str) -> list[Attempt]:
-    """The learner's attempts at an exercise, oldest first (one query)."""
-    return _previous(session, user_id, exercise_id)
+# The learner's own rows, whatever SQLite's statistics say (PostgreSQL has no hints; its
+# statistics are kept by autovacuum and course.db.analyse).
+BY_LEARNER_AND_NUMBER = "INDEXED BY ix_attempts_user_exercise"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """How far a learner is with one exercise, counted by the database."""
+
+    used: int
+    passed: bool
+    last_id: int | None  # their newest attempt
+
+    @classmethod
+    def of(cls, attempts: Sequence[Attempt]) -> Standing:
+        """The standing from attempts already loaded, oldest first."""
+        return cls(used=len(attempts), passed=any(a.passed for a in attempts),
+                   last_id=attempts[-1].id if attempts else None)
+
+
+def standing(session: Session, user_id: int, exercise_id: str) -> Standing:
+    """Attempts used, whether any passed, and the newest one's id: one aggregate query on
+    the (user, exercise, number) index, so it costs the same after 5 or 5,000 attempts."""
+    row = session.execute(select(
+        func.count(), func.max(case((Attempt.passed, 1), else_=0)), func.max(Attempt.id))
+        .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite")
+        .where(Attempt.user_id == user_id, Attempt.exercise_id == exercise_id)).one()
+    return Standing(used=row[0], passed=bool(row[1]), last_id=row[2])
+
+
+ATTEMPTS_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class AttemptsPage:
+    """A page of a learner's attempts, newest first; `older` is the number to continue
+    before, or None on the last page."""
+
+    attempts: list[Attempt]
+    older: int | None
+
+
+def recent_attempts(session: Session, user_id: int, exercise_id: str,
+                    before: int | None = None,
+                    page_size: int = ATTEMPTS_PAGE_SIZE) -> AttemptsPage:
+    """The learner's attempts numbered below `before` (all when None), newest first, one
+    page of them (one query, by keyset on the attempt number)."""
+    query = (select(Attempt).with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite")
+             .where(Attempt.user_id == user_id,
+                                   Attempt.exercise_id == exercise_id)
+             .order_by(Attempt.number.desc()).limit(page_size + 1))
+    if before is not None:
+        query = query.where(Attempt.number < before)
+    rows = list(session.scalars(query))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return AttemptsPage(rows, rows[-1].number if more and rows else None)
 
 
 def counted_attempt(attempts: Iterable[S], policy: AttemptPolicy) -> S | None:
@@ -204,16 +284,16 @@ def attempts_left(policy: AttemptPolicy, used: int) -> int | None:
     return max(0, policy.max_attempts - used)
 
 
-def model_answer_visible(policy: AttemptPolicy, attempts: Sequence[Any]) -> bool:
-    """Whether the learner may now see the model answer and the full explanations.
+def model_answer_visible(policy: AttemptPolicy, used: int, passed: bool) -> bool:
+    """Whether the learner may now see the model answer and the full explanations, after
+    `used` attempts of which at least one `passed` (or none did).
 
     Before that they only get hints, so a wrong answer is explained without being given
     away while they can still try again.
     """
     if policy.model_answer == "never":
         return False
-    passed = any(a.passed for a in attempts)
-    out_of_attempts = attempts_left(policy, len(attempts)) == 0
+    out_of_attempts = attempts_left(policy, used) == 0
     if policy.model_answer == "after_pass":
         return passed
     if policy.model_answer == "after_last_attempt":
@@ -320,17 +400,17 @@ def _options(exercise: Exercise, question_id: str, given: Sequence[str],
         for o in question.options)
 
 
-def attempt_report(exercise: Exercise, attempt: Attempt, attempts: Sequence[Attempt],
+def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
                    reveal: bool = False) -> AttemptReport:
     """Build the attempt page's content from the stored feedback.
 
-    `attempts` are all of the learner's attempts at the exercise: whether the answer may
-    be shown depends on all of them (a later pass reveals it on earlier attempts too).
+    `standing` is the learner's on the whole exercise: whether the answer may be shown
+    depends on every attempt (a later pass reveals it on earlier attempts too).
     Items are described with the exercise's current texts, falling back to ids for
     anything a newer version of the file removed. `reveal` shows every explanation and
     the model answer whatever the policy says (for instructors).
     """
-    visible = reveal or model_answer_visible(exercise.policy, attempts)
+    visible = reveal or model_answer_visible(exercise.policy, standing.used, standing.passed)
     texts, labels = _texts_and_labels(exercise)
     items = []
     for fb in attempt.feedback.get("items", []):
@@ -351,7 +431,7 @@ def attempt_report(exercise: Exercise, attempt: Attempt, attempts: Sequence[Atte
         reference = registry.model_answer(exercise)["placements"]
     return AttemptReport(
         exercise=exercise, attempt=attempt, answer_visible=visible,
-        attempts_used=len(attempts),
-        attempts_left=attempts_left(exercise.policy, len(attempts)),
+        attempts_used=standing.used,
+        attempts_left=attempts_left(exercise.policy, standing.used),
         items=tuple(items), rules=tuple(attempt.feedback.get("rules", [])),
         columns=tuple(labels.items()), reference=reference)
