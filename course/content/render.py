@@ -8,6 +8,8 @@ is only one place to get this right.
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from functools import lru_cache, partial
 
 import bleach
@@ -42,7 +44,28 @@ def _render(text: str) -> str:
         tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
         strip=True, strip_comments=True,
         filters=[partial(LinkifyFilter, callbacks=[_nofollow], skip_tags={"pre", "code"})])
-    return cleaner.clean(html)
+    return _accessible_tables(cleaner.clean(html))
+
+
+_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+_HEADER_CELL = re.compile(r"<th[^>]*>(.*?)</th>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _accessible_tables(html: str) -> str:
+    """Each table in a keyboard-scrollable box named after its column headings (a wide
+    table scrolls inside it on a phone instead of widening the page), and an empty
+    corner header cell made a plain cell: a header with no text names nothing."""
+
+    def wrap(match: re.Match[str]) -> str:
+        body = re.sub(r"<th([^>]*)>\s*</th>", r"<td\1></td>", match.group(1))
+        headings = [html_lib.unescape(_TAG.sub("", cell)).strip()
+                    for cell in _HEADER_CELL.findall(body)[:4]]
+        label = html_lib.escape("Table: " + ", ".join(h for h in headings if h), quote=True)
+        return (f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">'
+                f"<table>{body}</table></div>")
+
+    return _TABLE.sub(wrap, html)
 
 
 def _nofollow(attrs: dict, new: bool = False) -> dict:

@@ -1,0 +1,194 @@
+"""Every page type of the site, as anonymous, learner and instructor, on a filled database.
+
+The HTML checker (tests/test_valid_html.py) and axe-core (tests/browser/test_axe.py) both
+walk this catalogue, so a page added here is checked by both. `test_catalogue_covers_
+every_route` fails when a route is added without a visit here: add one to `visits()`.
+
+Error states that only a POST produces (a refused sign-in, an incomplete answer, a review
+with a bad score, a regrade report) are visits too: each carries the form to post.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from course import demo
+from course.db import get_session
+from course.models import Attempt, Role, User
+from course.site import get_course
+from tests.helpers import PASSWORD, make_user
+
+LEARNER = "catalogue-learner@example.com"
+INSTRUCTOR = "catalogue-teacher@example.com"
+# A display name with no break opportunity: pages must wrap it, not scroll sideways.
+LONG_NAME = "Maximiliana" + "x" * 60
+
+# Endpoints that never render a page of their own (they redirect or send a file).
+NOT_PAGES = frozenset({"static", "auth.sign_out", "learn.toggle_complete",
+                       "instruct.gradebook_csv", "favicon"})
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page to check: who looks at it, where, and (for an error state) what to post.
+
+    `form` is posted after reading the hidden fields (CSRF token, exercise version,
+    submission token) from the same URL's page; `status` is the expected status code.
+    """
+
+    role: str
+    name: str
+    endpoint: str
+    url: str
+    form: dict[str, str] | None = None
+    status: int = 200
+    source: str = ""  # the page the form is on, when not `url` itself
+    tags: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Filled:
+    """What `fill` made: the demo learner's attempt per exercise, one per kind for the
+    instructor's submission page."""
+
+    learner_email: str
+    attempts_by_exercise: dict[str, int]
+
+
+def fill(app: Flask) -> Filled:
+    """A learner with an attempt at every exercise, classmates, and an instructor."""
+    make_user(app, INSTRUCTOR, "Ines Instructor", Role.INSTRUCTOR)
+    make_user(app, LEARNER, LONG_NAME)
+    with app.app_context():
+        session = get_session()
+        course = get_course()
+        demo.fill(session, course, learners=4, attempts=160, seed=7, password=PASSWORD)
+        # The demo learner with the most exercises tried stands in for "a learner".
+        busiest = session.execute(
+            select(User.email, User.id).join(Attempt, Attempt.user_id == User.id)
+            .group_by(User.id, User.email)
+            .order_by(func.count(func.distinct(Attempt.exercise_id)).desc(), User.id)
+            .limit(1)).one()
+        rows = session.execute(
+            select(Attempt.exercise_id, func.max(Attempt.id))
+            .where(Attempt.user_id == busiest.id).group_by(Attempt.exercise_id)).all()
+        return Filled(busiest.email, {exercise_id: id_ for exercise_id, id_ in rows})
+
+
+def visits(app: Flask, filled: Filled) -> list[Visit]:
+    with app.app_context():
+        course = get_course()
+        lessons = [s for s in course.steps if s.kind == "lesson"]
+        exercises = list(course.exercises)
+    pages: list[Visit] = []
+
+    def add(role: str, name: str, endpoint: str, url: str, **kw) -> None:
+        pages.append(Visit(role, name, endpoint, url, **kw))
+
+    for role in ("anonymous", "learner", "instructor"):
+        add(role, "course home", "learn.home", "/")
+        add(role, "lesson", "learn.lesson", f"/lessons/{lessons[0].id}")
+        add(role, "not found", "", "/no-such-page", status=404)
+    for lesson in lessons[1:]:
+        add("anonymous", f"lesson {lesson.id}", "learn.lesson", f"/lessons/{lesson.id}")
+    add("anonymous", "sign in", "auth.sign_in", "/signin")
+    add("anonymous", "sign up", "auth.sign_up", "/signup")
+    add("anonymous", "sign in refused", "auth.sign_in", "/signin",
+        form={"email": LEARNER, "password": "not the password"}, status=400)
+    add("anonymous", "sign up refused", "auth.sign_up", "/signup",
+        form={"email": "not-an-email", "display_name": "", "password": "x", "confirm": "y"},
+        status=400)
+    for exercise in exercises:
+        add("anonymous", f"exercise {exercise.id}", "learn.exercise",
+            f"/exercises/{exercise.id}", tags=("board",))
+        add("learner", f"exercise {exercise.id}", "learn.exercise",
+            f"/exercises/{exercise.id}", tags=("board",))
+        attempt = filled.attempts_by_exercise.get(exercise.id)
+        if attempt:
+            add("learner", f"attempt at {exercise.id}", "learn.attempt",
+                f"/attempts/{attempt}")
+            add("instructor", f"submission of {exercise.id}", "instruct.submission",
+                f"/instructor/submissions/{attempt}")
+    add("learner", "incomplete answer refused", "learn.submit_exercise",
+        f"/exercises/{exercises[0].id}", form={}, status=400)
+    add("learner", "my progress", "learn.my_progress", "/progress")
+    add("instructor", "dashboard", "instruct.dashboard", "/instructor/")
+    add("instructor", "gradebook", "instruct.gradebook", "/instructor/gradebook")
+    add("instructor", "misconceptions", "instruct.misconceptions",
+        "/instructor/misconceptions")
+    add("instructor", "submissions", "instruct.submissions", "/instructor/submissions")
+    add("instructor", "submissions filtered", "instruct.submissions",
+        "/instructor/submissions?status=awaiting_review&learner=zo")
+    written = next(e for e in exercises if e.kind == "review")
+    reviewed = filled.attempts_by_exercise[written.id]
+    add("instructor", "review refused", "instruct.save_review",
+        f"/instructor/submissions/{reviewed}",
+        form={"feedback": "", "override": "250", "reason": ""}, status=400)
+    sortable = next(e for e in exercises if e.kind != "review")
+    add("instructor", "regrade report", "instruct.regrade",
+        f"/instructor/exercises/{sortable.id}/regrade", form={},
+        source=f"/instructor/submissions?exercise={sortable.id}")
+    return pages
+
+
+class _HiddenFields(HTMLParser):
+    """The hidden inputs of a page's forms (CSRF token, exercise version, token...)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "input" and values.get("type") == "hidden" and values.get("name"):
+            self.fields.setdefault(values["name"] or "", values.get("value") or "")
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    parser = _HiddenFields()
+    parser.feed(html)
+    return parser.fields
+
+
+def credentials(role: str, filled: Filled) -> tuple[str, str] | None:
+    if role == "learner":
+        return filled.learner_email, PASSWORD
+    if role == "instructor":
+        return INSTRUCTOR, PASSWORD
+    return None
+
+
+def by_role(pages: list[Visit]) -> Iterator[tuple[str, list[Visit]]]:
+    for role in ("anonymous", "learner", "instructor"):
+        yield role, [v for v in pages if v.role == role]
+
+
+def fetch(client: FlaskClient, visit: Visit) -> str:
+    """The page's HTML as the visit's role sees it (posting its form when it has one)."""
+    if visit.form is None:
+        response = client.get(visit.url)
+    else:
+        source = client.get(visit.source or visit.url).get_data(as_text=True)
+        response = client.post(visit.url, data={**hidden_fields(source), **visit.form})
+    assert response.status_code == visit.status, (visit, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def fetch_all(app: Flask, filled: Filled, pages: list[Visit]) -> Iterator[tuple[Visit, str]]:
+    """Every visit's HTML, each role in its own signed-in test client."""
+    for role, role_pages in by_role(pages):
+        client = app.test_client()
+        login = credentials(role, filled)
+        if login:
+            source = client.get("/signin").get_data(as_text=True)
+            response = client.post("/signin", data={**hidden_fields(source),
+                                                     "email": login[0], "password": login[1]})
+            assert response.status_code == 302, f"{role} could not sign in"
+        for visit in role_pages:
+            yield visit, fetch(client, visit)
