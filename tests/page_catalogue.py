@@ -29,9 +29,9 @@ INSTRUCTOR = "catalogue-teacher@example.com"
 # A display name with no break opportunity: pages must wrap it, not scroll sideways.
 LONG_NAME = "Maximiliana" + "x" * 60
 
-# Endpoints that never render a page of their own (they redirect or send a file).
+# Endpoints that never render an HTML page (they redirect, or send a file or JSON).
 NOT_PAGES = frozenset({"static", "auth.sign_out", "learn.toggle_complete",
-                       "instruct.gradebook_csv", "favicon"})
+                       "instruct.gradebook_csv", "health.health"})
 
 
 @dataclass(frozen=True)
