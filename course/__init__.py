@@ -18,7 +18,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from course import auth, cli, db, errors, extensions, health, instruct, learn, mail, site
+    from course import (
+        assets,
+        auth,
+        cli,
+        db,
+        errors,
+        extensions,
+        health,
+        instruct,
+        learn,
+        mail,
+        site,
+    )
 
     site.init_app(app)  # first: broken content stops start-up before anything is opened
     db.init_app(app)
@@ -28,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # open database file behind for them to inherit.
         db.get_engine(app).dispose()
     extensions.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
     mail.init_app(app)
     cli.init_app(app)

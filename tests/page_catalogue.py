@@ -31,7 +31,7 @@ LONG_NAME = "Maximiliana" + "x" * 60
 
 # Endpoints that never render an HTML page (they redirect, or send a file or JSON).
 NOT_PAGES = frozenset({"static", "auth.sign_out", "learn.toggle_complete",
-                       "instruct.gradebook_csv", "health.health"})
+                       "instruct.gradebook_csv", "health.health", "favicon"})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Every page type is valid HTML by the Nu HTML checker (vnu.jar, from npm's vnu-jar).
+"""Every page type is valid HTML by the Nu HTML checker (vnu.jar, from npm's vnu-jar) and
+has a meta description and the icon.
 
 The pages are rendered by the test client on a filled database (tests/page_catalogue.py)
 and checked in one run of the checker, so Java starts once. Without Java or the jar
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +23,8 @@ from course.site import get_course
 from tests import page_catalogue
 
 VNU = REPO_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+DESCRIPTION = re.compile(r'<meta name="description" content="([^"]*)">')
+ICON = '<link rel="icon" href="/static/favicon.svg?v='
 ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -49,14 +53,19 @@ def test_every_page_type_is_valid_html(app, tmp_path: Path) -> None:
     checker = _checker()
     filled = page_catalogue.fill(app)
     pages: dict[str, page_catalogue.Visit] = {}
+    unlabelled = []
     for n, (visit, html) in enumerate(page_catalogue.fetch_all(
             app, filled, page_catalogue.visits(app, filled))):
+        descriptions = DESCRIPTION.findall(html)
+        if len(descriptions) != 1 or not descriptions[0].strip() or ICON not in html:
+            unlabelled.append(f"{visit.role} {visit.name}: {descriptions}")
         name = f"page{n:03}.html"
         (tmp_path / name).write_text(html, encoding="utf-8")
         pages[name] = visit
     run = subprocess.run([*checker, "--format", "json", "--stdout",
                           *(str(tmp_path / name) for name in pages)],
                          capture_output=True, text=True, timeout=300, check=False)
+    assert not unlabelled, f"pages without one meta description or the icon: {unlabelled}"
     errors: dict[str, list[str]] = {}
     for m in json.loads(run.stdout)["messages"]:
         if m["type"] == "info":

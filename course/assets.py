@@ -1,0 +1,79 @@
+"""Light pages: static URLs that carry a content hash, a year-long cache for them, the
+favicon, and compressed responses.
+
+Every `url_for('static', ...)` gets `?v=<hash of the file>`: a browser may then keep the
+file for a year without asking again, and still fetches the new file the moment its
+content (so its URL) changes. A static request without the current hash gets the
+ordinary short cache, so an old page never pins a stale file for a year.
+
+Compression is Flask-Compress (maintained, small, one after-request hook): HTML, CSS,
+JavaScript, SVG and JSON go out as zstd, Brotli or gzip, whichever the browser accepts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, request, url_for
+from flask_compress import Compress
+from werkzeug.wrappers import Response
+
+YEAR = 365 * 24 * 3600
+COMPRESSED = ["text/html", "text/css", "text/javascript", "application/javascript",
+              "image/svg+xml", "application/json"]
+compress = Compress()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED)
+    compress.init_app(app)
+    app.url_defaults(_version_static_urls)
+    app.after_request(_static_response)  # runs before Flask-Compress's hook (reverse order)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
+
+def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
+    if endpoint == "static" and "filename" in values:
+        version = static_version(values["filename"])
+        if version:
+            values.setdefault("v", version)
+
+
+def static_version(filename: str) -> str | None:
+    """The first 12 hex digits of the file's SHA-256 (None for a missing file)."""
+    from flask import current_app
+
+    folder = Path(current_app.static_folder or "")
+    path = (folder / filename).resolve()
+    if folder.resolve() not in path.parents or not path.is_file():
+        return None
+    return _digest(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _digest(path: str, mtime_ns: int) -> str:
+    # Keyed by mtime too, so an edited file gets a new hash without a restart.
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def _static_response(response: Response) -> Response:
+    """A year's cache for a static file asked for by its current hash; and the file read
+    into memory (they are a few KiB), so that it is compressed like a page: Flask-Compress
+    does not gzip a streamed file, and would leave the file open when it compresses one."""
+    if request.endpoint != "static" or response.status_code != 200:
+        return response
+    response.direct_passthrough = False
+    response.get_data()  # buffers the file and closes it with the response
+    version = request.args.get("v")
+    if version and version == static_version((request.view_args or {}).get("filename", "")):
+        response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return response
+
+
+def _favicon() -> Response:
+    """Browsers and crawlers ask for /favicon.ico whatever the page links: point them at
+    the icon the pages link to."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
