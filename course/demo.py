@@ -10,6 +10,7 @@ scores and feedback are what a learner would have got. Rows go in with bulk inse
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from werkzeug.security import generate_password_hash
 
 from course.content.schema import Course, Exercise
 from course.db import analyse
-from course.grading import now_next_later, quiz, registry, review, sort
+from course.grading import registry, review
 from course.grading.base import Result
 from course.models import Attempt, Role, StepProgress, User
 from course.models.attempt import AttemptStatus
@@ -118,95 +119,52 @@ def _next_number(session: Session) -> int:
 
 
 class _Profile:
-    """An exercise's answer key plus, per item, how hard it is and where it goes wrong."""
+    """An exercise plus, per item, how hard it is and where it goes wrong: the
+    DemoLearner each kind's `demo_answer` asks, item by item."""
 
     def __init__(self, exercise: Exercise, rng: random.Random):
         self.exercise = exercise
-        spec = exercise.spec
-        self.targets: tuple[str, ...] = ()
-        if exercise.kind == sort.KIND:
-            self.targets = tuple(b.id for b in spec.buckets)
-            ids = [i.id for i in spec.items]
-        elif exercise.kind == now_next_later.KIND:
-            self.targets = now_next_later.COLUMN_IDS
-            ids = [c.id for c in spec.cards]
-        elif exercise.kind == quiz.KIND:
-            ids = [q.id for q in spec.questions]
-        else:
-            ids = []
-        self.model = registry.model_answer(exercise)
-        self.difficulty = {i: rng.choice((0.0, 0.0, 0.05, 0.1, 0.2, 0.4)) for i in ids}
+        self.kind = registry.kind_of(exercise)
+        # Its own generator, so an item's difficulty and favourite mistake stay the same
+        # whoever answers and in whatever order items are asked about.
+        self._traits = random.Random(rng.random())
+        self.difficulty: dict[str, float] = {}
         self.favourite: dict[str, str] = {}
-        for item_id in ids:
-            wrong = self._wrong_choices(item_id)
-            if wrong:
-                self.favourite[item_id] = rng.choice(wrong)
+        self.skill = 0.0
+        self.rng = rng
 
-    def _wrong_choices(self, item_id: str) -> list[str]:
-        spec = self.exercise.spec
-        if self.exercise.kind == sort.KIND:
-            right = {self.model["placements"][item_id]}
-        elif self.exercise.kind == now_next_later.KIND:
-            right = set(spec.card(item_id).accept)
-        else:
-            question = spec.question(item_id)
-            return [o.id for o in question.options if not o.correct]
-        return [t for t in self.targets if t not in right]
+    def knows(self, item_id: str) -> bool:
+        if item_id not in self.difficulty:
+            self.difficulty[item_id] = self._traits.choice((0.0, 0.0, 0.05, 0.1, 0.2, 0.4))
+        return self.rng.random() < self.skill - self.difficulty[item_id]
 
-    def _wrong(self, item_id: str, rng: random.Random) -> str:
-        if rng.random() < 0.7:
+    def mistake(self, item_id: str, wrong: Sequence[str]) -> str:
+        if item_id not in self.favourite:
+            self.favourite[item_id] = self._traits.choice(list(wrong))
+        if self.favourite[item_id] in wrong and self.rng.random() < 0.7:
             return self.favourite[item_id]
-        return rng.choice(self._wrong_choices(item_id))
+        return self.rng.choice(list(wrong))
 
-    def answer(self, skill: float, rng: random.Random) -> dict[str, Any]:
+    def write(self, topic: str) -> str:
+        if topic in BOARD_CARDS:
+            return self.rng.choice(BOARD_CARDS[topic])
+        if topic == "vision":
+            return self.rng.choice(VISIONS)
+        if "notes" in topic:
+            return self.rng.choice(NOTES)
+        return self.rng.choice(STRATEGIES)
+
+    def answer(self, skill: float, rng: random.Random) -> Any:
         """A plausible answer by a learner of this skill (0..1)."""
-        kind = self.exercise.kind
-        if kind in (sort.KIND, now_next_later.KIND):
-            placements = {}
-            for item_id, right in self.model["placements"].items():
-                ok = rng.random() < skill - self.difficulty[item_id]
-                placements[item_id] = right if ok or item_id not in self.favourite \
-                    else self._wrong(item_id, rng)
-            return {"placements": placements}
-        if kind == quiz.KIND:
-            return {"choices": {q.id: self._quiz_choice(q, skill, rng)
-                                for q in self.exercise.spec.questions}}
-        return {"responses": {p.id: self._response(p, rng)
-                              for p in self.exercise.spec.prompts}}
-
-    def _quiz_choice(self, question: Any, skill: float, rng: random.Random) -> list[str]:
-        p = skill - self.difficulty[question.id]
-        if question.type != "multiple":
-            if rng.random() < p or question.id not in self.favourite:
-                return list(question.correct_ids)
-            return [self._wrong(question.id, rng)]
-        # "Select all that apply": each right option is usually ticked, a wrong one
-        # sometimes (the favourite wrong one more often than the rest).
-        favourite = self.favourite.get(question.id)
-        chosen = [o.id for o in question.options
-                  if (o.correct and rng.random() < p + 0.1)
-                  or (not o.correct and rng.random() < (1 - p) * (0.7 if o.id == favourite
-                                                                  else 0.3))]
-        return chosen or list(question.correct_ids)
-
-    @staticmethod
-    def _response(prompt: Any, rng: random.Random) -> Any:
-        if prompt.format == "board":
-            return [{"column": column, "text": text}
-                    for column, texts in BOARD_CARDS.items()
-                    for text in rng.sample(texts, rng.randint(1, min(2, len(texts))))]
-        if prompt.id == "vision":
-            return rng.choice(VISIONS)
-        if "notes" in prompt.id:
-            return rng.choice(NOTES)
-        return rng.choice(STRATEGIES)
+        self.skill, self.rng = skill, rng
+        return self.kind.demo_answer(self.exercise.spec, self)
 
 
-def _rubric_levels(spec: review.ReviewSpec, skill: float,
+def _rubric_levels(criteria: Sequence[review.Criterion], skill: float,
                    rng: random.Random) -> dict[str, float]:
     """The levels an instructor might pick for work by a learner of this skill."""
     levels = {}
-    for criterion in spec.rubric:
+    for criterion in criteria:
         ordered = sorted(criterion.levels, key=lambda lv: lv.points)
         index = round(min(0.999, max(0.0, skill + rng.uniform(-0.3, 0.2)))
                       * (len(ordered) - 1))
@@ -229,23 +187,14 @@ class _Grader:
     answer (most often the right one), and grading is the slow part of filling."""
 
     def __init__(self) -> None:
-        self.results: dict[tuple[str, Any], tuple[Result, dict[str, Any]]] = {}
+        self.results: dict[tuple[str, str], tuple[Result, dict[str, Any]]] = {}
 
-    @staticmethod
-    def _key(answer: dict[str, Any]) -> Any:
-        if "placements" in answer:
-            return tuple(sorted(answer["placements"].items()))
-        if "choices" in answer:
-            return tuple(sorted((q, tuple(sorted(c))) for q, c in answer["choices"].items()))
-        return None  # free text: not worth remembering
-
-    def __call__(self, exercise: Exercise,
-                 answer: dict[str, Any]) -> tuple[Result, dict[str, Any]]:
+    def __call__(self, exercise: Exercise, answer: Any) -> tuple[Result, dict[str, Any]]:
         """The Result and its feedback JSON."""
-        key = self._key(answer)
-        if key is None:
+        if not exercise.auto_graded:  # pending, and free text rarely repeats
             result = registry.grade(exercise, answer)
             return result, result.feedback_json()
+        key = json.dumps(answer, sort_keys=True)
         cached = self.results.get((exercise.id, key))
         if cached is None:
             result = registry.grade(exercise, answer)
@@ -290,8 +239,8 @@ def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
             # Some work is still in the queue (the learner waits for it); the rest has
             # been graded with the rubric, and a learner below the pass mark may retry.
             if rng.random() < 0.6:
-                graded = review.score_rubric(exercise.spec,
-                                             _rubric_levels(exercise.spec, skill, rng))
+                criteria = profile.kind.rubric(exercise.spec)
+                graded = review.score_rubric(criteria, _rubric_levels(criteria, skill, rng))
                 # The same record course.services.review stores for a rubric grade.
                 rubric = {"levels": {i.item_id: i.credit for i in graded.items},
                           "points": graded.points, "max_points": graded.max_points,

@@ -8,7 +8,8 @@ from werkzeug.wrappers import Response
 
 from course.content.loader import load_course
 from course.content.render import render_markdown
-from course.content.schema import Course
+from course.content.schema import Course, Lesson, Step
+from course.grading.registry import kind_of
 
 
 class RowId(IntegerConverter):
@@ -26,7 +27,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals.update(step_url=step_url, step_kind_label=step_kind_label,
-                                 section_title=section_title)
+                                 section_title=section_title, kind_of=kind_of)
     app.context_processor(lambda: {"course": get_course()})
     app.after_request(_security_headers)
 
@@ -55,16 +56,13 @@ def step_url(step) -> str:
     """The page of a lesson or an exercise."""
     from flask import url_for
 
-    endpoint = "learn.lesson" if step.kind == "lesson" else "learn.exercise"
+    endpoint = "learn.lesson" if isinstance(step, Lesson) else "learn.exercise"
     return url_for(endpoint, step_id=step.id)
 
 
-STEP_KIND_LABELS = {"lesson": "Lesson", "sort": "Exercise", "now-next-later": "Exercise",
-                    "quiz": "Quiz", "review": "Assignment"}
-
-
-def step_kind_label(step) -> str:
-    return STEP_KIND_LABELS.get(step.kind, "Exercise")
+def step_kind_label(step: Step) -> str:
+    """"Lesson", or what the exercise's kind calls itself ("Quiz", "Assignment")."""
+    return "Lesson" if isinstance(step, Lesson) else kind_of(step).LABEL
 
 
 def section_title(section_id: str) -> str:

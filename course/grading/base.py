@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from course.content.errors import Reporter
+
+if TYPE_CHECKING:
+    from course.grading.review import Criterion
 
 # What a form submission looks like once the web layer has flattened it: field -> values.
 FormData = Mapping[str, Sequence[str]]
@@ -86,25 +89,113 @@ class InvalidAnswer(ValueError):
         super().__init__("; ".join(problems))
 
 
-class ExerciseKind(Protocol):
-    """What each module in course.grading provides (see registry.KINDS)."""
+@dataclass(frozen=True)
+class Verdict:
+    """How one item of one answer counts in the misconceptions report.
 
-    KIND: str
+    `mistakes` are the stable classes of error the learner made on the item (the bucket
+    or column it was put in, the wrong option ticked): ids from the exercise file, so the
+    same mistake always falls in the same class and the report can count them.
+    """
+
+    item_id: str
+    correct: bool
+    mistakes: tuple[str, ...] = ()
+
+
+class DemoLearner(Protocol):
+    """A simulated learner the demo data asks, item by item, what they would answer.
+
+    course.demo implements it (each item has a difficulty and a favourite mistake); each
+    kind turns the learner's choices into an answer of its own shape.
+    """
+
+    def knows(self, item_id: str) -> bool:
+        """Whether the learner gets this item right this time."""
+        ...
+
+    def mistake(self, item_id: str, wrong: Sequence[str]) -> str:
+        """One of `wrong` (non-empty), usually the learner's favourite mistake."""
+        ...
+
+    def write(self, topic: str) -> str:
+        """A short piece of learner writing about `topic` (a prompt id or a column)."""
+        ...
+
+
+class ExerciseKind(Protocol):
+    """What each exercise kind provides: everything that differs by kind lives in its
+    module (course/grading/<kind>.py) and its template partial, and the rest of the
+    application reaches it only through this protocol (registry.KINDS is typed with it,
+    so the type checker holds every kind module to it).
+
+    `spec` is whatever the kind's `parse_spec` made; answers are JSON-able values.
+    """
+
+    KIND: str  # the `kind:` of exercise files
+    LABEL: str  # what the course outline calls a step of this kind ("Quiz")
+    AUTO_GRADED: bool  # False when a person grades the work with a rubric
+    PARTIAL: str  # template with macros form(exercise, kind, posted),
+    #               answer(report, kind) and item_text(text)
+    MISTAKE_NOUN: str  # what a wrong answer is called in reports ("bucket")
 
     def parse_spec(self, data: Mapping[str, Any], report: Reporter) -> Any:
         """Validate the kind-specific part of an exercise file; record problems on `report`."""
+        ...
+
+    def is_answer_field(self, name: str) -> bool:
+        """Whether the kind's form can post a field called `name` (others are refused)."""
+        ...
 
     def answer_from_form(self, spec: Any, form: FormData) -> Any:
         """Turn posted form fields into this kind's JSON-able answer (no validation)."""
+        ...
+
+    def form_from_answer(self, spec: Any, answer: Any) -> dict[str, list[str]]:
+        """The form fields that post `answer`: the inverse of `answer_from_form`."""
+        ...
 
     def validate(self, spec: Any, answer: Any) -> list[str]:
         """Every reason this answer cannot be graded; empty when it can."""
+        ...
 
     def grade(self, spec: Any, answer: Any) -> Result:
-        """Score a validated answer."""
+        """Score a validated answer; InvalidAnswer when `validate` would refuse it."""
+        ...
 
     def model_answer(self, spec: Any) -> Any:
-        """The reference answer, in the same shape as a learner's."""
+        """The reference answer, in the same shape as a learner's (None if there is none)."""
+        ...
+
+    def item_texts(self, spec: Any) -> dict[str, str]:
+        """Item id -> the item's text as learners see it (a question's prompt is Markdown)."""
+        ...
+
+    def answer_labels(self, spec: Any) -> dict[str, str]:
+        """Answer value (bucket, column) -> its label, in board order; {} if not a board."""
+        ...
+
+    def item_details(self, spec: Any, item_id: str, given: Sequence[str],
+                     show: bool) -> tuple[Any, ...]:
+        """Kind-specific parts of an item on the attempt page (a question's options);
+        `show` says whether the answer may be revealed."""
+        ...
+
+    def classify(self, spec: Any, answer: Any) -> list[Verdict]:
+        """The misconceptions report's view of one answer, item by item."""
+        ...
+
+    def mistake_label(self, spec: Any, item_id: str, mistake: str) -> str:
+        """How the report names a mistake class from `classify`."""
+        ...
+
+    def rubric(self, spec: Any) -> Sequence[Criterion]:
+        """The criteria a person grades with; empty for automatically graded kinds."""
+        ...
+
+    def demo_answer(self, spec: Any, learner: DemoLearner) -> Any:
+        """A plausible answer by a simulated learner, for demo data."""
+        ...
 
 
 def result_from(items: Sequence[ItemFeedback], rules: Sequence[RuleFeedback] = ()) -> Result:

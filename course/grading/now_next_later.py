@@ -29,17 +29,19 @@ every rule, so the model answer always scores exactly 1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from course.content.errors import Reporter
 from course.grading.base import (
+    DemoLearner,
     FormData,
     InvalidAnswer,
     ItemFeedback,
     Result,
     RuleFeedback,
+    Verdict,
     result_from,
 )
 from course.grading.fields import (
@@ -51,9 +53,19 @@ from course.grading.fields import (
     read_list,
     read_text,
 )
-from course.grading.placements import placement_problems, placements_from_form
+from course.grading.placements import (
+    PLACE_PREFIX,
+    classify_placements,
+    form_from_placements,
+    placement_problems,
+    placements_from_form,
+)
 
 KIND = "now-next-later"
+LABEL = "Exercise"
+AUTO_GRADED = True
+PARTIAL = "kinds/now_next_later.html"
+MISTAKE_NOUN = "column"
 SPEC_FIELDS = ("cards", "rules")
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("now", "Now"), ("next", "Next"), ("later", "Later"), ("off", "Not on the roadmap"))
@@ -241,9 +253,17 @@ def parse_spec(data: Mapping[str, Any], report: Reporter) -> NowNextLaterSpec | 
 # --------------------------------------------------------------------------- answers
 
 
+def is_answer_field(name: str) -> bool:
+    return name.startswith(PLACE_PREFIX)
+
+
 def answer_from_form(spec: NowNextLaterSpec, form: FormData) -> dict[str, Any]:
     """`place-<card_id>` = column id, one per card."""
     return placements_from_form(form)
+
+
+def form_from_answer(spec: NowNextLaterSpec, answer: Any) -> dict[str, list[str]]:
+    return form_from_placements(answer)
 
 
 def validate(spec: NowNextLaterSpec, answer: Any) -> list[str]:
@@ -319,3 +339,44 @@ def grade(spec: NowNextLaterSpec, answer: Any) -> Result:
 def model_answer(spec: NowNextLaterSpec) -> dict[str, Any]:
     """Each card in its first accepted column."""
     return {"placements": {card.id: card.accept[0] for card in spec.cards}}
+
+
+# ------------------------------------------------------------------ pages and reports
+
+
+def item_texts(spec: NowNextLaterSpec) -> dict[str, str]:
+    return {c.id: c.text for c in spec.cards}
+
+
+def answer_labels(spec: NowNextLaterSpec) -> dict[str, str]:
+    return dict(COLUMNS)
+
+
+def board_columns(spec: NowNextLaterSpec) -> list[dict[str, str]]:
+    """The four columns as the board offers them (the partial's form)."""
+    return [{"id": c, "label": label} for c, label in COLUMNS]
+
+
+def item_details(spec: NowNextLaterSpec, item_id: str, given: Sequence[str],
+                 show: bool) -> tuple[Any, ...]:
+    return ()
+
+
+def classify(spec: NowNextLaterSpec, answer: Any) -> list[Verdict]:
+    """Right in any accepted column; otherwise the column the card was put in."""
+    return classify_placements({c.id: c.accept for c in spec.cards}, answer)
+
+
+def mistake_label(spec: NowNextLaterSpec, item_id: str, mistake: str) -> str:
+    return COLUMN_LABELS.get(mistake, mistake)
+
+
+def rubric(spec: NowNextLaterSpec) -> tuple[Any, ...]:
+    return ()
+
+
+def demo_answer(spec: NowNextLaterSpec, learner: DemoLearner) -> dict[str, Any]:
+    return {"placements": {
+        c.id: c.accept[0] if learner.knows(c.id) else learner.mistake(
+            c.id, [col for col in COLUMN_IDS if col not in c.accept])
+        for c in spec.cards}}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from course.grading.base import FormData
+from course.grading.base import FormData, Verdict
 
 PLACE_PREFIX = "place-"
 
@@ -70,3 +70,24 @@ def placement_problems(answer: Any, items: Mapping[str, str], targets: Mapping[s
         problems.append(f"Place every {noun}: {len(missing)} {noun}s are not in a "
                         f"{container} yet: {quote_list(missing)}.")
     return problems
+
+
+def form_from_placements(answer: Any) -> dict[str, list[str]]:
+    """`{"placements": ...}` back to the `place-<id>` fields that post it."""
+    return {f"{PLACE_PREFIX}{item_id}": (list(target) if isinstance(target, list)
+                                         else [str(target)])
+            for item_id, target in answer["placements"].items()}
+
+
+def classify_placements(accepted: Mapping[str, Sequence[str]], answer: Any) -> list[Verdict]:
+    """Right when an item is in one of its accepted places, else a mistake class named
+    after the place it was put; unplaced items are left out."""
+    placements = answer.get("placements") if isinstance(answer, Mapping) else None
+    if not isinstance(placements, Mapping):
+        return []
+    verdicts = []
+    for item_id, ok in accepted.items():
+        given = placements.get(item_id)
+        if isinstance(given, str):
+            verdicts.append(Verdict(item_id, given in ok, () if given in ok else (given,)))
+    return verdicts

@@ -14,12 +14,20 @@ the correct options.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from course.content.errors import Reporter
-from course.grading.base import FormData, InvalidAnswer, ItemFeedback, Result, result_from
+from course.grading.base import (
+    DemoLearner,
+    FormData,
+    InvalidAnswer,
+    ItemFeedback,
+    Result,
+    Verdict,
+    result_from,
+)
 from course.grading.fields import (
     ID_PATTERN,
     check_keys,
@@ -32,6 +40,10 @@ from course.grading.fields import (
 )
 
 KIND = "quiz"
+LABEL = "Quiz"
+AUTO_GRADED = True
+PARTIAL = "kinds/quiz.html"
+MISTAKE_NOUN = "answer"
 SPEC_FIELDS = ("questions",)
 QUESTION_TYPES = ("single", "multiple", "true_false")
 FIELD_PREFIX = "q-"
@@ -159,6 +171,10 @@ def parse_spec(data: Mapping[str, Any], report: Reporter) -> QuizSpec | None:
 # --------------------------------------------------------------------------- answers
 
 
+def is_answer_field(name: str) -> bool:
+    return name.startswith(FIELD_PREFIX)
+
+
 def answer_from_form(spec: QuizSpec, form: FormData) -> dict[str, Any]:
     """`q-<question_id>` = option id (repeated for multiple). Empty values are dropped."""
     choices: dict[str, list[str]] = {}
@@ -168,6 +184,10 @@ def answer_from_form(spec: QuizSpec, form: FormData) -> dict[str, Any]:
             if chosen:
                 choices[name[len(FIELD_PREFIX):]] = list(chosen)
     return {"choices": choices}
+
+
+def form_from_answer(spec: QuizSpec, answer: Any) -> dict[str, list[str]]:
+    return {f"{FIELD_PREFIX}{qid}": list(chosen) for qid, chosen in answer["choices"].items()}
 
 
 def _name(number: int, question: Question) -> str:
@@ -236,3 +256,82 @@ def grade(spec: QuizSpec, answer: Any) -> Result:
 
 def model_answer(spec: QuizSpec) -> dict[str, Any]:
     return {"choices": {q.id: list(q.correct_ids) for q in spec.questions}}
+
+
+# ------------------------------------------------------------------ pages and reports
+
+
+@dataclass(frozen=True)
+class OptionReport:
+    """An option as the attempt page shows it."""
+
+    id: str
+    text: str
+    chosen: bool
+    correct: bool | None  # None while the answer is hidden
+    feedback: str  # "" when it must not be shown yet
+
+
+def item_texts(spec: QuizSpec) -> dict[str, str]:
+    return {q.id: q.prompt for q in spec.questions}
+
+
+def answer_labels(spec: QuizSpec) -> dict[str, str]:
+    return {}
+
+
+def item_details(spec: QuizSpec, item_id: str, given: Sequence[str],
+                 show: bool) -> tuple[OptionReport, ...]:
+    """The question's options; which are correct only when `show` allows it. A learner
+    sees the feedback of the options they chose, and of the right ones once shown."""
+    question = spec.question(item_id)
+    if question is None:  # the quiz changed since this attempt
+        return ()
+    return tuple(OptionReport(
+        id=o.id, text=o.text, chosen=o.id in given,
+        correct=o.correct if show else None,
+        feedback=o.feedback if (o.id in given or (show and o.correct)) else "")
+        for o in question.options)
+
+
+def classify(spec: QuizSpec, answer: Any) -> list[Verdict]:
+    """A question is right when exactly its correct options were chosen (full credit);
+    each wrong option ticked is a mistake class of its own."""
+    choices = answer.get("choices") if isinstance(answer, Mapping) else None
+    if not isinstance(choices, Mapping):
+        return []
+    verdicts = []
+    for q in spec.questions:
+        chosen = choices.get(q.id)
+        if not isinstance(chosen, list) or not chosen:
+            continue
+        right = set(q.correct_ids)
+        wrong = tuple(o.id for o in q.options if o.id in chosen and not o.correct)
+        verdicts.append(Verdict(q.id, set(chosen) == right, wrong))
+    return verdicts
+
+
+def mistake_label(spec: QuizSpec, item_id: str, mistake: str) -> str:
+    question = spec.question(item_id)
+    option = question.option(mistake) if question is not None else None
+    return option.text if option is not None else mistake
+
+
+def rubric(spec: QuizSpec) -> tuple[Any, ...]:
+    return ()
+
+
+def demo_answer(spec: QuizSpec, learner: DemoLearner) -> dict[str, Any]:
+    """Right, or one wrong option instead (single) or as well (multiple)."""
+    choices = {}
+    for q in spec.questions:
+        right = list(q.correct_ids)
+        wrong = [o.id for o in q.options if not o.correct]
+        if learner.knows(q.id) or not wrong:
+            choices[q.id] = right
+        elif q.type == "multiple":
+            mistake = learner.mistake(q.id, wrong)
+            choices[q.id] = [o.id for o in q.options if o.correct or o.id == mistake]
+        else:
+            choices[q.id] = [learner.mistake(q.id, wrong)]
+    return {"choices": choices}

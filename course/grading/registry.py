@@ -1,21 +1,19 @@
-"""The one place that maps an exercise `kind` to the module that grades it.
+"""The one place that maps an exercise `kind` to the module that implements it.
 
-Everything else (loader, views, regrade jobs) goes through here, so adding a kind means
-adding a module and one line in KINDS.
+Everything else (loader, services, views, templates, demo data) reaches a kind through
+`kind_of` and the ExerciseKind protocol, so adding a kind means adding a module, its
+template partial and one line in KINDS (docs/ARCHITECTURE.md has the checklist).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import ModuleType
 from typing import Any
 
-from course.content.errors import Reporter
 from course.content.schema import Exercise
 from course.grading import now_next_later, quiz, review, sort
-from course.grading.base import FormData, Result
+from course.grading.base import ExerciseKind, FormData, Result
 
-KINDS: dict[str, ModuleType] = {
+KINDS: dict[str, ExerciseKind] = {
     sort.KIND: sort,
     now_next_later.KIND: now_next_later,
     quiz.KIND: quiz,
@@ -23,32 +21,32 @@ KINDS: dict[str, ModuleType] = {
 }
 
 
-def get_kind(name: str) -> ModuleType:
-    """The grading module for `name`; KeyError for an unknown kind (a content error)."""
+def get_kind(name: str) -> ExerciseKind:
+    """The module of kind `name`; KeyError for an unknown kind (a content error)."""
     try:
         return KINDS[name]
     except KeyError:
         raise KeyError(f"{name!r} is not an exercise kind (use {', '.join(KINDS)})") from None
 
 
-def parse_spec(kind: str, data: Mapping[str, Any], report: Reporter) -> Any:
-    """Validate the kind-specific fields of an exercise file (KeyError for unknown kind)."""
-    return get_kind(kind).parse_spec(data, report)
+def kind_of(exercise: Exercise) -> ExerciseKind:
+    """The kind module of a loaded exercise."""
+    return KINDS[exercise.kind]
 
 
 def answer_from_form(exercise: Exercise, form: FormData) -> Any:
-    return get_kind(exercise.kind).answer_from_form(exercise.spec, form)
+    return kind_of(exercise).answer_from_form(exercise.spec, form)
 
 
 def validate(exercise: Exercise, answer: Any) -> list[str]:
-    return get_kind(exercise.kind).validate(exercise.spec, answer)
+    return kind_of(exercise).validate(exercise.spec, answer)
 
 
 def grade(exercise: Exercise, answer: Any) -> Result:
     """Score an answer; raises InvalidAnswer when `validate` would reject it."""
-    return get_kind(exercise.kind).grade(exercise.spec, answer)
+    return kind_of(exercise).grade(exercise.spec, answer)
 
 
 def model_answer(exercise: Exercise) -> Any:
     """The reference answer in the learner's answer shape (None for reviews)."""
-    return get_kind(exercise.kind).model_answer(exercise.spec)
+    return kind_of(exercise).model_answer(exercise.spec)

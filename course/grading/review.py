@@ -12,13 +12,21 @@ the final Result:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
-from typing import Any
+from typing import Any, Protocol
 
 from course.content.errors import Reporter
-from course.grading.base import FormData, InvalidAnswer, ItemFeedback, Result, result_from
+from course.grading.base import (
+    DemoLearner,
+    FormData,
+    InvalidAnswer,
+    ItemFeedback,
+    Result,
+    Verdict,
+    result_from,
+)
 from course.grading.fields import (
     at,
     check_keys,
@@ -30,6 +38,10 @@ from course.grading.fields import (
 )
 
 KIND = "review"
+LABEL = "Assignment"
+AUTO_GRADED = False
+PARTIAL = "kinds/review.html"
+MISTAKE_NOUN = "answer"
 SPEC_FIELDS = ("prompts", "rubric")
 FORMATS = ("text", "board")
 BOARD_COLUMNS: tuple[tuple[str, str], ...] = (("now", "Now"), ("next", "Next"),
@@ -157,6 +169,11 @@ def _one_or_all(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else list(values)
 
 
+def is_answer_field(name: str) -> bool:
+    return name.startswith(TEXT_PREFIX) or (
+        name.startswith(CARD_PREFIX) and name.endswith(("-column", "-text")))
+
+
 def answer_from_form(spec: ReviewSpec, form: FormData) -> dict[str, Any]:
     """`r-<prompt_id>` for text; `card-<prompt_id>-column` / `card-<prompt_id>-text` pairs
     (zipped in order) for boards. Cards with blank text are dropped, since a board form
@@ -181,6 +198,18 @@ def answer_from_form(spec: ReviewSpec, form: FormData) -> dict[str, Any]:
                  if text.strip()]
         responses.setdefault(pid, cards)
     return {"responses": responses}
+
+
+def form_from_answer(spec: ReviewSpec, answer: Any) -> dict[str, list[str]]:
+    """Text prompts to `r-<id>`; a board's cards to parallel column and text fields."""
+    form: dict[str, list[str]] = {}
+    for pid, response in answer["responses"].items():
+        if isinstance(response, list):
+            form[f"{CARD_PREFIX}{pid}-column"] = [c["column"] for c in response]
+            form[f"{CARD_PREFIX}{pid}-text"] = [c["text"] for c in response]
+        else:
+            form[f"{TEXT_PREFIX}{pid}"] = [response]
+    return form
 
 
 def _board_problems(prompt: Prompt, cards: Any) -> list[str]:
@@ -248,15 +277,16 @@ def grade(spec: ReviewSpec, answer: Any) -> Result:
                   pending=True)
 
 
-def score_rubric(spec: ReviewSpec, levels: Mapping[str, Any]) -> Result:
-    """The instructor's verdict: one level (given by its points) per criterion."""
+def score_rubric(criteria: Sequence[Criterion], levels: Mapping[str, Any]) -> Result:
+    """The instructor's verdict: one level (given by its points) per criterion of a
+    rubric (any kind's `rubric(spec)`)."""
     problems = []
-    known = {c.id for c in spec.rubric}
+    known = {c.id for c in criteria}
     for key in levels:
         if key not in known:
             problems.append(f"The rubric has no criterion {key!r}.")
     items = []
-    for criterion in spec.rubric:
+    for criterion in criteria:
         value = levels.get(criterion.id)
         if isinstance(value, str):
             with contextlib.suppress(ValueError):
@@ -279,3 +309,66 @@ def score_rubric(spec: ReviewSpec, levels: Mapping[str, Any]) -> Result:
 def model_answer(spec: ReviewSpec) -> None:
     """There is no reference answer for work a person grades."""
     return None
+
+
+# ------------------------------------------------------------------ pages and reports
+
+
+class PostedForm(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def board_columns() -> list[dict[str, str]]:
+    """The columns of a written board (the partial's form and answer)."""
+    return [{"id": c, "label": label} for c, label in BOARD_COLUMNS]
+
+
+def board_rows(posted: PostedForm | None, prompt_id: str) -> list[tuple[str, str]]:
+    """The (column, text) rows of a written board: the learner's cards after a refused
+    post plus three blank ones, or three blank rows per column on a fresh form."""
+    columns = [c for c, _ in BOARD_COLUMNS]
+    if posted is None:
+        return [(c, "") for c in columns for _ in range(3)]
+    cards = [(column, text) for column, text in zip_longest(
+        posted.getlist(f"{CARD_PREFIX}{prompt_id}-column"),
+        posted.getlist(f"{CARD_PREFIX}{prompt_id}-text"),
+        fillvalue="") if text.strip()]
+    return cards + [(columns[i % len(columns)], "") for i in range(3)]
+
+
+def item_texts(spec: ReviewSpec) -> dict[str, str]:
+    return {p.id: p.label for p in spec.prompts}
+
+
+def answer_labels(spec: ReviewSpec) -> dict[str, str]:
+    return {}
+
+
+def item_details(spec: ReviewSpec, item_id: str, given: Sequence[str],
+                 show: bool) -> tuple[Any, ...]:
+    return ()
+
+
+def classify(spec: ReviewSpec, answer: Any) -> list[Verdict]:
+    """Written work has no answer key, so no misconceptions to count."""
+    return []
+
+
+def mistake_label(spec: ReviewSpec, item_id: str, mistake: str) -> str:
+    return mistake
+
+
+def rubric(spec: ReviewSpec) -> tuple[Criterion, ...]:
+    return spec.rubric
+
+
+def demo_answer(spec: ReviewSpec, learner: DemoLearner) -> dict[str, Any]:
+    """A piece of writing per text prompt; one or two cards per column on a board."""
+    responses: dict[str, Any] = {}
+    for prompt in spec.prompts:
+        if prompt.format == "board":
+            responses[prompt.id] = [{"column": column, "text": learner.write(column)}
+                                    for column, _ in BOARD_COLUMNS for _ in range(2)]
+        else:
+            responses[prompt.id] = learner.write(prompt.id)
+    return {"responses": responses}

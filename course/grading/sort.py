@@ -11,12 +11,20 @@ misunderstanding.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from course.content.errors import Reporter
-from course.grading.base import FormData, InvalidAnswer, ItemFeedback, Result, result_from
+from course.grading.base import (
+    DemoLearner,
+    FormData,
+    InvalidAnswer,
+    ItemFeedback,
+    Result,
+    Verdict,
+    result_from,
+)
 from course.grading.fields import (
     check_keys,
     check_unique,
@@ -25,9 +33,19 @@ from course.grading.fields import (
     read_list,
     read_text,
 )
-from course.grading.placements import placement_problems, placements_from_form
+from course.grading.placements import (
+    PLACE_PREFIX,
+    classify_placements,
+    form_from_placements,
+    placement_problems,
+    placements_from_form,
+)
 
 KIND = "sort"
+LABEL = "Exercise"
+AUTO_GRADED = True
+PARTIAL = "kinds/sort.html"
+MISTAKE_NOUN = "bucket"
 # Top-level fields this kind reads (the loader owns the common header).
 SPEC_FIELDS = ("buckets", "items")
 
@@ -124,9 +142,17 @@ def parse_spec(data: Mapping[str, Any], report: Reporter) -> SortSpec | None:
 # --------------------------------------------------------------------------- answers
 
 
+def is_answer_field(name: str) -> bool:
+    return name.startswith(PLACE_PREFIX)
+
+
 def answer_from_form(spec: SortSpec, form: FormData) -> dict[str, Any]:
     """`place-<item_id>` = bucket id, one per item."""
     return placements_from_form(form)
+
+
+def form_from_answer(spec: SortSpec, answer: Any) -> dict[str, list[str]]:
+    return form_from_placements(answer)
 
 
 def validate(spec: SortSpec, answer: Any) -> list[str]:
@@ -153,3 +179,44 @@ def grade(spec: SortSpec, answer: Any) -> Result:
 
 def model_answer(spec: SortSpec) -> dict[str, Any]:
     return {"placements": {item.id: item.bucket for item in spec.items}}
+
+
+# ------------------------------------------------------------------ pages and reports
+
+
+def item_texts(spec: SortSpec) -> dict[str, str]:
+    return {i.id: i.text for i in spec.items}
+
+
+def answer_labels(spec: SortSpec) -> dict[str, str]:
+    return {b.id: b.label for b in spec.buckets}
+
+
+def board_columns(spec: SortSpec) -> list[dict[str, str]]:
+    """The buckets as the board offers them (the partial's form)."""
+    return [{"id": b.id, "label": b.label} for b in spec.buckets]
+
+
+def item_details(spec: SortSpec, item_id: str, given: Sequence[str],
+                 show: bool) -> tuple[Any, ...]:
+    return ()
+
+
+def classify(spec: SortSpec, answer: Any) -> list[Verdict]:
+    """Right when the item is in its bucket; otherwise the bucket it was put in."""
+    return classify_placements({i.id: (i.bucket,) for i in spec.items}, answer)
+
+
+def mistake_label(spec: SortSpec, item_id: str, mistake: str) -> str:
+    return answer_labels(spec).get(mistake, mistake)
+
+
+def rubric(spec: SortSpec) -> tuple[Any, ...]:
+    return ()
+
+
+def demo_answer(spec: SortSpec, learner: DemoLearner) -> dict[str, Any]:
+    return {"placements": {
+        i.id: i.bucket if learner.knows(i.id) else learner.mistake(
+            i.id, [b.id for b in spec.buckets if b.id != i.bucket])
+        for i in spec.items}}

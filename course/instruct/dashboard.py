@@ -14,5 +14,4 @@ from course.site import get_course
 def dashboard():
     """Per exercise: attempts, learners, mean counted score, pass rate, awaiting review."""
     stats = reports.dashboard(get_session(), get_course())
-    return render_template("instruct/dashboard.html", stats=stats,
-                           misconception_kinds=reports.MISCONCEPTION_KINDS)
+    return render_template("instruct/dashboard.html", stats=stats)

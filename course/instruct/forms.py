@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -21,6 +22,7 @@ from wtforms.widgets import HiddenInput
 
 from course.content.schema import Exercise
 from course.grading import review
+from course.grading.registry import kind_of
 from course.models.attempt import AttemptStatus
 from course.services.review import FEEDBACK_MAX_LENGTH
 
@@ -72,13 +74,12 @@ class ReviewForm(FlaskForm):
                            validators=[Length(max=1000)],
                            description="Required with an override; kept in the score history.")
 
-    criteria: tuple[review.Criterion, ...] = ()
+    criteria: Sequence[review.Criterion] = ()
 
     @classmethod
     def for_exercise(cls, exercise: Exercise | None, **kwargs: Any) -> ReviewForm:
         """A review form with a rubric radio group per criterion of a written exercise."""
-        criteria = (exercise.spec.rubric
-                    if exercise is not None and exercise.kind == review.KIND else ())
+        criteria = kind_of(exercise).rubric(exercise.spec) if exercise is not None else ()
         fields: dict[str, Any] = {"criteria": criteria}
         for criterion in criteria:
             fields[RUBRIC_PREFIX + criterion.id] = RadioField(

@@ -14,7 +14,6 @@ from flask_login import current_user
 from course.db import get_session
 from course.instruct.blueprint import bp
 from course.instruct.forms import STATUS_LABELS, QueueFilterForm, RegradeForm, ReviewForm
-from course.learn.exercises import REVIEW_COLUMNS
 from course.services import attempts as attempt_service
 from course.services import review as review_service
 from course.services.submissions import (
@@ -80,7 +79,7 @@ def _render_submission(detail: SubmissionDetail, form: ReviewForm, status: int =
             exercise, detail.attempt, attempt_service.Standing.of(detail.attempts),
             reveal=True) if exercise else None), form=form,
         problems=problems or [], conflict=conflict, draft=draft,
-        status_labels=STATUS_LABELS, review_columns=REVIEW_COLUMNS), status
+        status_labels=STATUS_LABELS), status
 
 
 def _detail_or_404(attempt_id: int) -> SubmissionDetail:

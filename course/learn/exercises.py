@@ -12,16 +12,14 @@ from werkzeug.datastructures import MultiDict
 
 from course.content.schema import Exercise
 from course.db import get_session
-from course.grading import review
 from course.grading.base import InvalidAnswer
-from course.learn.forms import ExerciseForm, answer_fields, board_rows
+from course.learn.forms import ExerciseForm, answer_fields
 from course.learn.views import bp
 from course.models import Attempt
 from course.services import attempts as attempt_service
 from course.services import review as review_service
 from course.site import get_course
 
-REVIEW_COLUMNS = [{"id": c, "label": label} for c, label in review.BOARD_COLUMNS]
 # Attempt numbers past this are no page of anybody's list (and overflow some drivers).
 MAX_ATTEMPT_NUMBER = 2**31 - 1
 STALE_MESSAGE = ("This exercise changed since you opened it. "
@@ -57,9 +55,7 @@ def _render_form(exercise: Exercise, form: ExerciseForm, problems: list[str] | N
         "learn/exercise.html", exercise=exercise, form=form, standing=standing,
         attempts=attempts,
         attempts_left=attempt_service.attempts_left(exercise.policy, standing.used),
-        columns=attempt_service.board_columns(exercise), problems=problems or [],
-        posted=posted, board_rows=board_rows, review_columns=REVIEW_COLUMNS,
-        previous=previous, following=following), status
+        problems=problems or [], posted=posted, previous=previous, following=following), status
 
 
 def _refuse(exercise: Exercise, message: str, status: int, last_attempt: Attempt | None = None):
@@ -112,5 +108,4 @@ def attempt(attempt_id: int):
     _, following = get_course().neighbours(exercise.id)
     return render_template("learn/attempt.html", report=report, exercise=exercise,
                            attempt=attempt, following=following,
-                           review_columns=REVIEW_COLUMNS,
                            feedback=review_service.read_feedback(session, attempt, exercise))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from itertools import zip_longest
 from uuid import uuid4
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired, Regexp
-
-from course.grading.review import CARD_PREFIX
 
 
 class CompleteForm(FlaskForm):
@@ -43,16 +40,3 @@ def answer_fields(posted: MultiDict[str, str]) -> dict[str, list[str]]:
     """The posted fields other than the envelope, each with every value sent."""
     return {name: posted.getlist(name) for name in posted
             if name not in ExerciseForm.ENVELOPE}
-
-
-def board_rows(posted: MultiDict[str, str] | None, prompt_id: str,
-               columns: list[str]) -> list[tuple[str, str]]:
-    """The (column, text) rows of a written board: the learner's cards after a refused
-    post plus three blank ones, or three blank rows per column on a fresh form."""
-    if posted is None:
-        return [(c, "") for c in columns for _ in range(3)]
-    cards = [(column, text) for column, text in zip_longest(
-        posted.getlist(f"{CARD_PREFIX}{prompt_id}-column"),
-        posted.getlist(f"{CARD_PREFIX}{prompt_id}-text"),
-        fillvalue="") if text.strip()]
-    return cards + [(columns[i % len(columns)], "") for i in range(3)]

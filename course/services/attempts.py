@@ -19,9 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course.content.schema import AttemptPolicy, Course, Exercise
-from course.grading import now_next_later, quiz, registry, review, sort
+from course.grading import registry
 from course.grading.base import InvalidAnswer
-from course.grading.placements import PLACE_PREFIX
 from course.models import Attempt
 from course.models.attempt import AttemptStatus
 from course.services import progress
@@ -37,23 +36,6 @@ class AttemptLimitReached(Exception):
     def __init__(self, last_attempt: Attempt | None):
         self.last_attempt = last_attempt
         super().__init__("no attempts left")
-
-
-def _answer_field(kind: str, name: str) -> bool:
-    """Whether `name` is a field this kind's form can post.
-
-    The graders ignore fields they do not read, so a tampered form with an extra field
-    would otherwise be graded as if it were fine; refusing it keeps "what was posted" and
-    "what was graded" the same thing.
-    """
-    if kind in (sort.KIND, now_next_later.KIND):
-        return name.startswith(PLACE_PREFIX)
-    if kind == quiz.KIND:
-        return name.startswith(quiz.FIELD_PREFIX)
-    if kind == review.KIND:
-        return name.startswith(review.TEXT_PREFIX) or (
-            name.startswith(review.CARD_PREFIX) and name.endswith(("-column", "-text")))
-    return False
 
 
 def _by_token(session: Session, user_id: int, token: str) -> Attempt | None:
@@ -114,7 +96,11 @@ def _check_limit(session: Session, user_id: int, exercise: Exercise) -> int:
 
 def _checked_answer(exercise: Exercise, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """The answer read from the form's fields; InvalidAnswer when it cannot be graded."""
-    unknown = sorted(name for name in form if not _answer_field(exercise.kind, name))
+    # The graders ignore fields they do not read, so a tampered form with an extra field
+    # would otherwise be graded as if it were fine; refusing it keeps "what was posted"
+    # and "what was graded" the same thing.
+    kind = registry.kind_of(exercise)
+    unknown = sorted(name for name in form if not kind.is_answer_field(name))
     if unknown:
         raise InvalidAnswer([
             "The form has fields this exercise does not know ("
@@ -305,17 +291,6 @@ def model_answer_visible(policy: AttemptPolicy, used: int, passed: bool) -> bool
 
 
 @dataclass(frozen=True)
-class OptionReport:
-    """A quiz option as the attempt page shows it."""
-
-    id: str
-    text: str
-    chosen: bool
-    correct: bool | None  # None while the answer is hidden
-    feedback: str  # "" when it must not be shown yet
-
-
-@dataclass(frozen=True)
 class ItemReport:
     """One graded item, card or question, with only what the learner may see now.
 
@@ -334,7 +309,7 @@ class ItemReport:
     expected: tuple[str, ...]
     expected_labels: tuple[str, ...]
     message: str
-    options: tuple[OptionReport, ...] = ()
+    details: tuple[Any, ...] = ()  # the kind's own parts (a question's options)
 
 
 @dataclass(frozen=True)
@@ -349,15 +324,14 @@ class AttemptReport:
     items: tuple[ItemReport, ...]
     rules: tuple[dict[str, Any], ...]
     columns: tuple[tuple[str, str], ...]  # bucket or column id, label (boards only)
-    reference: Mapping[str, str]  # item id -> reference column, when visible (boards)
+    # item id -> what the model answer gives for it, once visible (empty until then)
+    reference: Mapping[str, tuple[str, ...]]
 
     @property
     def differences(self) -> tuple[ItemReport, ...]:
-        """Cards whose place differs from the reference plan (shown with the answer)."""
-        if not self.answer_visible:
-            return ()
+        """Items answered otherwise than in the model answer (shown with the answer)."""
         return tuple(i for i in self.items
-                     if i.given and i.given[0] != self.reference.get(i.id))
+                     if i.id in self.reference and i.given != self.reference[i.id])
 
     @property
     def can_retry(self) -> bool:
@@ -368,36 +342,6 @@ def _mark(credit: float, max_credit: float) -> str:
     if credit >= max_credit:
         return "right"
     return "partial" if credit > 0 else "wrong"
-
-
-def board_columns(exercise: Exercise) -> list[dict[str, str]]:
-    """The buckets or columns a placement board offers, as {id, label} in board order."""
-    return [{"id": k, "label": v} for k, v in _texts_and_labels(exercise)[1].items()]
-
-
-def _texts_and_labels(exercise: Exercise) -> tuple[dict[str, str], dict[str, str]]:
-    """Item id -> text and target id -> label for the exercise as it is now."""
-    spec = exercise.spec
-    if exercise.kind == sort.KIND:
-        return ({i.id: i.text for i in spec.items}, {b.id: b.label for b in spec.buckets})
-    if exercise.kind == now_next_later.KIND:
-        return {c.id: c.text for c in spec.cards}, dict(now_next_later.COLUMNS)
-    if exercise.kind == quiz.KIND:
-        return {q.id: q.prompt for q in spec.questions}, {}
-    return {p.id: p.label for p in spec.prompts}, {}
-
-
-def _options(exercise: Exercise, question_id: str, given: Sequence[str],
-             show: bool) -> tuple[OptionReport, ...]:
-    """The question's options; which are correct only when `show` allows it."""
-    question = exercise.spec.question(question_id)
-    if question is None:  # the quiz changed since this attempt
-        return ()
-    return tuple(OptionReport(
-        id=o.id, text=o.text, chosen=o.id in given,
-        correct=o.correct if show else None,
-        feedback=o.feedback if (o.id in given or (show and o.correct)) else "")
-        for o in question.options)
 
 
 def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
@@ -411,7 +355,8 @@ def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
     the model answer whatever the policy says (for instructors).
     """
     visible = reveal or model_answer_visible(exercise.policy, standing.used, standing.passed)
-    texts, labels = _texts_and_labels(exercise)
+    kind = registry.kind_of(exercise)
+    texts, labels = kind.item_texts(exercise.spec), kind.answer_labels(exercise.spec)
     items = []
     for fb in attempt.feedback.get("items", []):
         given, expected = tuple(fb["given"]), tuple(fb["expected"])
@@ -424,14 +369,20 @@ def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
             expected=expected if show else (),
             expected_labels=tuple(labels.get(e, e) for e in expected) if show else (),
             message=fb["explanation"] if show else fb["hint"],
-            options=(_options(exercise, fb["item_id"], given, show)
-                     if exercise.kind == quiz.KIND else ())))
-    reference: Mapping[str, str] = {}
-    if visible and exercise.kind in (sort.KIND, now_next_later.KIND):
-        reference = registry.model_answer(exercise)["placements"]
+            details=kind.item_details(exercise.spec, fb["item_id"], given, show)))
     return AttemptReport(
         exercise=exercise, attempt=attempt, answer_visible=visible,
         attempts_used=standing.used,
         attempts_left=attempts_left(exercise.policy, standing.used),
         items=tuple(items), rules=tuple(attempt.feedback.get("rules", [])),
-        columns=tuple(labels.items()), reference=reference)
+        columns=tuple(labels.items()),
+        reference=_reference(exercise) if visible else {})
+
+
+def _reference(exercise: Exercise) -> dict[str, tuple[str, ...]]:
+    """Item id -> the model answer's choice for it, read from the model answer's own
+    feedback so it is the same for every kind (none for work a person grades)."""
+    model = registry.model_answer(exercise)
+    if model is None:
+        return {}
+    return {i.item_id: i.given for i in registry.grade(exercise, model).items}

@@ -33,7 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from course.content.schema import Course, Exercise
-from course.grading import now_next_later, quiz, sort
+from course.grading import registry
+from course.grading.base import Verdict
 from course.models import Attempt, Role, StepProgress, User
 from course.models.attempt import AttemptStatus
 
@@ -301,60 +302,15 @@ class _Tally:
         self.wrong: Counter[str] = Counter()
 
 
-def _tally_placements(accepted: dict[str, tuple[str, ...]], answer: Any, times: int,
-                      tallies: dict[str, _Tally]) -> None:
-    """Count one distinct answer, given `times` times: right when the item is in an
-    accepted bucket or column, else a vote for the place it was put."""
-    placements = answer.get("placements") if isinstance(answer, dict) else None
-    if not isinstance(placements, dict):
-        return
-    for item_id, ok in accepted.items():
-        given = placements.get(item_id)
-        if not isinstance(given, str):
-            continue
-        tally = tallies[item_id]
+def _tally(verdicts: Iterable[Verdict], times: int, tallies: dict[str, _Tally]) -> None:
+    """Count one distinct answer, given `times` times, from the kind's verdicts on it."""
+    for verdict in verdicts:
+        tally = tallies[verdict.item_id]
         tally.answered += times
-        if given in ok:
+        if verdict.correct:
             tally.correct += times
-        else:
-            tally.wrong[given] += times
-
-
-def _tally_quiz(correct: dict[str, frozenset[str]], answer: Any, times: int,
-                tallies: dict[str, _Tally]) -> None:
-    """A question is right when exactly its correct options were chosen (full credit);
-    every wrong option ticked counts towards that option's share."""
-    choices = answer.get("choices") if isinstance(answer, dict) else None
-    if not isinstance(choices, dict):
-        return
-    for question_id, right in correct.items():
-        chosen = choices.get(question_id)
-        if not isinstance(chosen, list) or not chosen:
-            continue
-        tally = tallies[question_id]
-        tally.answered += times
-        picked = set(chosen)
-        if picked == right:
-            tally.correct += times
-        for option in picked - right:
-            tally.wrong[option] += times
-
-
-def _answer_key(exercise: Exercise) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-    """(item id -> what counts as right, item id -> text, target id -> label)."""
-    spec = exercise.spec
-    if exercise.kind == sort.KIND:
-        return ({i.id: (i.bucket,) for i in spec.items}, {i.id: i.text for i in spec.items},
-                {b.id: b.label for b in spec.buckets})
-    if exercise.kind == now_next_later.KIND:
-        return ({c.id: c.accept for c in spec.cards}, {c.id: c.text for c in spec.cards},
-                dict(now_next_later.COLUMNS))
-    labels = {f"{q.id}:{o.id}": o.text for q in spec.questions for o in q.options}
-    return ({q.id: frozenset(q.correct_ids) for q in spec.questions},
-            {q.id: q.prompt for q in spec.questions}, labels)
-
-
-MISCONCEPTION_KINDS = (sort.KIND, now_next_later.KIND, quiz.KIND)
+        for mistake in verdict.mistakes:
+            tally.wrong[mistake] += times
 
 
 def misconceptions(session: Session, course: Course,
@@ -368,37 +324,33 @@ def misconceptions(session: Session, course: Course,
     PostgreSQL. Items are judged against the answer key as it is now, so a corrected key
     shows at once.
     """
-    exercises = [e for e in course.exercises if e.kind in MISCONCEPTION_KINDS]
-    keys = {e.id: _answer_key(e) for e in exercises}
+    exercises = [e for e in course.exercises if e.auto_graded]
+    by_id = {e.id: e for e in exercises}
     tallies: dict[str, dict[str, _Tally]] = {e.id: defaultdict(_Tally) for e in exercises}
     attempts: Counter[str] = Counter()
     answer_text = cast(Attempt.answer, Text)
     rows = session.execute(
         select(Attempt.exercise_id, answer_text, func.count())
-        .where(Attempt.status == AUTO_GRADED, Attempt.exercise_id.in_(list(keys)))
+        .where(Attempt.status == AUTO_GRADED, Attempt.exercise_id.in_(list(by_id)))
         .group_by(Attempt.exercise_id, answer_text)
         .execution_options(yield_per=batch_size))
-    quizzes = {e.id for e in exercises if e.kind == quiz.KIND}
     for exercise_id, text, times in rows:
         attempts[exercise_id] += times
-        key, answer = keys[exercise_id][0], json.loads(text)
-        if exercise_id in quizzes:
-            _tally_quiz(key, answer, times, tallies[exercise_id])
-        else:
-            _tally_placements(key, answer, times, tallies[exercise_id])
+        exercise = by_id[exercise_id]
+        _tally(registry.kind_of(exercise).classify(exercise.spec, json.loads(text)), times,
+               tallies[exercise_id])
 
     report = []
     for exercise in exercises:
-        _, texts, labels = keys[exercise.id]
+        kind = registry.kind_of(exercise)
+        texts = kind.item_texts(exercise.spec)
         items = []
         for item_id, tally in tallies[exercise.id].items():
             if not tally.answered:
                 continue
             wrong, wrong_count = (tally.wrong.most_common(1) or [(None, 0)])[0]
-            label = None
-            if wrong is not None:
-                label = labels.get(f"{item_id}:{wrong}" if exercise.kind == quiz.KIND
-                                   else wrong, wrong)
+            label = (kind.mistake_label(exercise.spec, item_id, wrong)
+                     if wrong is not None else None)
             items.append(ItemStat(
                 id=item_id, text=texts[item_id], answered=tally.answered,
                 correct_share=tally.correct / tally.answered, wrong=label,

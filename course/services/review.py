@@ -55,7 +55,8 @@ def _rubric_record(exercise: Exercise, levels: Mapping[str, Any]) -> dict[str, A
     """Score the chosen levels and keep them with the result, so the learner's page and a
     later regrade read the rubric score without the form."""
     try:
-        result = review.score_rubric(exercise.spec, levels)
+        result = review.score_rubric(registry.kind_of(exercise).rubric(exercise.spec),
+                                     levels)
     except InvalidAnswer as exc:
         raise ReviewInvalid(exc.problems) from exc
     return {"levels": {i.item_id: i.credit for i in result.items},
@@ -83,14 +84,15 @@ def save_review(session: Session, attempt_id: int, reviewer_id: int, expected_re
 
     rubric = attempt.rubric
     if rubric_levels is not None:
-        if exercise is None or exercise.kind != review.KIND:
+        if exercise is None or not registry.kind_of(exercise).rubric(exercise.spec):
             problems.append("Only written assignments are graded with a rubric.")
         else:
             try:
                 rubric = _rubric_record(exercise, rubric_levels)
             except ReviewInvalid as exc:
                 problems.extend(exc.problems)
-    elif exercise is not None and exercise.kind == review.KIND and rubric is None:
+    elif (exercise is not None and registry.kind_of(exercise).rubric(exercise.spec)
+          and rubric is None):
         problems.append("Choose a level for every rubric criterion.")
 
     if override_score is not None and not (
@@ -167,11 +169,11 @@ class InstructorFeedback:
 
 def _rubric_choices(exercise: Exercise | None,
                     rubric: Mapping[str, Any] | None) -> tuple[RubricChoice, ...]:
-    if exercise is None or exercise.kind != review.KIND or not rubric:
+    if exercise is None or not rubric:
         return ()
     levels = rubric.get("levels", {})
     choices = []
-    for criterion in exercise.spec.rubric:
+    for criterion in registry.kind_of(exercise).rubric(exercise.spec):
         level = criterion.level(levels.get(criterion.id))
         if level is not None:
             choices.append(RubricChoice(criterion.title, level.label, level.points,

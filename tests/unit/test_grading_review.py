@@ -154,7 +154,7 @@ def test_model_answer_is_none():
 
 
 def test_score_rubric():
-    result = review.score_rubric(build(SPEC), {"aspirational": 1, "outcomes": 3})
+    result = review.score_rubric(build(SPEC).rubric, {"aspirational": 1, "outcomes": 3})
     assert not result.pending
     assert result.score == pytest.approx(4 / 5)
     first = result.items[0]
@@ -164,7 +164,7 @@ def test_score_rubric():
 
 
 def test_score_rubric_accepts_form_strings():
-    result = review.score_rubric(build(SPEC), {"aspirational": "2", "outcomes": "0"})
+    result = review.score_rubric(build(SPEC).rubric, {"aspirational": "2", "outcomes": "0"})
     assert result.score == pytest.approx(2 / 5)
     assert result.items[0].given == ("2",)
 
@@ -177,7 +177,7 @@ def test_score_rubric_accepts_form_strings():
 ])
 def test_score_rubric_rejects(levels, fragment):
     with pytest.raises(InvalidAnswer) as err:
-        review.score_rubric(build(SPEC), levels)
+        review.score_rubric(build(SPEC).rubric, levels)
     assert any(fragment in p for p in err.value.problems), err.value.problems
 
 
@@ -190,12 +190,12 @@ def test_random_rubric_scores_in_range_and_best_scores_one(data):
     spec = build(SPEC)
     levels = {c.id: data.draw(st.sampled_from([lv.points for lv in c.levels]))
               for c in spec.rubric}
-    result = review.score_rubric(spec, levels)
+    result = review.score_rubric(spec.rubric, levels)
     assert 0 <= result.score <= 1
     entries = data.draw(st.permutations(list(levels.items())))
-    assert review.score_rubric(spec, dict(entries)).score == result.score
+    assert review.score_rubric(spec.rubric, dict(entries)).score == result.score
     best = {c.id: c.max_points for c in spec.rubric}
-    assert review.score_rubric(spec, best).score == 1
+    assert review.score_rubric(spec.rubric, best).score == 1
 
 
 cards = st.lists(st.fixed_dictionaries({
