@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         instruct,
         learn,
+        limits,
         mail,
         site,
     )
@@ -48,4 +49,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(instruct.bp)
+    limits.init_app(app)
     return app

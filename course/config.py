@@ -48,6 +48,26 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "MAIL_SECURITY": os.environ.get("MAIL_SECURITY") or "starttls",
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "Course <course@localhost>",
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
+        **rate_limit_settings(os.environ.get("REDIS_URL")),
+    }
+
+
+def rate_limit_settings(redis_url: str | None) -> dict[str, Any]:
+    """Limits per network address and per account (see course/limits.py), and where the
+    counters live: Redis when REDIS_URL is set, shared by every worker and app server;
+    otherwise each process's memory."""
+    return {
+        # Counted on failed sign-ins only, so a cohort behind one school address signing
+        # in correctly is never locked out; 50 wrong passwords in 15 minutes is no typist.
+        "RATE_LIMIT_SIGN_IN": "50 per 15 minutes",
+        "RATE_LIMIT_SIGN_UP": "20 per hour",
+        "RATE_LIMIT_PASSWORD_RESET": "10 per hour",
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "course"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: keep counting in memory rather than refusing every sign-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
     }
 
 

@@ -13,6 +13,7 @@ MESSAGES = {
     405: "That action is not allowed here.",
     409: "Someone else changed this first.",
     413: "What you sent is too large.",
+    429: "Too many attempts in a short time. Please wait a few minutes and try again.",
     500: "Something went wrong on our side. Please try again.",
 }
 

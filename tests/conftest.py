@@ -102,6 +102,42 @@ def auth(client, app) -> AuthActions:
     return AuthActions(client, app)
 
 
+@pytest.fixture
+def redis_url():
+    """The local Redis (TEST_REDIS_URL, default 127.0.0.1:6379/0); skipped when it is not
+    running, except on CI where a missing Redis is a failure."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if ON_CI:
+            pytest.fail(f"Redis is not running at {url} (CI must start it)")
+        pytest.skip(f"needs Redis at {url} (start redis-server or set TEST_REDIS_URL)")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url):
+    """A key prefix of this test's own; its keys are deleted afterwards (and only those)."""
+    import uuid
+
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(match=f"*{prefix}*"):
+            client.delete(key)
+    finally:
+        client.close()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch):
     """Real hashing, cheap work factor: scrypt's production cost dominates a test's time."""

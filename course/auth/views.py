@@ -8,7 +8,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from course.auth.forms import SignInForm, SignUpForm
 from course.auth.redirects import safe_next
 from course.db import get_session
-from course.services.accounts import EmailTaken, create_user, find_by_email
+from course.limits import failed, rate_limited
+from course.services.accounts import EmailTaken, authenticate, create_user
 
 bp = Blueprint("auth", __name__)
 
@@ -24,6 +25,7 @@ def _after_sign_in(form_next: str | None):
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_SIGN_UP")
 def sign_up():
     if current_user.is_authenticated:
         return redirect(url_for("learn.home"))
@@ -45,13 +47,14 @@ def sign_up():
 
 
 @bp.route("/signin", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_SIGN_IN", deduct_when=failed)
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("learn.home"))
     form = SignInForm(next=request.args.get("next"))
     if form.validate_on_submit():
-        user = find_by_email(get_session(), form.email.data)
-        if user is not None and user.check_password(form.password.data):
+        user = authenticate(get_session(), form.email.data, form.password.data)
+        if user is not None:
             _start_session(user)
             flash(f"Signed in as {user.display_name}.", "success")
             return _after_sign_in(form.next.data)

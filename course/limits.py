@@ -1,0 +1,78 @@
+"""Rate limits on the doors an attacker knocks on: sign-in, sign-up, password reset.
+
+Flask-Limiter counts per network address and per account (the email typed into the form),
+so neither spraying one password over many accounts nor guessing one account's password
+from many addresses goes unchecked. Counters live in Redis when `REDIS_URL` is set (shared
+by every worker and every app server) and in each process's memory otherwise (the embedded
+default). A refused request gets a 429 page in the site layout with `Retry-After`.
+
+A view asks for a limit with `@rate_limited("RATE_LIMIT_...")`, naming the app-config key
+that holds it (so operators can change it and tests can lower it). The mark is applied by
+`init_app`, which gives every app its own Limiter: a module-level one would keep the first
+app's storage and key prefix for every app built later in the same process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.wrappers import Response
+
+from course.models import User
+
+REFUSAL = ("Too many attempts from this address or for this account in a short time. "
+           "Please wait a few minutes and try again.")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    config_key: str
+    deduct_when: Callable[[Response], bool] | None
+
+
+def rate_limited(config_key: str, *, deduct_when: Callable[[Response], bool] | None = None):
+    """Mark a view for the limit in `app.config[config_key]` (e.g. "10 per hour"), counted
+    on POSTs per network address and per account; with `deduct_when`, only the responses
+    it accepts count (see `failed`)."""
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.rate_limit = RateLimit(config_key, deduct_when)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def failed(response: Response) -> bool:
+    """A refused form is answered with its page again (4xx), a success with a redirect."""
+    return response.status_code >= 400
+
+
+def account_key() -> str:
+    """The account a form names (its `email` field, normalised); '' skips the limit."""
+    email = request.form.get("email", "")
+    return User.normalise_email(email) if email else ""
+
+
+def init_app(app: Flask) -> None:
+    """Give `app` its Limiter and apply every `rate_limited` mark; call after the
+    blueprints are registered."""
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
+    for endpoint, view in list(app.view_functions.items()):
+        mark: RateLimit | None = getattr(view, "rate_limit", None)
+        if mark is None:
+            continue
+        scope = mark.config_key.lower()
+
+        def limit_value(key: str = mark.config_key) -> str:
+            return current_app.config[key]
+
+        for key_func, part in ((get_remote_address, "address"), (account_key, "account")):
+            view = limiter.limit(limit_value, key_func=key_func, methods=["POST"],
+                                 scope=f"{scope}:{part}", deduct_when=mark.deduct_when,
+                                 error_message=REFUSAL)(view)
+        app.view_functions[endpoint] = view
