@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
@@ -27,7 +29,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals.update(step_url=step_url, step_kind_label=step_kind_label,
-                                 section_title=section_title, kind_of=kind_of)
+                                 section_title=section_title, kind_of=kind_of,
+                                 field_attrs=field_attrs)
     app.context_processor(lambda: {"course": get_course()})
     app.after_request(_security_headers)
 
@@ -50,6 +53,19 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def field_attrs(field: Any, hint_id: str | None = None) -> dict[str, str]:
+    """aria-describedby (the hint, then the error list) and aria-invalid for a form field
+    whose errors are listed as `<ul id="{field.id}-error">` (the field_errors macro)."""
+    described = [hint_id] if hint_id else []
+    attrs = {}
+    if field.errors:
+        described.append(f"{field.id}-error")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return attrs
 
 
 def step_url(step) -> str:
