@@ -157,11 +157,6 @@ def test_grade_worked_example():
     assert result.items[0].correct and not result.pending
 
 
-def test_model_answer_scores_one():
-    spec = build(SPEC)
-    assert sort.grade(spec, sort.model_answer(spec)).score == 1
-
-
 # ------------------------------------------------------------------------ properties
 
 
