@@ -19,12 +19,14 @@ csrf = CSRFProtect()
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    from course.models import User
+def _load_user(cookie_id: str):
+    """The user of a live sign-in: an ended or unknown one is treated as signed out."""
+    from course.services.sign_ins import signed_in_user
 
-    if not user_id.isdigit():
+    user_id, _, token = cookie_id.partition(":")
+    if not user_id.isdigit() or not token:
         return None
-    return get_session().get(User, int(user_id))
+    return signed_in_user(get_session(), int(user_id), token)
 
 
 @login_manager.unauthorized_handler

@@ -34,8 +34,10 @@ def user_count(app: Flask) -> int:
 
 
 def signed_in_user_id(client: FlaskClient) -> str | None:
+    """The user id the session cookie names (it also carries the sign-in's token)."""
     with client.session_transaction() as sess:
-        return sess.get("_user_id")
+        cookie_id = sess.get("_user_id")
+    return cookie_id.partition(":")[0] if cookie_id else None
 
 
 # --- sign up ---------------------------------------------------------------------------

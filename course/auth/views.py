@@ -9,14 +9,19 @@ from course.auth.forms import SignInForm, SignUpForm
 from course.auth.redirects import safe_next
 from course.db import get_session
 from course.limits import failed, rate_limited
+from course.services import sign_ins
 from course.services.accounts import EmailTaken, authenticate, create_user
 
 bp = Blueprint("auth", __name__)
 
 
 def _start_session(user) -> None:
-    """Sign in on a fresh session, so a session id planted before sign-in is worthless."""
+    """Sign in on a fresh session, so a session id planted before sign-in is worthless.
+
+    The cookie names a new stored sign-in, which sign-out ends for every copy of it.
+    """
     session.clear()
+    sign_ins.start(get_session(), user)
     login_user(user)
 
 
@@ -66,6 +71,7 @@ def sign_in():
 @bp.post("/signout")
 @login_required
 def sign_out():
+    sign_ins.end(get_session(), current_user.sign_in_token)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

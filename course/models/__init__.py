@@ -2,6 +2,7 @@
 
 from course.models.attempt import Attempt, ScoreChange
 from course.models.progress import StepProgress
+from course.models.sign_in import SignIn
 from course.models.user import Role, User
 
-__all__ = ["Attempt", "Role", "ScoreChange", "StepProgress", "User"]
+__all__ = ["Attempt", "Role", "ScoreChange", "SignIn", "StepProgress", "User"]

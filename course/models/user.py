@@ -43,5 +43,26 @@ class User(UserMixin, Base):
         return check_password_hash(self.password_hash, password)
 
     @property
+    def sign_in_token(self) -> str | None:
+        """The token of the sign-in this object was loaded for (set by services.sign_ins).
+
+        Not a column: the database keeps only its digest, in SignIn.
+        """
+        return getattr(self, "_sign_in_token", None)
+
+    @sign_in_token.setter
+    def sign_in_token(self, token: str) -> None:
+        self._sign_in_token = token
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and remember-me cookies: id and token.
+
+        A cookie then names one sign-in, which the user loader checks is still live.
+        """
+        if not self.sign_in_token:
+            raise RuntimeError("sign in through services.sign_ins.start, not login_user alone")
+        return f"{self.id}:{self.sign_in_token}"
+
+    @property
     def is_instructor(self) -> bool:
         return self.role == Role.INSTRUCTOR.value
