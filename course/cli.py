@@ -8,8 +8,10 @@ command is how an author sees why.
 from __future__ import annotations
 
 import secrets
+import sys
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 from flask.cli import with_appcontext
 
@@ -19,6 +21,7 @@ from course.content.errors import ContentError
 from course.content.loader import coverage_gaps, load_course
 from course.db import create_schema, get_engine, get_session
 from course.models import Role
+from course.passwords import password_problem
 from course.services.accounts import EmailTaken, create_user
 from course.services.review import NothingToRegrade, regrade_exercise
 from course.site import get_course
@@ -42,14 +45,32 @@ def init_db() -> None:
 @click.argument("email")
 @click.option("--name", help="Display name (defaults to the part of the email before @).")
 @click.option("--instructor", is_flag=True, help="Give the account the instructor role.")
-@click.password_option(help="Prompted for (twice) when not given.")
-def create_user_command(email: str, name: str | None, instructor: bool, password: str) -> None:
-    """Create an account; the only way to make an instructor."""
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="password")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts).")
+def create_user_command(email: str, name: str | None, instructor: bool,
+                        password_stdin: bool) -> None:
+    """Create an account; the only way to make an instructor.
+
+    The password is asked for (twice, not echoed), or read from standard input with
+    --password-stdin; it is never an argument, which would leave it in the shell history
+    and the process list.
+    """
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise click.BadParameter(f"{email!r} is not an email address: {exc}",
+                                 param_hint="EMAIL") from exc
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    name = name or email.split("@")[0]
+    problem = password_problem(password, [email, name])
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
     role = Role.INSTRUCTOR if instructor else Role.LEARNER
     try:
-        user = create_user(get_session(), email, name or email.split("@")[0], password, role)
+        user = create_user(get_session(), email, name, password, role)
     except EmailTaken as exc:
         raise click.ClickException(f"an account with {exc} already exists") from exc
     click.echo(f"Created {role.value} {user.email}.")

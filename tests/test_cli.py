@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import course.db
 from course.cli import check_content
@@ -262,3 +262,31 @@ def test_settings_from_the_environment(tmp_path: Path,
 ])
 def test_normalise_database_url(url: str, expected: str) -> None:
     assert normalise_database_url(url) == expected
+
+
+@pytest.mark.parametrize("email", ["teacher", "teacher@", "@example.com", "a b@example.com"])
+def test_create_user_refuses_an_address_that_is_not_an_email(app: Flask, runner: FlaskCliRunner,
+                                                              email: str) -> None:
+    result = runner.invoke(args=["create-user", "--instructor", email], input=PROMPTED)
+    assert result.exit_code == 2
+    assert "is not an email address" in result.output
+    with app.app_context():
+        assert get_session().scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_create_user_refuses_a_guessable_password(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "ann@example.com"],
+                           input="password123\npassword123\n")
+    assert result.exit_code != 0
+    assert "common" in result.output
+    assert "A few unrelated words" in result.output
+    assert find_user(app, "ann@example.com") is None
+
+
+def test_create_user_reads_the_password_from_stdin_for_scripts(app: Flask,
+                                                                runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "--instructor", "--password-stdin",
+                                 "teacher@example.com"], input=f"{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "Password" not in result.output  # no prompt
+    assert find_user(app, "teacher@example.com").check_password(PASSWORD)
