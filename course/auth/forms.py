@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import EmailField, Field, Form, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from course.models import User
+from course.passwords import password_problem
+
+
+class StrongPassword:
+    """Refuse short or guessable passwords (course/passwords.py) with its advice.
+
+    `personal` gives the words an attacker would try first for this person: the email
+    and name typed in the same form, or those of the signed-in user.
+    """
+
+    def __init__(self, personal: Callable[[Form], Iterable[str]]):
+        self.personal = personal
+
+    def __call__(self, form: Form, field: Field) -> None:
+        problem = password_problem(field.data or "", self.personal(form))
+        if problem:
+            raise ValidationError(problem)
+
+
+def _typed_identity(form: Form) -> list[str]:
+    return [form.email.data or "", form.display_name.data or ""]
+
+
+def _account_identity(form: Form) -> list[str]:
+    user = getattr(form, "user", None)
+    return [user.email, user.display_name] if user is not None else []
+
+
+_PASSWORD_HINT = ("At least 8 characters. A few unrelated words make a strong password "
+                  "that is easy to remember; no symbols or digits needed.")
 
 
 class _EmailField(EmailField):
@@ -26,9 +58,8 @@ class SignUpForm(FlaskForm):
     display_name = StringField("Display name", filters=[lambda s: s.strip() if s else s],
                                validators=[DataRequired("Enter the name other people see."),
                                            Length(max=80)])
-    password = PasswordField("Password", validators=[
-        DataRequired("Choose a password."),
-        Length(min=8, max=200, message="Use at least 8 characters.")])
+    password = PasswordField("Password", description=_PASSWORD_HINT, validators=[
+        DataRequired("Choose a password."), StrongPassword(_typed_identity)])
     confirm = PasswordField("Confirm password", validators=[
         DataRequired("Type the password again."),
         EqualTo("password", message="The two passwords do not match.")])
@@ -40,3 +71,46 @@ class SignInForm(FlaskForm):
                                              Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
     next = HiddenField()
+
+
+class _NewPasswordForm(FlaskForm):
+    """A new password typed twice, judged against the account it is for (`user`)."""
+
+    password = PasswordField("New password", description=_PASSWORD_HINT, validators=[
+        DataRequired("Choose a new password."), StrongPassword(_account_identity)])
+    confirm = PasswordField("Confirm new password", validators=[
+        DataRequired("Type the new password again."),
+        EqualTo("password", message="The two passwords do not match.")])
+
+    def __init__(self, user: User, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _EmailField("Email", validators=[DataRequired("Enter your email address."),
+                                             Length(max=254)])
+
+
+class ResetPasswordForm(_NewPasswordForm):
+    pass
+
+
+class ChangePasswordForm(_NewPasswordForm):
+    current = PasswordField("Current password", validators=[
+        DataRequired("Enter your current password.")])
+
+
+class DisplayNameForm(FlaskForm):
+    display_name = StringField("Display name", filters=[lambda s: s.strip() if s else s],
+                               validators=[DataRequired("Enter the name other people see."),
+                                           Length(max=80)])
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """No fields: the CSRF token is the whole form."""
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Your password", validators=[
+        DataRequired("Enter your password to confirm.")])

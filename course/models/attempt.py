@@ -83,8 +83,10 @@ class ScoreChange(Base):
     __tablename__ = "score_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(
-        ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    # NULL once the learner deleted their account: the row stays as the instructors'
+    # record, no longer saying whose work it was (services/account_data.py).
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attempts.id", ondelete="SET NULL"), index=True)
     changed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,4 @@
-"""Creating accounts."""
+"""Creating accounts and changing them: name, password."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course.models import Role, User
+from course.services import sign_ins
 
 
 class EmailTaken(ValueError):
@@ -55,3 +56,24 @@ def _throwaway_user() -> User:
 
 def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == User.normalise_email(email)))
+
+
+def change_display_name(session: Session, user: User, display_name: str) -> None:
+    user.display_name = display_name.strip()
+    session.commit()
+
+
+def change_password(session: Session, user: User, new_password: str) -> int:
+    """Set a new password and end every other sign-in of the user (not this one).
+
+    Someone who knew the old password may be signed in elsewhere; after the change they
+    are not. Returns how many other sign-ins were ended.
+    """
+    user.set_password(new_password)
+    return sign_ins.end_all(session, user.id, keep=user.sign_in_token)
+
+
+def reset_password(session: Session, user: User, new_password: str) -> None:
+    """Set a password chosen through a reset link and end every sign-in of the user."""
+    user.set_password(new_password)
+    sign_ins.end_all(session, user.id)

@@ -1,0 +1,125 @@
+"""The account page: name, password, sign out everywhere, my data, delete my account.
+
+Each section of the page is its own small form posting to its own route, so adding a
+section (say email preferences) is a form class, a route here and one partial in
+templates/auth/account/ listed in `SECTIONS`; a failed post re-renders the whole page
+with that section's errors and a 400.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Response, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required, logout_user
+from flask_wtf import FlaskForm
+
+from course.auth.forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    DisplayNameForm,
+    SignOutEverywhereForm,
+)
+from course.auth.views import bp
+from course.db import get_session
+from course.models.timestamps import utcnow
+from course.services import account_data, accounts, sign_ins
+
+audit = logging.getLogger("course.audit")
+
+#: The page's sections, top to bottom: a partial under templates/auth/account/ each.
+SECTIONS = ["name", "password", "sessions", "data", "delete"]
+
+
+def _page(status: int = 200, **posted: FlaskForm):
+    """The page; a section's just-posted form (with its errors) replaces its blank one."""
+    user = current_user._get_current_object()
+    forms: dict[str, FlaskForm] = {
+        "name": DisplayNameForm(formdata=None, prefix="name", display_name=user.display_name),
+        "password": ChangePasswordForm(user, formdata=None, prefix="password"),
+        "sessions": SignOutEverywhereForm(formdata=None, prefix="sessions"),
+        "delete": DeleteAccountForm(formdata=None, prefix="delete"),
+    }
+    forms.update(posted)
+    return render_template("auth/account.html", forms=forms, sections=SECTIONS), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _page()
+
+
+@bp.post("/account/name")
+@login_required
+def change_name():
+    form = DisplayNameForm(prefix="name")
+    if not form.validate_on_submit():
+        return _page(400, name=form)
+    accounts.change_display_name(get_session(), current_user, form.display_name.data)
+    flash("Your display name is changed.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(user, prefix="password")
+    if form.validate_on_submit():
+        if user.check_password(form.current.data):
+            ended = accounts.change_password(get_session(), user, form.password.data)
+            audit.info("password changed user=%s other_sessions_ended=%s", user.id, ended)
+            flash("Your password is changed. Any other browser signed in to your account "
+                  "has been signed out.", "success")
+            return redirect(url_for("auth.account"))
+        form.current.errors = ["That is not your current password."]
+    return _page(400, password=form)
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    form = SignOutEverywhereForm(prefix="sessions")
+    if not form.validate_on_submit():
+        return _page(400, sessions=form)
+    user_id = current_user.id
+    ended = sign_ins.end_all(get_session(), user_id)
+    audit.info("signed out everywhere user=%s sessions_ended=%s", user_id, ended)
+    logout_user()
+    session.clear()
+    flash("You are signed out on every browser and device, this one included.", "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.get("/account/my-data.json")
+@login_required
+def download_data():
+    """Everything we hold about the learner, as a JSON file to keep."""
+    data = account_data.export(get_session(), current_user, utcnow())
+    response = Response(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                        mimetype="application/json")
+    stamp = utcnow().strftime("%Y-%m-%d")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="course-data-{stamp}.json"')
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/delete")
+@login_required
+def delete_account():
+    user = current_user._get_current_object()
+    form = DeleteAccountForm(prefix="delete")
+    if form.validate_on_submit():
+        if user.check_password(form.password.data):
+            user_id = user.id
+            account_data.delete_account(get_session(), user)
+            audit.info("account deleted user=%s", user_id)
+            logout_user()
+            session.clear()
+            flash("Your account and everything you did in the course are deleted.", "info")
+            return redirect(url_for("learn.home"))
+        form.password.errors = ["That is not your password; nothing was deleted."]
+    return _page(400, delete=form)
