@@ -18,7 +18,7 @@ from course.db import get_session
 from course.models import Attempt, Role, ScoreChange, SignIn, StepProgress, User
 from course.models.timestamps import utcnow
 from course.services import password_reset
-from course.services.progress import mark_complete
+from course.services.progress import set_complete
 from tests.helpers import PASSWORD, AuthActions, csrf_token, make_user
 from tests.review_factories import SORT, VISION, VISION_ANSWER, sort_form, submit
 from tests.smtp_server import local_smtp
@@ -267,7 +267,7 @@ def test_download_my_data(app, client, auth):
     _reviewed_attempt(app, user.id, teacher.id)
     submit(app, other.id, SORT, sort_form(app))
     with app.app_context():
-        mark_complete(get_session(), user.id, "vision-vs-strategy")
+        set_complete(get_session(), user.id, "vision-vs-strategy", done=True)
     response = client.get("/account/my-data.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
