@@ -464,3 +464,34 @@ def test_a_bad_address_on_forgot_password_is_a_400(client):
         "csrf_token": csrf_token(client, "/forgot-password"), "email": ""})
     assert response.status_code == 400
     assert "Enter your email address." in response.get_data(as_text=True)
+
+
+def test_asking_for_reset_links_is_rate_limited_per_account(make_app):
+    app = make_app(RATE_LIMIT_PASSWORD_RESET="3 per hour")
+    make_user(app)
+    client = app.test_client()
+    for n in range(3):
+        response = client.post("/forgot-password", environ_base={"REMOTE_ADDR": f"10.1.{n}.1"},
+                               data={"csrf_token": csrf_token(client, "/forgot-password"),
+                                     "email": "learner@example.com"})
+        assert response.status_code == 200
+    refused = client.post("/forgot-password", environ_base={"REMOTE_ADDR": "10.1.9.1"},
+                          data={"csrf_token": csrf_token(client, "/forgot-password"),
+                                "email": "learner@example.com"})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    assert len(_wait_for_mail(lambda: _outbox(app), count=3)) == 3
+
+
+def test_posting_to_reset_links_is_rate_limited_per_address(make_app):
+    app = make_app(RATE_LIMIT_PASSWORD_RESET="2 per hour")
+    client = app.test_client()
+    token = csrf_token(client, "/forgot-password")
+    for _ in range(2):
+        response = client.post("/reset-password/guessed-token", data={
+            "csrf_token": token, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+        assert response.status_code == 404
+    assert client.post("/reset-password/guessed-token", data={
+        "csrf_token": token, "password": NEW_PASSWORD,
+        "confirm": NEW_PASSWORD}).status_code == 429

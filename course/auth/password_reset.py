@@ -1,6 +1,8 @@
 """Forgotten passwords: ask for a link by email, then choose a new password with it.
 
-The answer to "send me a link" is the same page whether or not the address has an
+Both are rate limited per network address and per account (course/limits.py,
+RATE_LIMIT_PASSWORD_RESET), so the form cannot be used to flood someone's inbox. The
+answer to "send me a link" is the same page whether or not the address has an
 account, and the mail is sent from a background thread so the answer also takes the
 same time either way (an SMTP round trip would otherwise tell who has an account).
 """
@@ -15,6 +17,7 @@ from flask import Flask, current_app, flash, redirect, render_template, url_for
 from course.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from course.auth.views import bp
 from course.db import get_session
+from course.limits import rate_limited
 from course.mail import MailError, send_mail
 from course.services import accounts, password_reset
 from course.services.accounts import find_by_email
@@ -59,6 +62,7 @@ def _send_in_background(app: Flask, to: str, subject: str, body: str) -> threadi
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_PASSWORD_RESET")
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -80,6 +84,7 @@ def forgot_password():
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@rate_limited("RATE_LIMIT_PASSWORD_RESET")
 def reset_password(token: str):
     user = password_reset.user_for_token(get_session(), token,
                                          current_app.config["SECRET_KEY"])
