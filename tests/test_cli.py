@@ -135,7 +135,7 @@ def test_check_content_on_a_broken_course(tmp_path: Path,
     monkeypatch.setenv("COURSE_CONTENT_DIR", str(broken_course(tmp_path)))
     result = CliRunner().invoke(check_content)
     assert result.exit_code == 1
-    assert "ERROR lessons/02-fixture-next-steps.md: section: 'nowhere'" in result.output
+    assert "ERROR lessons/02-fixture-next-steps.md:4: section: 'nowhere'" in result.output
     assert "Every one of" not in result.output
 
 
@@ -147,8 +147,8 @@ def test_check_content_reports_every_broken_file(tmp_path: Path,
     monkeypatch.setenv("COURSE_CONTENT_DIR", str(course))
     result = CliRunner().invoke(check_content)
     assert result.exit_code == 1
-    assert "lessons/01-fixture-welcome.md: minutes:" in result.output
-    assert "lessons/02-fixture-next-steps.md: section:" in result.output
+    assert "lessons/01-fixture-welcome.md:6: minutes:" in result.output
+    assert "lessons/02-fixture-next-steps.md:4: section:" in result.output
 
 
 def test_check_content_on_a_missing_folder(tmp_path: Path,
@@ -195,7 +195,7 @@ def test_app_refuses_to_start_on_broken_content(make_app, tmp_path: Path,
     finally:
         for engine in engines:
             engine.dispose()
-    assert "lessons/02-fixture-next-steps.md: section:" in str(excinfo.value)
+    assert "lessons/02-fixture-next-steps.md:4: section:" in str(excinfo.value)
     assert excinfo.value.problems[0].path == "lessons/02-fixture-next-steps.md"
 
 

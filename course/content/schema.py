@@ -59,8 +59,9 @@ class AttemptPolicy:
 class Exercise:
     """An exercise file: the common header plus the kind-specific `spec`.
 
-    `spec` is whatever the kind's grading module parsed (see course.grading); `version` is a
-    hash of the file's bytes, stored with each attempt so a stale form can be detected.
+    `spec` is the kind's Spec model (see course.grading); `version` is a hash of what
+    grading depends on (the spec without its wording, the kind and the policy), stored with
+    each attempt so a form built for another answer key is refused instead of mis-graded.
     """
 
     id: str

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from course.content.errors import Reporter
+from course.content.fields import KindSpec
 
 if TYPE_CHECKING:
     from course.grading.review import Criterion
@@ -129,7 +129,7 @@ class ExerciseKind(Protocol):
     application reaches it only through this protocol (registry.KINDS is typed with it,
     so the type checker holds every kind module to it).
 
-    `spec` is whatever the kind's `parse_spec` made; answers are JSON-able values.
+    `spec` is an instance of the kind's `Spec` model; answers are JSON-able values.
     """
 
     KIND: str  # the `kind:` of exercise files
@@ -139,9 +139,8 @@ class ExerciseKind(Protocol):
     #               answer(report, kind) and item_text(text)
     MISTAKE_NOUN: str  # what a wrong answer is called in reports ("bucket")
 
-    def parse_spec(self, data: Mapping[str, Any], report: Reporter) -> Any:
-        """Validate the kind-specific part of an exercise file; record problems on `report`."""
-        ...
+    # The kind-specific fields of an exercise file, as a model (see course.content.fields).
+    Spec: type[KindSpec]
 
     def is_answer_field(self, name: str) -> bool:
         """Whether the kind's form can post a field called `name` (others are refused)."""

@@ -23,17 +23,28 @@ Rules (each worth its `points`, all or nothing):
 
 score = (placement credit + rule points earned) / (number of cards + total rule points).
 
-parse_spec checks that the model answer (each card in its first accepted column) keeps
-every rule, so the model answer always scores exactly 1.
+The spec's `problems` check that the model answer (each card in its first accepted column)
+keeps every rule, so the model answer always scores exactly 1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Annotated, Any, Literal
 
-from course.content.errors import Reporter
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from course.content.fields import (
+    Block,
+    FactIds,
+    Id,
+    KindSpec,
+    Location,
+    Points,
+    Text,
+    Wording,
+    one_or_list,
+)
 from course.grading.base import (
     DemoLearner,
     FormData,
@@ -43,15 +54,6 @@ from course.grading.base import (
     RuleFeedback,
     Verdict,
     result_from,
-)
-from course.grading.fields import (
-    check_keys,
-    check_unique,
-    parse_entries,
-    read_covers,
-    read_id,
-    read_list,
-    read_text,
 )
 from course.grading.placements import (
     PLACE_PREFIX,
@@ -66,188 +68,88 @@ LABEL = "Exercise"
 AUTO_GRADED = True
 PARTIAL = "kinds/now_next_later.html"
 MISTAKE_NOUN = "column"
-SPEC_FIELDS = ("cards", "rules")
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("now", "Now"), ("next", "Next"), ("later", "Later"), ("off", "Not on the roadmap"))
 COLUMN_IDS = tuple(c for c, _ in COLUMNS)
 COLUMN_LABELS = dict(COLUMNS)
 COLUMN_INDEX = {c: i for i, c in enumerate(COLUMN_IDS)}
 ROADMAP = ("now", "next", "later")
+Column = Literal["now", "next", "later", "off"]
 
 
-@dataclass(frozen=True)
-class Card:
-    id: str
-    text: str
-    accept: tuple[str, ...]  # first entry is the model answer's column
-    hint: str
-    explanation: str
-    covers: tuple[str, ...] = ()
+def _each_column_once(columns: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(columns)) != len(columns):
+        raise ValueError("lists a column twice")
+    return columns
 
 
-@dataclass(frozen=True)
-class CapacityRule:
-    id: str
-    column: str
-    max: int
-    points: float
-    feedback: str
-    type: str = "capacity"
+class Card(Block):
+    id: Id
+    text: Text
+    # `accept: now` is a natural way to write one column; the first is the model answer's.
+    accept: Annotated[tuple[Column, ...], BeforeValidator(one_or_list), Field(min_length=1),
+                      AfterValidator(_each_column_once)]
+    hint: Wording
+    explanation: Wording
+    covers: FactIds = ()
 
 
-@dataclass(frozen=True)
-class PrecedenceRule:
-    id: str
-    first: str
-    then: str
-    points: float
-    feedback: str
-    type: str = "precedence"
+class CapacityRule(Block):
+    """At most `max` cards in `column`."""
+
+    type: Literal["capacity"]
+    id: Id
+    column: Column
+    max: Annotated[int, Field(strict=True, ge=1)]
+    points: Points = 1.0
+    feedback: Wording
+
+
+class PrecedenceRule(Block):
+    """Card `first` no later than card `then` (both on the roadmap)."""
+
+    type: Literal["precedence"]
+    id: Id
+    first: Id
+    then: Id
+    points: Points = 1.0
+    feedback: Wording
 
 
 Rule = CapacityRule | PrecedenceRule
 
 
-@dataclass(frozen=True)
-class NowNextLaterSpec:
-    cards: tuple[Card, ...]
-    rules: tuple[Rule, ...] = ()
+class NowNextLaterSpec(KindSpec):
+    cards: Annotated[tuple[Card, ...], Field(min_length=1)]
+    rules: tuple[Annotated[Rule, Field(discriminator="type")], ...] = ()
 
     def card(self, card_id: str) -> Card | None:
         return next((c for c in self.cards if c.id == card_id), None)
 
-    def covered_facts(self) -> dict[str, tuple[str, ...]]:
-        """Field path -> fact ids, for cards that declare `covers`."""
-        return {f"cards[{i}].covers": c.covers for i, c in enumerate(self.cards) if c.covers}
+    def problems(self) -> Iterator[tuple[Location, str]]:
+        """Precedence rules name two different cards of this exercise, and the model answer
+        (each card in its first accepted column) keeps every rule, so it scores exactly 1."""
+        unknown_card = False
+        for i, rule in enumerate(self.rules):
+            if isinstance(rule, PrecedenceRule):
+                for end in ("first", "then"):
+                    if self.card(getattr(rule, end)) is None:
+                        unknown_card = True
+                        yield (("rules", i, end), f"{getattr(rule, end)!r} is not a card of "
+                               "this exercise")
+                if rule.first == rule.then:
+                    unknown_card = True
+                    yield ("rules", i, "then"), "must name a different card than `first`"
+        if unknown_card:
+            return
+        placements = model_answer(self)["placements"]
+        for i, rule in enumerate(self.rules):
+            if not _check_rule(self, rule, placements).passed:
+                yield (("rules", i), "the model answer (each card in its first accepted "
+                       f"column) breaks this rule: {_what_happened(self, rule, placements)}")
 
 
-CARD_FIELDS = ("id", "text", "accept", "hint", "explanation", "covers")
-CAPACITY_FIELDS = ("id", "type", "column", "max", "points", "feedback")
-PRECEDENCE_FIELDS = ("id", "type", "first", "then", "points", "feedback")
-
-
-def _read_points(raw: Mapping[str, Any], where: str, report: Reporter) -> float | None:
-    value = raw.get("points", 1)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        report.add(f"{where}.points", "must be a number greater than 0")
-        return None
-    return float(value)
-
-
-def _parse_card(raw: Mapping[str, Any], where: str, report: Reporter) -> Card | None:
-    check_keys(raw, CARD_FIELDS, where, report)
-    cid = read_id(raw, "id", where, report)
-    text = read_text(raw, "text", where, report)
-    accept = raw.get("accept")
-    if isinstance(accept, str):  # `accept: now` is a natural way to write one column
-        accept = [accept]
-    ok_accept = False
-    if not isinstance(accept, list) or not accept:
-        report.add(f"{where}.accept", "must list at least one of: " + ", ".join(COLUMN_IDS))
-    elif any(not isinstance(a, str) or a not in COLUMN_INDEX for a in accept):
-        bad = [a for a in accept if not isinstance(a, str) or a not in COLUMN_INDEX]
-        report.add(f"{where}.accept", f"{bad[0]!r} is not a column (use "
-                   + ", ".join(COLUMN_IDS) + ")")
-    elif len(set(accept)) != len(accept):
-        report.add(f"{where}.accept", "lists a column twice")
-    else:
-        ok_accept = True
-    hint = read_text(raw, "hint", where, report)
-    explanation = read_text(raw, "explanation", where, report)
-    covers = read_covers(raw, where, report)
-    if None in (cid, text, hint, explanation) or not ok_accept:
-        return None
-    return Card(cid, text, tuple(accept), hint, explanation, covers)
-
-
-def _parse_rule(raw: Mapping[str, Any], where: str, card_ids: set[str] | None,
-                report: Reporter) -> Rule | None:
-    rtype = raw.get("type")
-    if rtype not in ("capacity", "precedence"):
-        report.add(f"{where}.type", f"{rtype!r} is not a rule type (use capacity or "
-                   "precedence)")
-        read_id(raw, "id", where, report)
-        return None
-    rid = read_id(raw, "id", where, report)
-    points = _read_points(raw, where, report)
-    feedback = read_text(raw, "feedback", where, report)
-    if rtype == "capacity":
-        check_keys(raw, CAPACITY_FIELDS, where, report)
-        column = raw.get("column")
-        ok_column = isinstance(column, str) and column in COLUMN_INDEX
-        if not ok_column:
-            report.add(f"{where}.column", f"{column!r} is not a column (use "
-                       + ", ".join(COLUMN_IDS) + ")")
-        cap = raw.get("max")
-        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-            report.add(f"{where}.max", "must be a whole number of at least 1")
-            cap = None
-        if None in (rid, points, feedback, cap) or not ok_column:
-            return None
-        return CapacityRule(rid, column, cap, points, feedback)
-    check_keys(raw, PRECEDENCE_FIELDS, where, report)
-    ends = []
-    for key in ("first", "then"):
-        value = raw.get(key)
-        if value is None:
-            report.add(f"{where}.{key}", "is required (a card id)")
-        elif card_ids is not None and (not isinstance(value, str) or value not in card_ids):
-            report.add(f"{where}.{key}", f"{value!r} is not a card of this exercise")
-        ends.append(value)
-    first, then = ends
-    if first is not None and first == then:
-        report.add(f"{where}.then", "must name a different card than `first`")
-    if None in (rid, points, feedback) or card_ids is None:
-        return None
-    if not isinstance(first, str) or not isinstance(then, str):
-        return None
-    if first not in card_ids or then not in card_ids or first == then:
-        return None
-    return PrecedenceRule(rid, first, then, points, feedback)
-
-
-def parse_spec(data: Mapping[str, Any], report: Reporter) -> NowNextLaterSpec | None:
-    """Read `cards` and `rules`, then make sure the model answer keeps every rule."""
-    start = len(report.problems)
-    raw_cards = read_list(data, "cards", "", report)
-    cards: list[Card] = parse_entries(
-        raw_cards, "cards", lambda raw, where: _parse_card(raw, where, report), report)
-    card_ids = ({raw.get("id") for raw in raw_cards if isinstance(raw.get("id"), str)}
-                if raw_cards is not None else None)
-
-    rules: list[Rule] = []
-    raw_rules = data.get("rules", [])
-    if raw_rules is None:
-        raw_rules = []
-    if not isinstance(raw_rules, list):
-        report.add("rules", "must be a list")
-        raw_rules = []
-    rule_at: dict[str, int] = {}
-    for i, raw in enumerate(raw_rules):
-        if not isinstance(raw, Mapping):
-            report.add(f"rules[{i}]", "must be a mapping of fields")
-            continue
-        rule = _parse_rule(raw, f"rules[{i}]", card_ids, report)
-        if rule is not None:
-            rules.append(rule)
-            rule_at[rule.id] = i
-    check_unique([(f"rules[{i}].id", raw.get("id") if isinstance(raw, Mapping)
-                   and isinstance(raw.get("id"), str) else None)
-                  for i, raw in enumerate(raw_rules)], report)
-
-    if len(report.problems) > start:
-        return None
-    spec = NowNextLaterSpec(tuple(cards), tuple(rules))
-    placements = model_answer(spec)["placements"]
-    for rule in spec.rules:
-        fb = _check_rule(spec, rule, placements)
-        if not fb.passed:
-            report.add(f"rules[{rule_at[rule.id]}]",
-                       "the model answer (each card in its first accepted column) breaks "
-                       f"this rule: {_what_happened(spec, rule, placements)}")
-    if len(report.problems) > start:
-        return None
-    return spec
+Spec = NowNextLaterSpec
 
 
 # --------------------------------------------------------------------------- answers

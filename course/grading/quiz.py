@@ -14,11 +14,22 @@ the correct options.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from course.content.errors import Reporter
+from pydantic import BeforeValidator, Field, StrictBool
+
+from course.content.fields import (
+    Block,
+    FactIds,
+    Id,
+    KindSpec,
+    Location,
+    Points,
+    Text,
+    Wording,
+)
 from course.grading.base import (
     DemoLearner,
     FormData,
@@ -28,43 +39,39 @@ from course.grading.base import (
     Verdict,
     result_from,
 )
-from course.grading.fields import (
-    ID_PATTERN,
-    check_keys,
-    check_unique,
-    parse_entries,
-    read_covers,
-    read_id,
-    read_list,
-    read_text,
-)
 
 KIND = "quiz"
 LABEL = "Quiz"
 AUTO_GRADED = True
 PARTIAL = "kinds/quiz.html"
 MISTAKE_NOUN = "answer"
-SPEC_FIELDS = ("questions",)
 QUESTION_TYPES = ("single", "multiple", "true_false")
 FIELD_PREFIX = "q-"
 
 
-@dataclass(frozen=True)
-class Option:
-    id: str
-    text: str
-    correct: bool
-    feedback: str
+def _bare_option_id(value: Any) -> Any:
+    """Option ids may be written bare in YAML: `id: true` is a boolean, `id: 1` a number."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int) else value
 
 
-@dataclass(frozen=True)
-class Question:
-    id: str
-    type: str
-    prompt: str  # Markdown, kept raw; the web layer renders it
-    points: float
-    options: tuple[Option, ...]
-    covers: tuple[str, ...] = ()
+class Option(Block):
+    """`correct` defaults to false: list the right options with `correct: true`."""
+
+    id: Annotated[Id, BeforeValidator(_bare_option_id)]
+    text: Text
+    correct: StrictBool = False
+    feedback: Wording
+
+
+class Question(Block):
+    id: Id
+    type: Literal["single", "multiple", "true_false"]
+    prompt: Text  # Markdown, kept raw; the web layer renders it
+    points: Points = 1.0
+    options: Annotated[tuple[Option, ...], Field(min_length=2)]
+    covers: FactIds = ()
 
     @property
     def correct_ids(self) -> tuple[str, ...]:
@@ -73,99 +80,36 @@ class Question:
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
 
+    def problems(self) -> Iterator[str]:
+        """A correct-answer key that fits the question's type."""
+        n_correct = len(self.correct_ids)
+        if n_correct == 0:
+            yield ("no option says `correct: true` (an option is false unless it says so); "
+                   "mark the right answer")
+        elif self.type != "multiple" and n_correct != 1:
+            yield (f"a {self.type} question needs exactly one option with `correct: true` "
+                   f"(found {n_correct})")
+        if self.type == "true_false" and sorted(o.id for o in self.options) != ["false",
+                                                                               "true"]:
+            yield "a true_false question has exactly two options, with ids true and false"
 
-@dataclass(frozen=True)
-class QuizSpec:
-    questions: tuple[Question, ...]
+
+class QuizSpec(KindSpec):
+    """Each question needs a key that fits its type and feedback on every option (that
+    feedback is the only hint a learner gets)."""
+
+    questions: Annotated[tuple[Question, ...], Field(min_length=1)]
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
 
-    def covered_facts(self) -> dict[str, tuple[str, ...]]:
-        """Field path -> fact ids, for questions that declare `covers`."""
-        return {f"questions[{i}].covers": q.covers
-                for i, q in enumerate(self.questions) if q.covers}
+    def problems(self) -> Iterator[tuple[Location, str]]:
+        for i, question in enumerate(self.questions):
+            for message in question.problems():
+                yield ("questions", i, "options"), message
 
 
-QUESTION_FIELDS = ("id", "type", "prompt", "points", "options", "covers")
-OPTION_FIELDS = ("id", "text", "correct", "feedback")
-
-
-def _option_id(raw: Mapping[str, Any], where: str, report: Reporter) -> str | None:
-    """Option ids may be written bare in YAML: `id: true` is a boolean, `id: 1` a number."""
-    value = raw.get("id")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        value = str(value)
-    if isinstance(value, str) and ID_PATTERN.match(value):
-        return value
-    return read_id({"id": value}, "id", where, report)
-
-
-def _parse_option(raw: Mapping[str, Any], where: str, report: Reporter) -> Option | None:
-    check_keys(raw, OPTION_FIELDS, where, report)
-    oid = _option_id(raw, where, report)
-    text = read_text(raw, "text", where, report)
-    feedback = read_text(raw, "feedback", where, report)
-    correct = raw.get("correct", False)
-    if not isinstance(correct, bool):
-        report.add(f"{where}.correct", "must be true or false")
-        return None
-    if None in (oid, text, feedback):
-        return None
-    return Option(oid, text, correct, feedback)
-
-
-def _parse_question(raw: Mapping[str, Any], where: str, report: Reporter) -> Question | None:
-    start = len(report.problems)
-    check_keys(raw, QUESTION_FIELDS, where, report)
-    qid = read_id(raw, "id", where, report)
-    qtype = raw.get("type")
-    if qtype not in QUESTION_TYPES:
-        report.add(f"{where}.type", f"{qtype!r} is not a question type (use "
-                   + ", ".join(QUESTION_TYPES) + ")")
-    prompt = read_text(raw, "prompt", where, report)
-    points = raw.get("points", 1)
-    if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
-        report.add(f"{where}.points", "must be a number greater than 0")
-    covers = read_covers(raw, where, report)
-    raw_options = read_list(raw, "options", where, report, min_len=2)
-    options: list[Option] = []
-    if raw_options is not None:
-        ids = []
-        for i, raw_opt in enumerate(raw_options):
-            option = _parse_option(raw_opt, f"{where}.options[{i}]", report)
-            ids.append((f"{where}.options[{i}].id", option.id if option else None))
-            if option is not None:
-                options.append(option)
-        check_unique(ids, report)
-    if len(report.problems) > start:
-        return None
-    n_correct = sum(1 for o in options if o.correct)
-    if qtype in ("single", "true_false") and n_correct != 1:
-        report.add(f"{where}.options", f"a {qtype} question needs exactly one correct option "
-                   f"(found {n_correct})")
-    if qtype == "multiple" and n_correct == 0:
-        report.add(f"{where}.options", "a multiple question needs at least one correct option")
-    if qtype == "true_false" and sorted(o.id for o in options) != ["false", "true"]:
-        report.add(f"{where}.options", "a true_false question has exactly two options, "
-                   "with ids true and false")
-    if len(report.problems) > start:
-        return None
-    return Question(qid, qtype, prompt, float(points), tuple(options), covers)
-
-
-def parse_spec(data: Mapping[str, Any], report: Reporter) -> QuizSpec | None:
-    """Read `questions`; each needs a correct-answer key that fits its type and feedback
-    on every option (that feedback is the only hint a learner gets)."""
-    start = len(report.problems)
-    questions: list[Question] = parse_entries(
-        read_list(data, "questions", "", report), "questions",
-        lambda raw, where: _parse_question(raw, where, report), report)
-    if len(report.problems) > start:
-        return None
-    return QuizSpec(tuple(questions))
+Spec = QuizSpec
 
 
 # --------------------------------------------------------------------------- answers

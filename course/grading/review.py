@@ -12,12 +12,23 @@ the final Result:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import zip_longest
-from typing import Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from course.content.errors import Reporter
+from pydantic import Field, model_validator
+
+from course.content.fields import (
+    Block,
+    FactIds,
+    Id,
+    KindSpec,
+    Location,
+    Number,
+    OptionalWording,
+    WholeNumber,
+    Wording,
+)
 from course.grading.base import (
     DemoLearner,
     FormData,
@@ -27,22 +38,12 @@ from course.grading.base import (
     Verdict,
     result_from,
 )
-from course.grading.fields import (
-    at,
-    check_keys,
-    parse_entries,
-    read_covers,
-    read_id,
-    read_list,
-    read_text,
-)
 
 KIND = "review"
 LABEL = "Assignment"
 AUTO_GRADED = False
 PARTIAL = "kinds/review.html"
 MISTAKE_NOUN = "answer"
-SPEC_FIELDS = ("prompts", "rubric")
 FORMATS = ("text", "board")
 BOARD_COLUMNS: tuple[tuple[str, str], ...] = (("now", "Now"), ("next", "Next"),
                                               ("later", "Later"))
@@ -53,28 +54,34 @@ TEXT_PREFIX = "r-"
 CARD_PREFIX = "card-"
 
 
-@dataclass(frozen=True)
-class Prompt:
-    id: str
-    label: str
-    help: str  # Markdown, kept raw; the web layer renders it
-    format: str  # "text" | "board"
-    max_length: int  # characters (text) or characters per card (board)
-    covers: tuple[str, ...] = ()
+class Prompt(Block):
+    id: Id
+    label: Wording
+    help: OptionalWording = ""  # Markdown, kept raw; the web layer renders it
+    format: Literal["text", "board"] = "text"
+    # characters (text) or characters per card (board); DEFAULT_MAX_LENGTH when left out
+    max_length: Annotated[WholeNumber, Field(ge=1)]
+    covers: FactIds = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_max_length(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "max_length" not in data:
+            fmt = data.get("format", "text")
+            return {**data, "max_length": DEFAULT_MAX_LENGTH.get(fmt, 1)}
+        return data
 
 
-@dataclass(frozen=True)
-class Level:
-    points: float
-    label: str
-    description: str
+class Level(Block):
+    points: Annotated[Number, Field(ge=0)]
+    label: Wording
+    description: Wording
 
 
-@dataclass(frozen=True)
-class Criterion:
-    id: str
-    title: str
-    levels: tuple[Level, ...]  # as written by the author
+class Criterion(Block):
+    id: Id
+    title: Wording
+    levels: Annotated[tuple[Level, ...], Field(min_length=2)]  # as written by the author
 
     @property
     def max_points(self) -> float:
@@ -84,77 +91,23 @@ class Criterion:
         return next((lv for lv in self.levels if lv.points == points), None)
 
 
-@dataclass(frozen=True)
-class ReviewSpec:
-    prompts: tuple[Prompt, ...]
-    rubric: tuple[Criterion, ...]
+class ReviewSpec(KindSpec):
+    prompts: Annotated[tuple[Prompt, ...], Field(min_length=1)]
+    rubric: Annotated[tuple[Criterion, ...], Field(min_length=1)]
 
-    def covered_facts(self) -> dict[str, tuple[str, ...]]:
-        """Field path -> fact ids, for prompts that declare `covers`."""
-        return {f"prompts[{i}].covers": p.covers for i, p in enumerate(self.prompts) if p.covers}
-
-
-PROMPT_FIELDS = ("id", "label", "help", "format", "max_length", "covers")
-CRITERION_FIELDS = ("id", "title", "levels")
-LEVEL_FIELDS = ("points", "label", "description")
-
-
-def _parse_prompt(raw: Mapping[str, Any], where: str, report: Reporter) -> Prompt | None:
-    start = len(report.problems)
-    check_keys(raw, PROMPT_FIELDS, where, report)
-    pid = read_id(raw, "id", where, report)
-    label = read_text(raw, "label", where, report)
-    help_md = read_text(raw, "help", where, report, required=False)
-    fmt = raw.get("format", "text")
-    if fmt not in FORMATS:
-        report.add(f"{where}.format", f"{fmt!r} is not a format (use text or board)")
-        return None
-    max_length = raw.get("max_length", DEFAULT_MAX_LENGTH[fmt])
-    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
-        report.add(f"{where}.max_length", "must be a whole number of characters, at least 1")
-    if len(report.problems) > start:
-        return None
-    return Prompt(pid, label, help_md, fmt, max_length, read_covers(raw, where, report))
+    def problems(self) -> Iterator[tuple[Location, str]]:
+        """Each level of a criterion gives a different number of points (the instructor
+        picks a level by its points)."""
+        for i, criterion in enumerate(self.rubric):
+            seen: set[float] = set()
+            for j, level in enumerate(criterion.levels):
+                if level.points in seen:
+                    yield (("rubric", i, "levels", j, "points"),
+                           f"another level already gives {level.points:g} points")
+                seen.add(level.points)
 
 
-def _parse_criterion(raw: Mapping[str, Any], where: str,
-                     report: Reporter) -> Criterion | None:
-    start = len(report.problems)
-    check_keys(raw, CRITERION_FIELDS, where, report)
-    cid = read_id(raw, "id", where, report)
-    title = read_text(raw, "title", where, report)
-    levels: list[Level] = []
-    raw_levels = read_list(raw, "levels", where, report, min_len=2)
-    for i, lv in enumerate(raw_levels or []):
-        lwhere = at(at(where, "levels"), i)
-        check_keys(lv, LEVEL_FIELDS, lwhere, report)
-        points = lv.get("points")
-        if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
-            report.add(f"{lwhere}.points", "must be a number, 0 or more")
-            points = None
-        elif any(points == other.points for other in levels):
-            report.add(f"{lwhere}.points", f"another level already gives {points} points")
-        label = read_text(lv, "label", lwhere, report)
-        description = read_text(lv, "description", lwhere, report)
-        if None not in (points, label, description):
-            levels.append(Level(points, label, description))
-    if len(report.problems) > start:
-        return None
-    return Criterion(cid, title, tuple(levels))
-
-
-def parse_spec(data: Mapping[str, Any], report: Reporter) -> ReviewSpec | None:
-    """Read `prompts` and `rubric` (each criterion: at least two levels, distinct points)."""
-    start = len(report.problems)
-    prompts: list[Prompt] = parse_entries(
-        read_list(data, "prompts", "", report), "prompts",
-        lambda raw, where: _parse_prompt(raw, where, report), report)
-    rubric: list[Criterion] = parse_entries(
-        read_list(data, "rubric", "", report), "rubric",
-        lambda raw, where: _parse_criterion(raw, where, report), report)
-    if len(report.problems) > start:
-        return None
-    return ReviewSpec(tuple(prompts), tuple(rubric))
+Spec = ReviewSpec
 
 
 def max_points(spec: ReviewSpec) -> float:

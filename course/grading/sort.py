@@ -11,11 +11,22 @@ misunderstanding.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any
 
-from course.content.errors import Reporter
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from course.content.fields import (
+    Block,
+    FactIds,
+    Id,
+    KindSpec,
+    Location,
+    OptionalWording,
+    Text,
+    Wording,
+)
 from course.grading.base import (
     DemoLearner,
     FormData,
@@ -24,14 +35,6 @@ from course.grading.base import (
     Result,
     Verdict,
     result_from,
-)
-from course.grading.fields import (
-    check_keys,
-    check_unique,
-    read_covers,
-    read_id,
-    read_list,
-    read_text,
 )
 from course.grading.placements import (
     PLACE_PREFIX,
@@ -46,97 +49,52 @@ LABEL = "Exercise"
 AUTO_GRADED = True
 PARTIAL = "kinds/sort.html"
 MISTAKE_NOUN = "bucket"
-# Top-level fields this kind reads (the loader owns the common header).
-SPEC_FIELDS = ("buckets", "items")
 
 
 # ----------------------------------------------------------------------------- spec
 
 
-@dataclass(frozen=True)
-class Bucket:
-    id: str
-    label: str
-    description: str = ""
+class Bucket(Block):
+    id: Id
+    label: Wording
+    description: OptionalWording = ""
 
 
-@dataclass(frozen=True)
-class SortItem:
-    id: str
-    text: str
-    bucket: str
-    hint: str
-    explanation: str
-    covers: tuple[str, ...] = ()
+def _one_bucket(value: Any) -> Any:
+    if isinstance(value, list):
+        raise PydanticCustomError("one_bucket", "an item belongs in exactly one bucket; "
+                                  "it names {n}", {"n": len(value)})
+    return value
 
 
-@dataclass(frozen=True)
-class SortSpec:
-    buckets: tuple[Bucket, ...]
-    items: tuple[SortItem, ...]
+class SortItem(Block):
+    """Every item needs a hint and an explanation: learners' feedback is built from them."""
+
+    id: Id
+    text: Text
+    bucket: Annotated[str, BeforeValidator(_one_bucket)]  # a bucket id, see problems()
+    hint: Wording
+    explanation: Wording
+    covers: FactIds = ()
+
+
+class SortSpec(KindSpec):
+    buckets: Annotated[tuple[Bucket, ...], Field(min_length=2)]
+    items: Annotated[tuple[SortItem, ...], Field(min_length=1)]
 
     def bucket(self, bucket_id: str) -> Bucket | None:
         return next((b for b in self.buckets if b.id == bucket_id), None)
 
-    def covered_facts(self) -> dict[str, tuple[str, ...]]:
-        """Field path -> fact ids, for items that declare `covers`."""
-        return {f"items[{i}].covers": it.covers for i, it in enumerate(self.items) if it.covers}
+    def problems(self) -> Iterator[tuple[Location, str]]:
+        """Each item's bucket is one of this exercise's buckets."""
+        ids = [b.id for b in self.buckets]
+        for i, item in enumerate(self.items):
+            if item.bucket not in ids:
+                yield (("items", i, "bucket"), f"{item.bucket!r} is not a bucket of this "
+                       f"exercise (the buckets are: {', '.join(ids)})")
 
 
-BUCKET_FIELDS = ("id", "label", "description")
-ITEM_FIELDS = ("id", "text", "bucket", "hint", "explanation", "covers")
-
-
-def parse_spec(data: Mapping[str, Any], report: Reporter) -> SortSpec | None:
-    """Read `buckets` and `items`; every item needs a hint and an explanation because
-    the feedback shown to learners is built from them."""
-    start = len(report.problems)
-    buckets: list[Bucket] = []
-    raw_buckets = read_list(data, "buckets", "", report, min_len=2)
-    if raw_buckets is not None:
-        ids = []
-        for i, raw in enumerate(raw_buckets):
-            where = f"buckets[{i}]"
-            check_keys(raw, BUCKET_FIELDS, where, report)
-            bid = read_id(raw, "id", where, report)
-            label = read_text(raw, "label", where, report)
-            desc = read_text(raw, "description", where, report, required=False)
-            ids.append((f"{where}.id", bid))
-            if bid is not None and label is not None and desc is not None:
-                buckets.append(Bucket(bid, label, desc))
-        check_unique(ids, report)
-    bucket_ids = {b.id for b in buckets}
-
-    items: list[SortItem] = []
-    raw_items = read_list(data, "items", "", report)
-    if raw_items is not None:
-        ids = []
-        for i, raw in enumerate(raw_items):
-            where = f"items[{i}]"
-            check_keys(raw, ITEM_FIELDS, where, report)
-            iid = read_id(raw, "id", where, report)
-            text = read_text(raw, "text", where, report)
-            bucket = raw.get("bucket")
-            if bucket is None:
-                report.add(f"{where}.bucket", "is required")
-            elif isinstance(bucket, list):
-                report.add(f"{where}.bucket", "an item belongs in exactly one bucket; "
-                           f"it names {len(bucket)}")
-            elif raw_buckets is not None and not (isinstance(bucket, str)
-                                                  and bucket in bucket_ids):
-                report.add(f"{where}.bucket", f"{bucket!r} is not a bucket of this exercise")
-            hint = read_text(raw, "hint", where, report)
-            explanation = read_text(raw, "explanation", where, report)
-            covers = read_covers(raw, where, report)
-            ids.append((f"{where}.id", iid))
-            placed = isinstance(bucket, str) and bucket in bucket_ids
-            if None not in (iid, text, hint, explanation) and placed:
-                items.append(SortItem(iid, text, bucket, hint, explanation, covers))
-        check_unique(ids, report)
-
-    if len(report.problems) > start:
-        return None
-    return SortSpec(tuple(buckets), tuple(items))
+Spec = SortSpec
 
 
 # --------------------------------------------------------------------------- answers

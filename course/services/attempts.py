@@ -344,6 +344,22 @@ def _mark(credit: float, max_credit: float) -> str:
     return "partial" if credit > 0 else "wrong"
 
 
+def _feedback_in_current_wording(exercise: Exercise, attempt: Attempt) -> dict[str, Any]:
+    """The attempt's feedback with the hints, explanations and rule messages as the file
+    words them now.
+
+    The version changes only when grading does (course.content.fields), so an attempt of
+    the current version re-grades to the same credit; only its wording can differ from
+    what was stored, and a fixed typo should show everywhere at once.
+    """
+    if attempt.exercise_version != exercise.version or not exercise.auto_graded:
+        return attempt.feedback
+    try:
+        return registry.grade(exercise, attempt.answer).feedback_json()
+    except InvalidAnswer:
+        return attempt.feedback
+
+
 def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
                    reveal: bool = False) -> AttemptReport:
     """Build the attempt page's content from the stored feedback.
@@ -357,8 +373,9 @@ def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
     visible = reveal or model_answer_visible(exercise.policy, standing.used, standing.passed)
     kind = registry.kind_of(exercise)
     texts, labels = kind.item_texts(exercise.spec), kind.answer_labels(exercise.spec)
+    feedback = _feedback_in_current_wording(exercise, attempt)
     items = []
-    for fb in attempt.feedback.get("items", []):
+    for fb in feedback.get("items", []):
         given, expected = tuple(fb["given"]), tuple(fb["expected"])
         mark = _mark(fb["credit"], fb["max_credit"])
         show = visible or mark == "right"
@@ -374,7 +391,7 @@ def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
         exercise=exercise, attempt=attempt, answer_visible=visible,
         attempts_used=standing.used,
         attempts_left=attempts_left(exercise.policy, standing.used),
-        items=tuple(items), rules=tuple(attempt.feedback.get("rules", [])),
+        items=tuple(items), rules=tuple(feedback.get("rules", [])),
         columns=tuple(labels.items()),
         reference=_reference(exercise) if visible else {})
 

@@ -68,21 +68,31 @@ def test_rules_are_optional_and_points_default_to_one():
 
 
 @pytest.mark.parametrize(("path", "value", "field", "fragment"), [
-    (("cards", 0, "accept"), [], "cards[0].accept", "at least one"),
-    (("cards", 0, "accept"), ["soon"], "cards[0].accept", "'soon' is not a column"),
-    (("cards", 0, "accept"), None, "cards[0].accept", "at least one"),
-    (("cards", 1, "id"), "faster-planning", "cards[1].id", "duplicate"),
-    (("cards", 1, "hint"), None, "cards[1].hint", "required"),
-    (("rules", 1, "then"), "nope", "rules[1].then", "'nope' is not a card"),
-    (("rules", 1, "first"), None, "rules[1].first", "required"),
-    (("rules", 0, "type"), "order", "rules[0].type", "not a rule type"),
-    (("rules", 0, "max"), 0, "rules[0].max", "at least 1"),
-    (("rules", 0, "column"), "soon", "rules[0].column", "not a column"),
-    (("rules", 0, "points"), 0, "rules[0].points", "greater than 0"),
-    (("rules", 1, "points"), -1, "rules[1].points", "greater than 0"),
-    (("rules", 1, "id"), "focused-now", "rules[1].id", "duplicate"),
-    (("rules", 0, "feedback"), None, "rules[0].feedback", "required"),
-    (("rules", 0, "colum"), "now", "rules[0].colum", "unknown field"),
+    (("cards", 0, "accept"), [], "cards['faster-planning'].accept", "at least 1 entry"),
+    (("cards", 0, "accept"), ["soon"], "cards['faster-planning'].accept[0]",
+     "'soon' is not allowed here; use 'now', 'next', 'later' or 'off'"),
+    (("cards", 0, "accept"), ["now", "now"], "cards['faster-planning'].accept",
+     "lists a column twice"),
+    (("cards", 0, "accept"), None, "cards['faster-planning'].accept", "required"),
+    (("cards", 1, "id"), "faster-planning", "cards['faster-planning'].id", "duplicate"),
+    (("cards", 1, "hint"), None, "cards['shopping-list'].hint", "required"),
+    (("rules", 1, "then"), "nope", "rules['lists-before-nutrition'].then",
+     "'nope' is not a card"),
+    (("rules", 1, "then"), "shopping-list", "rules['lists-before-nutrition'].then",
+     "different card"),
+    (("rules", 1, "first"), None, "rules['lists-before-nutrition'].first", "required"),
+    (("rules", 0, "type"), "order", "rules['focused-now'].type",
+     "'order' is not allowed here; use 'capacity', 'precedence'"),
+    (("rules", 0, "type"), None, "rules['focused-now'].type", "required"),
+    (("rules", 0, "max"), 0, "rules['focused-now'].max", "at least 1"),
+    (("rules", 0, "max"), True, "rules['focused-now'].max", "whole number"),
+    (("rules", 0, "column"), "soon", "rules['focused-now'].column", "not allowed here"),
+    (("rules", 0, "points"), 0, "rules['focused-now'].points", "must be more than 0"),
+    (("rules", 1, "points"), -1, "rules['lists-before-nutrition'].points", "more than 0"),
+    (("rules", 1, "id"), "focused-now", "rules['focused-now'].id", "duplicate"),
+    (("rules", 0, "feedback"), None, "rules['focused-now'].feedback", "required"),
+    (("rules", 0, "colum"), "now", "rules['focused-now'].colum",
+     "unknown field (allowed here: column, feedback, id, max, points, type)"),
 ])
 def test_parse_reports_field(path, value, field, fragment):
     problems = spec_problems(changed(path, value))
@@ -93,17 +103,17 @@ def test_parse_reports_field(path, value, field, fragment):
 def test_model_answer_must_keep_capacity_rule():
     data = changed(("cards", 1, "accept"), ["now", "next"])
     problems = spec_problems(data)
-    assert "Now holds 2 cards" in problems["rules[0]"]
-    assert "model answer" in problems["rules[0]"]
+    assert "Now holds 2 cards" in problems["rules['focused-now']"]
+    assert "model answer" in problems["rules['focused-now']"]
 
 
 def test_model_answer_must_keep_precedence_rule():
     data = changed(("rules", 1, "first"), "nutrition-goals")
     data["rules"][1]["then"] = "shopping-list"
     problems = spec_problems(data)
-    assert set(problems) == {"rules[1]"}
+    assert set(problems) == {"rules['lists-before-nutrition']"}
     assert "'Nutrition goals' is in Later but 'Shared shopping lists' is in Next" in (
-        problems["rules[1]"])
+        problems["rules['lists-before-nutrition']"])
 
 
 # -------------------------------------------------------------------------- validate
@@ -204,7 +214,8 @@ def test_passing_rules_confirm():
     (("next",), "now", 0.5),
 ])
 def test_placement_credit(accept, column, credit):
-    assert nnl.placement_credit(nnl.Card("c", "C", accept, "h", "e"), column) == credit
+    card = nnl.Card(id="c", text="C", accept=accept, hint="h", explanation="e")
+    assert nnl.placement_credit(card, column) == credit
 
 
 # ------------------------------------------------------------------------ properties

@@ -64,28 +64,33 @@ questions:
 
 
 @pytest.mark.parametrize(("path", "value", "field", "fragment"), [
-    (("questions", 0, "options", 1, "correct"), True, "questions[0].options",
-     "exactly one correct option (found 2)"),
-    (("questions", 0, "options", 0, "correct"), False, "questions[0].options",
-     "exactly one correct option (found 0)"),
-    (("questions", 2, "options", 1, "correct"), True, "questions[2].options",
-     "exactly one correct"),
-    (("questions", 2, "options", 1, "id"), "no", "questions[2].options",
+    (("questions", 0, "options", 1, "correct"), True, "questions['vision-length'].options",
+     "exactly one option with `correct: true` (found 2)"),
+    (("questions", 0, "options", 0, "correct"), False, "questions['vision-length'].options",
+     "no option says `correct: true` (an option is false unless it says so)"),
+    (("questions", 2, "options", 1, "correct"), True, "questions['backlog-order'].options",
+     "exactly one option"),
+    (("questions", 2, "options", 1, "id"), "no", "questions['backlog-order'].options",
      "ids true and false"),
     (("questions", 2, "options"), [option("true", True), option("false"), option("maybe")],
-     "questions[2].options", "ids true and false"),
+     "questions['backlog-order'].options", "ids true and false"),
     (("questions", 1, "options", 0, "correct"), False, None, None),
-    (("questions", 0, "options", 1, "id"), "a", "questions[0].options[1].id", "duplicate"),
-    (("questions", 1, "id"), "vision-length", "questions[1].id", "duplicate"),
-    (("questions", 0, "options", 2, "feedback"), None, "questions[0].options[2].feedback",
-     "required"),
-    (("questions", 0, "options", 2, "text"), "", "questions[0].options[2].text", "empty"),
-    (("questions", 0, "prompt"), None, "questions[0].prompt", "required"),
-    (("questions", 0, "type"), "essay", "questions[0].type", "not a question type"),
-    (("questions", 0, "points"), 0, "questions[0].points", "greater than 0"),
-    (("questions", 0, "options", 0, "correct"), "yes", "questions[0].options[0].correct",
-     "true or false"),
-    (("questions", 0, "options"), [option("a", True)], "questions[0].options",
+    (("questions", 0, "options", 1, "id"), "a", "questions['vision-length'].options['a'].id",
+     "duplicate"),
+    (("questions", 0, "options", 1, "text"), "Option a",
+     "questions['vision-length'].options['b'].text", "duplicate text"),
+    (("questions", 1, "id"), "vision-length", "questions['vision-length'].id", "duplicate"),
+    (("questions", 0, "options", 2, "feedback"), None,
+     "questions['vision-length'].options['c'].feedback", "required"),
+    (("questions", 0, "options", 2, "text"), "",
+     "questions['vision-length'].options['c'].text", "empty"),
+    (("questions", 0, "prompt"), None, "questions['vision-length'].prompt", "required"),
+    (("questions", 0, "type"), "essay", "questions['vision-length'].type",
+     "'essay' is not allowed here; use 'single', 'multiple' or 'true_false'"),
+    (("questions", 0, "points"), 0, "questions['vision-length'].points", "more than 0"),
+    (("questions", 0, "options", 0, "correct"), "yes",
+     "questions['vision-length'].options['a'].correct", "true or false"),
+    (("questions", 0, "options"), [option("a", True)], "questions['vision-length'].options",
      "at least 2"),
 ])
 def test_parse_reports_field(path, value, field, fragment):
@@ -101,7 +106,8 @@ def test_parse_reports_field(path, value, field, fragment):
 def test_multiple_needs_a_correct_option():
     data = changed(("questions", 1, "options", 0, "correct"), False)
     data["questions"][1]["options"][1]["correct"] = False
-    assert "at least one correct" in spec_problems(data)["questions[1].options"]
+    assert "no option says `correct: true`" in (
+        spec_problems(data)["questions['roadmap-parts'].options"])
 
 
 # -------------------------------------------------------------------------- validate

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from course.content.errors import Reporter
 from course.content.schema import AttemptPolicy, Exercise
 from course.grading import registry
 from course.grading.base import InvalidAnswer
+from tests.unit.specs import builder
 
 SORT_SPEC = {
     "buckets": [{"id": "roadmap", "label": "Roadmap"}, {"id": "backlog", "label": "Backlog"}],
@@ -28,10 +28,7 @@ def test_unknown_kind_is_a_key_error():
 
 
 def test_dispatch_on_exercise_kind():
-    report = Reporter("exercises/ex.yaml")
-    spec = registry.get_kind("sort").parse_spec(SORT_SPEC, report)
-    assert report.ok
-    ex = exercise("sort", spec)
+    ex = exercise("sort", builder(registry.get_kind("sort"))(SORT_SPEC))
     answer = registry.answer_from_form(ex, {"place-fix-eggs": ["roadmap"]})
     assert answer == {"placements": {"fix-eggs": "roadmap"}}
     assert registry.validate(ex, answer) == []

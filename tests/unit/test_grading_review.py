@@ -50,7 +50,7 @@ def test_parse_valid_spec():
     assert [(p.id, p.format, p.max_length) for p in spec.prompts] == [
         ("vision", "text", 50), ("roadmap", "board", 20)]
     assert spec.prompts[0].help == "Keep it *short*."
-    assert spec.covered_facts() == {"prompts[0].covers": ("vision",)}
+    assert spec.prompts[0].covers == ("vision",)
     assert review.max_points(spec) == 5
 
 
@@ -61,18 +61,21 @@ def test_defaults():
 
 
 @pytest.mark.parametrize(("path", "value", "field", "fragment"), [
-    (("prompts", 0, "format"), "essay", "prompts[0].format", "not a format"),
-    (("prompts", 0, "max_length"), 0, "prompts[0].max_length", "at least 1"),
-    (("prompts", 0, "label"), None, "prompts[0].label", "required"),
-    (("prompts", 1, "id"), "vision", "prompts[1].id", "duplicate"),
-    (("rubric", 1, "id"), "aspirational", "rubric[1].id", "duplicate"),
+    (("prompts", 0, "format"), "essay", "prompts['vision'].format",
+     "'essay' is not allowed here; use 'text' or 'board'"),
+    (("prompts", 0, "max_length"), 0, "prompts['vision'].max_length", "at least 1"),
+    (("prompts", 0, "label"), None, "prompts['vision'].label", "required"),
+    (("prompts", 1, "id"), "vision", "prompts['vision'].id", "duplicate"),
+    (("rubric", 1, "id"), "aspirational", "rubric['aspirational'].id", "duplicate"),
     (("rubric", 0, "levels"), [{"points": 1, "label": "Only", "description": "x"}],
-     "rubric[0].levels", "at least 2"),
-    (("rubric", 0, "levels", 1, "points"), 2, "rubric[0].levels[2].points", "already"),
-    (("rubric", 0, "levels", 1, "points"), -1, "rubric[0].levels[1].points", "0 or more"),
-    (("rubric", 0, "levels", 1, "description"), None, "rubric[0].levels[1].description",
-     "required"),
-    (("rubric", 0, "title"), "", "rubric[0].title", "empty"),
+     "rubric['aspirational'].levels", "at least 2"),
+    (("rubric", 0, "levels", 1, "points"), 2, "rubric['aspirational'].levels[2].points",
+     "another level already gives 2 points"),
+    (("rubric", 0, "levels", 1, "points"), -1, "rubric['aspirational'].levels[1].points",
+     "at least 0"),
+    (("rubric", 0, "levels", 1, "description"), None,
+     "rubric['aspirational'].levels[1].description", "required"),
+    (("rubric", 0, "title"), "", "rubric['aspirational'].title", "empty"),
     (("rubric",), [], "rubric", "at least 1"),
 ])
 def test_parse_reports_field(path, value, field, fragment):

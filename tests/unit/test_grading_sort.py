@@ -6,10 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course.content.errors import Reporter
 from course.grading import sort
 from course.grading.base import InvalidAnswer
-from tests.unit.specs import builder, problems_of
+from tests.unit.specs import builder, problems_of, read
 
 SPEC = {
     "buckets": [
@@ -51,24 +50,24 @@ def test_parse_valid_spec():
     assert [b.id for b in spec.buckets] == ["roadmap", "backlog"]
     assert spec.items[0].bucket == "roadmap"
     assert spec.buckets[0].description == "Outcomes"
-    assert spec.covered_facts() == {"items[0].covers": ("roadmap-vs-backlog",)}
+    assert spec.items[0].covers == ("roadmap-vs-backlog",)
 
 
 @pytest.mark.parametrize(("data", "field", "fragment"), [
-    (with_item(bucket="roadmap "), "items[1].bucket", "'roadmap ' is not a bucket"),
-    (with_item(bucket=None), "items[1].bucket", "required"),
-    (with_item(id="plan-fast"), "items[1].id", "duplicate"),
-    (with_item(id="has space"), "items[1].id", "not a valid id"),
-    (with_item(hint=None), "items[1].hint", "required"),
-    (with_item(explanation=""), "items[1].explanation", "empty"),
-    (with_item(text=3), "items[1].text", "text"),
-    (with_item(hnit="typo"), "items[1].hnit", "unknown field"),
+    (with_item(bucket="roadmap "), "items['fix-eggs'].bucket", "'roadmap ' is not a bucket"),
+    (with_item(bucket=None), "items['fix-eggs'].bucket", "required"),
+    (with_item(id="plan-fast"), "items['plan-fast'].id", "duplicate"),
+    (with_item(id="has space"), "items['has space'].id", "must be lowercase"),
+    (with_item(hint=None), "items['fix-eggs'].hint", "required"),
+    (with_item(explanation=""), "items['fix-eggs'].explanation", "empty"),
+    (with_item(text=3), "items['fix-eggs'].text", "text"),
+    (with_item(hnit="typo"), "items['fix-eggs'].hnit", "unknown field"),
     ({"buckets": [{"id": "a", "label": "A"}], "items": SPEC["items"]}, "buckets",
      "at least 2"),
     ({"buckets": SPEC["buckets"] + [{"id": "backlog", "label": "B"}], "items": SPEC["items"]},
-     "buckets[2].id", "duplicate"),
+     "buckets['backlog'].id", "duplicate"),
     ({"buckets": SPEC["buckets"]}, "items", "required"),
-    ({"buckets": SPEC["buckets"], "items": ["x"]}, "items[0]", "mapping"),
+    ({"buckets": SPEC["buckets"], "items": ["x"]}, "items[0]", "block of `field: value` lines"),
 ])
 def test_parse_reports_field(data, field, fragment):
     problems = spec_problems(data)
@@ -76,13 +75,13 @@ def test_parse_reports_field(data, field, fragment):
     assert fragment in problems[field]
 
 
-def test_malformed_covers_is_left_to_the_loader():
-    assert build(with_item(covers="vision")).items[1].covers == ()
+def test_one_fact_may_be_written_without_a_list():
+    assert build(with_item(covers="vision")).items[1].covers == ("vision",)
 
 
 def test_parse_reports_every_problem_at_once():
-    data = with_item(bucket="nope", hint=None)
-    assert {"items[1].bucket", "items[1].hint"} <= set(spec_problems(data))
+    data = with_item(text=3, hint=None)
+    assert {"items['fix-eggs'].text", "items['fix-eggs'].hint"} <= set(spec_problems(data))
 
 
 # -------------------------------------------------------------------------- validate
@@ -214,9 +213,9 @@ def test_corrupted_answers_rejected(spec, data):
 
 
 def test_an_item_in_two_buckets_is_refused_by_name():
-    report = Reporter("exercises/x.yaml")
-    sort.parse_spec({"buckets": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
-                     "items": [{"id": "i", "text": "t", "bucket": ["a", "b"],
-                                "hint": "h", "explanation": "e"}]}, report)
-    assert [str(p) for p in report.problems] == [
-        "exercises/x.yaml: items[0].bucket: an item belongs in exactly one bucket; it names 2"]
+    _spec, problems = read(sort, {
+        "buckets": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
+        "items": [{"id": "i", "text": "t", "bucket": ["a", "b"], "hint": "h",
+                   "explanation": "e"}]})
+    assert [str(p) for p in problems] == [
+        "exercises/x.yaml: items['i'].bucket: an item belongs in exactly one bucket; it names 2"]
