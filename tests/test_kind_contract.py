@@ -172,6 +172,7 @@ def test_the_answer_partial_shows_every_item(app, exercise):
     answer = k.demo_answer(exercise.spec, Learner(False))
     result = k.grade(exercise.spec, answer)
     attempt = SimpleNamespace(id=1, number=1, answer=answer, feedback=result.feedback_json(),
+                              exercise_version=exercise.version,
                               passed=False, score=None if result.pending else result.score)
     report = attempt_report(exercise, attempt, Standing(used=1, passed=False, last_id=1),
                             reveal=True)
