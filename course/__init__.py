@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         learn,
         limits,
         mail,
+        request_checks,
         site,
     )
 
@@ -40,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # `gunicorn --preload` forks workers from this process: leave no connection or
         # open database file behind for them to inherit.
         db.get_engine(app).dispose()
+    request_checks.init_app(app)  # before CSRF and rate limits read the form
     extensions.init_app(app)
     assets.init_app(app)
     errors.init_app(app)

@@ -116,6 +116,26 @@ def test_a_token_that_lost_the_race_returns_the_stored_attempt(ctx, monkeypatch)
     assert count(ctx) == 1
 
 
+def test_a_resent_last_attempt_returns_the_stored_attempt_not_a_refusal(ctx, monkeypatch):
+    """The same form posted twice at once with one attempt left: the resend misses the
+    first post's row at first, then finds the limit reached by that very post."""
+    exercise = replace(ctx.course.exercise("roadmap-or-backlog"),
+                       policy=AttemptPolicy(max_attempts=1))
+    token = uuid4().hex
+    first = submit(ctx, exercise, model_form(exercise), token)
+    real = attempts._by_token
+    lookups = []
+
+    def first_lookup_misses(*args):
+        lookups.append(args)
+        return None if len(lookups) == 1 else real(*args)
+
+    monkeypatch.setattr(attempts, "_by_token", first_lookup_misses)
+    again = submit(ctx, exercise, model_form(exercise), token)
+    assert again.id == first.id
+    assert count(ctx) == 1
+
+
 def test_attempt_limit(ctx):
     exercise = ctx.course.exercise("roadmap-or-backlog")
     assert exercise.policy.max_attempts == 3

@@ -9,8 +9,9 @@ def safe_next(target: str | None) -> str | None:
     """`target` if it is a path on this site, else None.
 
     Browsers treat `//host`, `/\\host` and `\\\\host` as other sites, and strip tabs and
-    newlines before parsing, so those are refused whether written plainly or
-    percent-encoded (any number of times).
+    newlines before parsing, so those and any control character (which would also end up
+    in the Location header) are refused whether written plainly or percent-encoded (any
+    number of times).
     """
     if not target:
         return None
@@ -22,7 +23,9 @@ def safe_next(target: str | None) -> str | None:
         decoded = once
     else:
         return None
-    cleaned = "".join(ch for ch in decoded if ch >= " " and ch != "\x7f").strip()
+    if any(ch < " " or ch == "\x7f" for ch in decoded):
+        return None  # no header may hold them, and browsers drop some before parsing
+    cleaned = decoded.strip()
     if not cleaned.startswith("/") or cleaned.startswith("//") or "\\" in cleaned:
         return None
     parts = urlsplit(cleaned)

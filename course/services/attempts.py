@@ -67,7 +67,15 @@ def _submit_once(session: Session, user_id: int, exercise: Exercise,
         return existing
     if version != exercise.version:
         raise StaleExercise(exercise.id)
-    used = _check_limit(session, user_id, exercise)
+    try:
+        used = _check_limit(session, user_id, exercise)
+    except AttemptLimitReached:
+        # The same form resent while its first post was being stored: that post took
+        # the last attempt, and this one gets its answer rather than a refusal.
+        existing = _by_token(session, user_id, token)
+        if existing is not None:
+            return existing
+        raise
     answer = _checked_answer(exercise, form)
     attempt = _graded_attempt(exercise, answer, user_id, token, number=used + 1)
     try:
