@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from course.content.schema import Exercise
-from course.grading import now_next_later, quiz, review, sort
+from course.grading import now_next_later, order, quiz, review, sort
 from course.grading.base import ExerciseKind, FormData, Result
 
 KINDS: dict[str, ExerciseKind] = {
@@ -18,6 +18,7 @@ KINDS: dict[str, ExerciseKind] = {
     now_next_later.KIND: now_next_later,
     quiz.KIND: quiz,
     review.KIND: review,
+    order.KIND: order,
 }
 
 

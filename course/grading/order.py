@@ -1,0 +1,299 @@
+"""kind: order -- learners put items in order, and leave out the ones that do not belong.
+
+An exercise lists `items`; each either has a `position` (1 to k, every position used once:
+the correct order) or `belongs: false` (a distractor). The learner gives every item a
+position from 1 to k or "doesn't belong", each position to exactly one item.
+
+Scoring, relative to both neighbours (Moodle's "relative to the previous and next items"):
+  * an item that belongs earns 0.5 when the item before it in the learner's order is the
+    one before it in the correct order (or, for the first item, when it comes first), and
+    0.5 when the item after it is the correct one (or, for the last, when it comes last);
+  * a distractor earns 1 when it is marked "doesn't belong", else 0.
+score = credit / number of items.
+
+A swap of two neighbours costs only the links it breaks, so a nearly right order earns
+most of the credit, while an order that only looks like the start order earns none: a
+reversed order breaks every link and scores 0. The learner's form starts with every
+position blank, and `validate` refuses an answer until every item has a position and
+every position is filled, so an untouched starting order is never graded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Annotated, Any
+
+from pydantic import Field, StrictBool
+
+from course.content.fields import (
+    Block,
+    FactIds,
+    Id,
+    KindSpec,
+    Location,
+    Text,
+    WholeNumber,
+    Wording,
+)
+from course.grading.base import (
+    DemoLearner,
+    FormData,
+    InvalidAnswer,
+    ItemFeedback,
+    Result,
+    Verdict,
+    result_from,
+)
+from course.grading.placements import quote_list
+
+KIND = "order"
+LABEL = "Exercise"
+AUTO_GRADED = True
+PARTIAL = "kinds/order.html"
+MISTAKE_NOUN = "place"
+FIELD_PREFIX = "pos-"
+OUT = "out"
+OUT_LABEL = "Doesn't belong"
+
+
+# ----------------------------------------------------------------------------- spec
+
+
+class OrderItem(Block):
+    """An item with its `position` in the correct order, or `belongs: false`."""
+
+    id: Id
+    text: Text
+    position: WholeNumber | None = None
+    belongs: StrictBool = True
+    hint: Wording
+    explanation: Wording
+    covers: FactIds = ()
+
+
+class OrderSpec(KindSpec):
+    first_label: Wording  # what position 1 stands for ("the destination")
+    last_label: Wording  # what the last position stands for ("the day's work")
+    items: Annotated[tuple[OrderItem, ...], Field(min_length=2)]
+
+    @property
+    def ordered(self) -> tuple[OrderItem, ...]:
+        """The items that belong, in the correct order."""
+        return tuple(sorted((i for i in self.items if i.position is not None),
+                            key=lambda i: i.position or 0))
+
+    @property
+    def slots(self) -> int:
+        return len(self.ordered)
+
+    def problems(self) -> Iterator[tuple[Location, str]]:
+        """Each item has a position or `belongs: false`, and the positions run 1 to k."""
+        for i, item in enumerate(self.items):
+            if not item.belongs and item.position is not None:
+                yield (("items", i, "position"), "an item that does not belong has no "
+                       "position")
+            elif item.belongs and (item.position is None or item.position < 1):
+                yield (("items", i, "position"), "is required: a whole number from 1 (or "
+                       "write `belongs: false` for an item that does not belong in the "
+                       "order)")
+        positions = sorted(i.position for i in self.items if i.position is not None)
+        if len(positions) < 2 or positions != list(range(1, len(positions) + 1)):
+            yield (("items",), "the positions must run 1, 2, 3 ... with each used once "
+                   f"(found {', '.join(map(str, positions)) or 'none'})")
+
+
+Spec = OrderSpec
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def is_answer_field(name: str) -> bool:
+    return name.startswith(FIELD_PREFIX)
+
+
+def _value(text: str) -> int | str:
+    return int(text) if text.isdigit() and len(text) < 6 else text
+
+
+def answer_from_form(spec: OrderSpec, form: FormData) -> dict[str, Any]:
+    """`pos-<item_id>` = a position number or "out". Blank values mean "not chosen";
+    a field sent twice keeps both values for `validate` to refuse."""
+    positions: dict[str, Any] = {}
+    for name, values in form.items():
+        if is_answer_field(name):
+            given = [_value(v) for v in values if v != ""]
+            if given:
+                positions[name[len(FIELD_PREFIX):]] = given[0] if len(given) == 1 else given
+    return {"positions": positions}
+
+
+def form_from_answer(spec: OrderSpec, answer: Any) -> dict[str, list[str]]:
+    return {f"{FIELD_PREFIX}{item_id}": [str(v) for v in value] if isinstance(value, list)
+            else [str(value)] for item_id, value in answer["positions"].items()}
+
+
+def _unknown_ids(spec: OrderSpec, positions: Mapping[Any, Any]) -> list[str]:
+    known = {i.id for i in spec.items}
+    unknown = [str(k) for k in positions if k not in known]
+    if not unknown:
+        return []
+    return [f"This exercise has no item called {quote_list(unknown)}; reload the page and "
+            "try again."]
+
+
+def _item_value_problems(spec: OrderSpec, positions: Mapping[Any, Any]) -> list[str]:
+    """Each item has one position of this exercise, or "doesn't belong"."""
+    problems, missing = [], []
+    for item in spec.items:
+        value = positions.get(item.id)
+        if value is None:
+            missing.append(item.text)
+        elif isinstance(value, list):
+            problems.append(f"'{item.text}' was given more than one position; choose one.")
+        elif value != OUT and (isinstance(value, bool) or not isinstance(value, int)
+                               or not 1 <= value <= spec.slots):
+            problems.append(f"'{item.text}' was given {value!r}, which is not a position "
+                            f"of this exercise (use 1 to {spec.slots}, or {OUT_LABEL}).")
+    if missing:
+        problems.append(f"Choose a position for every item: {quote_list(missing)} "
+                        f"{'has' if len(missing) == 1 else 'have'} none yet.")
+    return problems
+
+
+def _slot_problems(spec: OrderSpec, positions: Mapping[Any, Any]) -> list[str]:
+    """Every position taken by exactly one item."""
+    holders: dict[int, list[str]] = {p: [] for p in range(1, spec.slots + 1)}
+    for item in spec.items:
+        value = positions.get(item.id)
+        if isinstance(value, int) and value in holders:
+            holders[value].append(item.text)
+    problems = [f"Position {p} is given to {quote_list(texts)}; each position takes one item."
+                for p, texts in holders.items() if len(texts) > 1]
+    empty = [str(p) for p, texts in holders.items() if not texts]
+    if empty:
+        problems.append(f"No item is at position {', '.join(empty)} yet: the order has "
+                        f"{spec.slots} positions, and the items left over are the ones "
+                        "that don't belong.")
+    return problems
+
+
+def validate(spec: OrderSpec, answer: Any) -> list[str]:
+    """Every item has a position or "doesn't belong", and every position holds one item."""
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("positions"), Mapping):
+        return ["Give every item a position before submitting."]
+    positions: Mapping[Any, Any] = answer["positions"]
+    problems = _unknown_ids(spec, positions) + _item_value_problems(spec, positions)
+    return problems or _slot_problems(spec, positions)
+
+
+def item_credit(spec: OrderSpec, item: OrderItem, positions: Mapping[str, Any]) -> float:
+    """Credit in [0, 1] for one item (the module docstring's rule)."""
+    given = positions[item.id]
+    if item.position is None:
+        return 1.0 if given == OUT else 0.0
+    if given == OUT:
+        return 0.0
+    ordered = spec.ordered
+    rank = item.position - 1
+    before = ordered[rank - 1] if rank > 0 else None
+    after = ordered[rank + 1] if rank + 1 < len(ordered) else None
+    credit = 0.0
+    if (before is None and given == 1) or (before is not None
+                                           and positions[before.id] == given - 1):
+        credit += 0.5
+    if (after is None and given == spec.slots) or (after is not None
+                                                   and positions[after.id] == given + 1):
+        credit += 0.5
+    return credit
+
+
+def grade(spec: OrderSpec, answer: Any) -> Result:
+    """Credit per item relative to its neighbours; score = credit / items."""
+    problems = validate(spec, answer)
+    if problems:
+        raise InvalidAnswer(problems)
+    positions: Mapping[str, Any] = answer["positions"]
+    return result_from([ItemFeedback(
+        item_id=item.id, credit=item_credit(spec, item, positions), max_credit=1.0,
+        given=(str(positions[item.id]),),
+        expected=(str(item.position) if item.position is not None else OUT,),
+        hint=item.hint, explanation=item.explanation) for item in spec.items])
+
+
+def model_answer(spec: OrderSpec) -> dict[str, Any]:
+    return {"positions": {i.id: i.position if i.position is not None else OUT
+                          for i in spec.items}}
+
+
+# ------------------------------------------------------------------ pages and reports
+
+
+def start_order(spec: OrderSpec) -> list[OrderItem]:
+    """The order the form lists items in: shuffled the same way on every page load, and
+    never the answer (the items that belong are never in their correct order)."""
+    shuffled = sorted(spec.items, key=lambda i: hashlib.sha256(i.id.encode()).hexdigest())
+    belonging = [i for i in shuffled if i.position is not None]
+    if belonging == sorted(belonging, key=lambda i: i.position or 0):
+        shuffled.reverse()
+    return shuffled
+
+
+def item_texts(spec: OrderSpec) -> dict[str, str]:
+    return {i.id: i.text for i in spec.items}
+
+
+def answer_labels(spec: OrderSpec) -> dict[str, str]:
+    """Position -> how the form and the attempt page name it."""
+    labels = {str(p): str(p) for p in range(1, spec.slots + 1)}
+    labels["1"] = f"1: {spec.first_label}"
+    labels[str(spec.slots)] = f"{spec.slots}: {spec.last_label}"
+    labels[OUT] = OUT_LABEL
+    return labels
+
+
+def item_details(spec: OrderSpec, item_id: str, given: Sequence[str],
+                 show: bool) -> tuple[Any, ...]:
+    return ()
+
+
+def classify(spec: OrderSpec, answer: Any) -> list[Verdict]:
+    """Right with full credit; otherwise the place it was put is the mistake class."""
+    if validate(spec, answer):
+        return []
+    positions = answer["positions"]
+    verdicts = []
+    for item in spec.items:
+        right = item_credit(spec, item, positions) == 1.0
+        verdicts.append(Verdict(item.id, right, () if right else (str(positions[item.id]),)))
+    return verdicts
+
+
+def mistake_label(spec: OrderSpec, item_id: str, mistake: str) -> str:
+    label = answer_labels(spec).get(mistake, mistake)
+    return label if mistake == OUT else f"position {label}"
+
+
+def rubric(spec: OrderSpec) -> tuple[Any, ...]:
+    return ()
+
+
+def demo_answer(spec: OrderSpec, learner: DemoLearner) -> dict[str, Any]:
+    """The right order, with each item the learner does not know swapped into the place
+    they mistake it for (so the answer always stays a complete order)."""
+    positions: dict[str, Any] = model_answer(spec)["positions"]
+    places = [str(p) for p in range(1, spec.slots + 1)] + [OUT]
+    for item in spec.items:
+        if learner.knows(item.id):
+            continue
+        here = str(positions[item.id])
+        there = learner.mistake(item.id, [p for p in places if p != here])
+        if there == OUT and here == OUT:
+            continue
+        other = next((i for i, v in positions.items() if str(v) == there and i != item.id),
+                     None)
+        if other is None:
+            continue
+        positions[item.id], positions[other] = positions[other], positions[item.id]
+    return {"positions": positions}
