@@ -126,6 +126,21 @@ def test_csv_export_neutralises_formulas_in_names(app, auth, client, name):
     assert row[1] == "'" + name
 
 
+def test_csv_export_quotes_every_cell_and_neutralises_after_a_semicolon(app, auth, client):
+    make_user(app, "semi@example.com", "x;=cmd|' /C calc'!A0;")
+    auth.instructor()
+    body = client.get("/instructor/gradebook.csv").get_data().decode("utf-8-sig")
+    line = next(line for line in body.split("\r\n") if "semi@example.com" in line)
+    assert line.startswith('"') and line.count('","') == len(read_csv_row(line)) - 1
+    assert "\"x;'=cmd|' /C calc'!A0;\"" in line
+    for piece in line.replace(",", ";").split(";"):
+        assert not piece.lstrip(' "').startswith(tuple("=+-@\t\r")), piece
+
+
+def read_csv_row(line: str) -> list[str]:
+    return next(csv.reader([line]))
+
+
 def test_query_counts_do_not_grow_with_the_data(app, auth, client):
     app.config["GRADEBOOK_PAGE_SIZE"] = 5
     paths = ["/instructor/", "/instructor/gradebook", "/instructor/gradebook?page=2",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course
@@ -147,6 +150,9 @@ def test_gradebook_csv_covers_every_learner_in_batches(db):
 @pytest.mark.parametrize(("cell", "expected"), [
     ("=1+2", "'=1+2"), ("+SUM(A1)", "'+SUM(A1)"), ("-2+3", "'-2+3"), ("@cmd", "'@cmd"),
     ("\tTab", "'\tTab"), ("\rCR", "'\rCR"), ("Zoë", "Zoë"), ("a=b", "a=b"), ("", ""),
+    ("x;=cmd|' /C calc'!A0;", "x;'=cmd|' /C calc'!A0;"), ("a,+1", "a,'+1"),
+    ("a; -1", "a; '-1"), ('a;"@x"', "a;\"'@x\""), ("Anne-Marie", "Anne-Marie"),
+    ("a\n=1", "a\n'=1"), ("a,\t1", "a,'\t1"),
 ])
 def test_neutralise_quotes_cells_a_spreadsheet_would_run(cell, expected):
     assert reports.neutralise(cell) == expected
@@ -154,7 +160,16 @@ def test_neutralise_quotes_cells_a_spreadsheet_would_run(cell, expected):
 
 def test_csv_text_starts_with_a_bom_and_quotes_cells():
     text = "".join(reports.csv_text([["a", "b, c"], ["d\"e", "f"]], rows_per_chunk=1))
-    assert text == '\ufeffa,"b, c"\r\n"d""e",f\r\n'
+    assert text == '\ufeff"a","b, c"\r\n"d""e","f"\r\n'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('=+-@\t\r\n,; "\'ab1')), max_size=12))
+def test_no_piece_of_a_neutralised_cell_starts_a_formula(cell):
+    """Split however a spreadsheet might (comma, semicolon, line break, quotes or not):
+    no piece begins with a formula character."""
+    for piece in re.split(r"[,;\r\n]", reports.neutralise(cell)):
+        assert not piece.lstrip(' "').startswith(tuple("=+-@\t")), piece
 
 
 def placements(course: Course, exercise_id: str, **moved: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -208,15 +209,21 @@ def gradebook(session: Session, course: Course, page: int = 1,
 
 # ---------------------------------------------------------------------- CSV export
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's characters that make a spreadsheet read a cell as a formula (= + - @ tab CR),
+# after the start of the cell or of any piece a spreadsheet could cut it into (splitting on a
+# comma or semicolon, or at a line break, whether or not it honours the quotes), then any
+# spaces or quotes, then a formula character: a single quote goes just before that.
+_FORMULA_PIECE = re.compile(r'((?:^|[,;\r\n])[ "]*)(?=[=+\-@\t\r])')
 
 
 def neutralise(cell: str) -> str:
-    """Prefix a cell that a spreadsheet would run as a formula with a single quote.
+    """Make every piece of a cell that a spreadsheet could run as a formula start with a
+    single quote, so it is shown as text.
 
-    Names and emails are typed by learners: '=HYPERLINK(...)' must arrive as text.
+    Names and emails are typed by learners: '=HYPERLINK(...)' must arrive as text, and so
+    must `x;=cmd|' /C calc'!A0;` in a spreadsheet that splits on semicolons.
     """
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    return _FORMULA_PIECE.sub(r"\1'", cell)
 
 
 def _pct(value: float | None) -> str:
@@ -250,11 +257,11 @@ def gradebook_csv(session: Session, course: Course,
 
 
 def csv_text(rows: Iterable[list[str]], rows_per_chunk: int = 200) -> Iterator[str]:
-    """Write rows with the csv module (quoting) into text chunks, starting with a BOM
+    """Write rows with the csv module (every cell quoted) into text chunks, starting with a BOM
     so that Excel reads the file as UTF-8 and accented names survive."""
     yield "\ufeff"
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     for n, row in enumerate(rows, start=1):
         writer.writerow(row)
         if n % rows_per_chunk == 0:
