@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from course import demo
 from course.db import get_session
 from course.models import Attempt, Role, User
+from course.services import password_reset
 from course.site import get_course
 from tests.helpers import PASSWORD, make_user
 
@@ -31,7 +32,8 @@ LONG_NAME = "Maximiliana" + "x" * 60
 
 # Endpoints that never render an HTML page (they redirect, or send a file or JSON).
 NOT_PAGES = frozenset({"static", "auth.sign_out", "learn.toggle_complete",
-                       "instruct.gradebook_csv", "health.health", "favicon"})
+                       "instruct.gradebook_csv", "health.health", "favicon",
+                       "auth.sign_out_everywhere", "auth.download_data"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,26 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
     add("anonymous", "sign up refused", "auth.sign_up", "/signup",
         form={"email": "not-an-email", "display_name": "", "password": "x", "confirm": "y"},
         status=400)
+    add("anonymous", "forgot password", "auth.forgot_password", "/forgot-password")
+    add("anonymous", "forgot password refused", "auth.forgot_password", "/forgot-password",
+        form={"email": ""}, status=400)
+    add("anonymous", "reset link sent", "auth.forgot_password", "/forgot-password",
+        form={"email": LEARNER})
+    add("anonymous", "reset link no longer works", "auth.reset_password",
+        "/reset-password/expired-or-used", status=404)
+    reset = _reset_url(app)
+    if reset:
+        add("anonymous", "choose a new password", "auth.reset_password", reset)
+        add("anonymous", "new password refused", "auth.reset_password", reset,
+            form={"password": "password1", "confirm": "password2"}, status=400)
+    add("learner", "account", "auth.account", "/account")
+    add("learner", "display name refused", "auth.change_name", "/account/name",
+        form={"name-display_name": ""}, status=400, source="/account")
+    add("learner", "password change refused", "auth.change_password", "/account/password",
+        form={"password-current": "wrong", "password-password": "password1",
+              "password-confirm": "x"}, status=400, source="/account")
+    add("learner", "account deletion refused", "auth.delete_account", "/account/delete",
+        form={"delete-password": "not my password"}, status=400, source="/account")
     for exercise in exercises:
         add("anonymous", f"exercise {exercise.id}", "learn.exercise",
             f"/exercises/{exercise.id}", tags=("board",))
@@ -135,6 +157,15 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
         f"/instructor/exercises/{sortable.id}/regrade", form={},
         source=f"/instructor/submissions?exercise={sortable.id}")
     return pages
+
+
+def _reset_url(app: Flask) -> str | None:
+    """A live reset link for the catalogue learner (None before `fill` made them)."""
+    with app.app_context():
+        user = get_session().scalar(select(User).where(User.email == LEARNER))
+        if user is None:
+            return None
+        return "/reset-password/" + password_reset.make_token(user, app.config["SECRET_KEY"])
 
 
 class _HiddenFields(HTMLParser):
