@@ -44,7 +44,7 @@ def load_course(content_dir: str | Path) -> Course:
 
     section_rank = {s.id: i for i, s in enumerate(meta.sections)}
     steps.sort(key=lambda s: (section_rank[s.section], s.order, s.kind != "lesson", s.id))
-    return Course(title=meta.title, description_html=str(render_markdown(meta.description)),
+    return Course(title=meta.title, description_html=render_markdown(meta.description),
                   sections=tuple(Section(s.id, s.title) for s in meta.sections),
                   facts=tuple(Fact(f.id, f.text) for f in meta.facts), steps=tuple(steps))
 
@@ -140,7 +140,7 @@ def _load_lesson(path: Path, display: str, context: dict[str, Any],
         return failed
     lesson = Lesson(id=header.id, title=header.title, section=header.section,
                     order=header.order, minutes=header.minutes, summary=header.summary,
-                    teaches=header.teaches, html=str(render_markdown(body)),
+                    teaches=header.teaches, html=render_markdown(body),
                     source_path=display)
     return _Loaded(path, display, doc.lines.get(("id",)), lesson)
 
@@ -180,7 +180,7 @@ def _exercise(header: ExerciseEnvelope, spec: Any, display: str) -> Exercise:
     return Exercise(
         id=header.id, title=header.title, kind=header.kind, section=header.section,
         order=header.order, minutes=header.minutes, summary=header.summary,
-        instructions_html=str(render_markdown(header.instructions)),
+        instructions_html=render_markdown(header.instructions),
         covers=tuple(dict.fromkeys([*header.covers, *item_covers])), policy=policy,
         version=grading_fingerprint(header.kind, spec, header.policy),
         source_path=display, spec=spec)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from markupsafe import Markup
+
 CountedAttempt = Literal["highest", "latest"]
 ModelAnswerWhen = Literal["after_pass", "after_last_attempt", "after_pass_or_last_attempt", "never"]
 
@@ -36,7 +38,7 @@ class Lesson:
     minutes: int
     summary: str
     teaches: tuple[str, ...]
-    html: str
+    html: Markup  # sanitised by course.content.render
     source_path: str
     kind: Literal["lesson"] = "lesson"
 
@@ -71,7 +73,7 @@ class Exercise:
     order: int
     minutes: int
     summary: str
-    instructions_html: str
+    instructions_html: Markup
     covers: tuple[str, ...]
     policy: AttemptPolicy
     version: str
@@ -94,7 +96,7 @@ class Course:
     """The whole course, in outline order, with lookups by id."""
 
     title: str
-    description_html: str
+    description_html: Markup
     sections: tuple[Section, ...]
     facts: tuple[Fact, ...]
     steps: tuple[Step, ...]
