@@ -142,33 +142,43 @@ def _name(number: int, question: Question) -> str:
     return f"question {number} ('{prompt}')"
 
 
+def _unknown_questions(spec: QuizSpec, choices: Mapping[Any, Any]) -> list[str]:
+    """Answers to questions the quiz does not have (a stale or tampered form)."""
+    known = {q.id for q in spec.questions}
+    unknown = [str(k) for k in choices if k not in known]
+    if not unknown:
+        return []
+    return ["This quiz has no question " + ", ".join(repr(u) for u in unknown)
+            + "; reload the page and try again."]
+
+
+def _choice_problems(number: int, question: Question, chosen: Any) -> list[str]:
+    """Why the options chosen for one question cannot be graded."""
+    name = _name(number, question)
+    if chosen is None or chosen == []:
+        return [f"Answer every question: {name} has no answer yet."]
+    if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+        return [f"The answer to {name} is not a list of options."]
+    problems = []
+    bad = [c for c in chosen if question.option(c) is None]
+    if bad:
+        problems.append(f"{name.capitalize()} has no option "
+                        + ", ".join(repr(b) for b in bad) + ".")
+    if len(set(chosen)) != len(chosen):
+        problems.append(f"{name.capitalize()}: an option was picked twice.")
+    elif question.type != "multiple" and len(chosen) != 1:
+        problems.append(f"{name.capitalize()} takes exactly one answer.")
+    return problems
+
+
 def validate(spec: QuizSpec, answer: Any) -> list[str]:
     """Every question answered once, with options of that question."""
     if not isinstance(answer, Mapping) or not isinstance(answer.get("choices"), Mapping):
         return ["Answer every question before submitting."]
     choices: Mapping[Any, Any] = answer["choices"]
-    problems: list[str] = []
-    known = {q.id for q in spec.questions}
-    unknown = [str(k) for k in choices if k not in known]
-    if unknown:
-        problems.append("This quiz has no question " + ", ".join(repr(u) for u in unknown)
-                        + "; reload the page and try again.")
-    for n, q in enumerate(spec.questions, start=1):
-        chosen = choices.get(q.id)
-        if chosen is None or chosen == []:
-            problems.append(f"Answer every question: {_name(n, q)} has no answer yet.")
-            continue
-        if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
-            problems.append(f"The answer to {_name(n, q)} is not a list of options.")
-            continue
-        bad = [c for c in chosen if q.option(c) is None]
-        if bad:
-            problems.append(f"{_name(n, q).capitalize()} has no option "
-                            + ", ".join(repr(b) for b in bad) + ".")
-        if len(set(chosen)) != len(chosen):
-            problems.append(f"{_name(n, q).capitalize()}: an option was picked twice.")
-        elif q.type != "multiple" and len(chosen) != 1:
-            problems.append(f"{_name(n, q).capitalize()} takes exactly one answer.")
+    problems = _unknown_questions(spec, choices)
+    for number, question in enumerate(spec.questions, start=1):
+        problems.extend(_choice_problems(number, question, choices.get(question.id)))
     return problems
 
 
