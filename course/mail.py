@@ -131,9 +131,12 @@ class OutboxSender:
         self.outbox.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         path = self.outbox / f"{stamp}-{secrets.token_hex(4)}.eml"
+        partial = path.with_suffix(".part")
         try:
-            with path.open("xb") as file:
+            with partial.open("xb") as file:
                 file.write(message.as_bytes())
+            # Renamed when complete, so whoever watches the folder never reads half a message.
+            partial.rename(path)
         except OSError as exc:
             raise MailError(f"could not write {path}: {exc}") from exc
         log.info("no MAIL_SERVER set: mail to %s written to %s\n%s", message["To"], path,

@@ -68,6 +68,7 @@ def test_outbox_writes_a_readable_eml_file_and_logs_the_text(tmp_path, caplog):
         OutboxSender(outbox).send(_message("bob@example.org"))
     files = sorted(outbox.glob("*.eml"))
     assert len(files) == 2
+    assert sorted(outbox.iterdir()) == files  # no half-written .part file left behind
     parsed = [message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
     assert {m["To"] for m in parsed} == {"ann@example.org", "bob@example.org"}
     assert "https://course.example/reset/abc" in parsed[0].get_content()
