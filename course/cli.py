@@ -12,13 +12,14 @@ import sys
 
 import click
 from email_validator import EmailNotValidError, validate_email
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from course import demo
 from course.config import content_dir_from_environment
 from course.content.errors import ContentError
-from course.content.loader import coverage_gaps, load_course
+from course.content.loader import content_files, coverage_gaps, load_course
 from course.db import create_schema, get_engine, get_session
 from course.models import Role
 from course.passwords import password_problem
@@ -28,7 +29,7 @@ from course.site import get_course
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, create_user_command, regrade_command, demo_data):
+    for command in (init_db, create_user_command, regrade_command, demo_data, dev_server):
         app.cli.add_command(command)
 
 
@@ -98,6 +99,23 @@ def check_content() -> None:
     if untaught or unchecked:
         raise SystemExit(1)
     click.echo(f"Every one of the {len(course.facts)} facts is taught and checked.")
+
+
+@click.command("dev")
+@with_appcontext
+@click.option("--port", default=5000, show_default=True, help="Port on 127.0.0.1.")
+def dev_server(port: int) -> None:
+    """Serve on 127.0.0.1 with the debugger, restarting when code or a course file changes.
+
+    The app reads the course once at start-up; `flask run --debug` restarts only for
+    Python files, so an author editing a lesson would see the old text.
+    """
+    watched = [str(path) for path in content_files(current_app.config["COURSE_CONTENT_DIR"])
+               if path.exists()]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.debug = True  # errors reach the debugger; templates reload too
+    run_simple("127.0.0.1", port, app, use_reloader=True, use_debugger=True,
+               extra_files=watched)
 
 
 @click.command("regrade")

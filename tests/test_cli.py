@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
+import course.cli
 import course.db
 from course.cli import check_content
 from course.config import REPO_ROOT, from_environment, normalise_database_url
@@ -19,6 +20,7 @@ from course.content.errors import ContentError
 from course.db import get_session, make_engine
 from course.models import Role, User
 from tests.helpers import PASSWORD, make_user
+from tests.review_factories import copy_course
 
 FIXTURE_COURSE = Path(__file__).parent / "fixture_course"
 PROMPTED = f"{PASSWORD}\n{PASSWORD}\n"
@@ -290,3 +292,28 @@ def test_create_user_reads_the_password_from_stdin_for_scripts(app: Flask,
     assert result.exit_code == 0, result.output
     assert "Password" not in result.output  # no prompt
     assert find_user(app, "teacher@example.com").check_password(PASSWORD)
+
+
+# --- dev ------------------------------------------------------------------------------
+
+
+def test_dev_server_restarts_on_every_course_file(make_app, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`flask run --debug` watches only Python files; `dev` adds every file the loader
+    reads, so an author's saved lesson shows after the automatic restart."""
+    content = copy_course(tmp_path)
+    app = make_app(COURSE_CONTENT_DIR=str(content))
+    started = {}
+    monkeypatch.setattr(course.cli, "run_simple",
+                        lambda host, port, application, **options: started.update(
+                            host=host, port=port, app=application, **options))
+    result = app.test_cli_runner().invoke(args=["dev", "--port", "5123"])
+    assert result.exit_code == 0, result.output
+    assert (started["host"], started["port"], started["app"]) == ("127.0.0.1", 5123, app)
+    assert started["use_reloader"] and started["use_debugger"] and app.debug
+    watched = set(started["extra_files"])
+    assert str(content / "course.yaml") in watched
+    assert str(content / "lessons" / "02-product-vision.md") in watched
+    assert str(content / "exercises" / "roadmap-or-backlog.yaml") in watched
+    assert len(watched) == 1 + len(list(content.glob("lessons/*.md"))) + len(
+        list(content.glob("exercises/*.yaml")))
