@@ -27,7 +27,8 @@ from tests.review_factories import (
 
 RUBRIC = {"rubric-vision-short-aspirational": "2", "rubric-strategy-how-who-value": "2",
           "rubric-choices-not-features": "1", "rubric-vision-strategy-distinct": "1"}
-ROW_LINK = re.compile(r'href="/instructor/submissions/(\d+)"')
+ROW_LINK = re.compile(r'<td data-label="Learner"><a href="/instructor/submissions/(\d+)[?"]')
+EVERY = "/instructor/submissions?status=&order=newest"
 
 
 def _instructor_routes() -> list[tuple[str, str]]:
@@ -56,6 +57,11 @@ def _review(client, attempt_id, revision=1, **fields):
             "revision": str(revision), "feedback": "", "override": "", "reason": ""}
     data.update(fields)
     return client.post(f"/instructor/submissions/{attempt_id}", data=data)
+
+
+def _release(client, attempt_id):
+    return client.post(f"/instructor/submissions/{attempt_id}/release",
+                       data={"csrf_token": csrf_token(client, "/")})
 
 
 def _attempt(app, attempt_id) -> Attempt:
@@ -138,23 +144,41 @@ def test_no_form_grants_the_instructor_role(app, client, field):
 # ----------------------------------------------------------------------------- queue
 
 
-def test_queue_lists_submissions_newest_first(app, auth, client, learner_id):
+def test_queue_opens_on_the_work_list_awaiting_review_oldest_first(app, auth, client,
+                                                                    learner_id):
+    old = submit(app, learner_id, VISION, VISION_ANSWER)
+    submit(app, learner_id, SORT, sort_form(app, wrong=3))
+    new = submit(app, learner_id, VISION, VISION_ANSWER)
+    auth.instructor()
+    html = client.get("/instructor/submissions").get_data(as_text=True)
+    assert [int(i) for i in ROW_LINK.findall(html)] == [old, new]
+    assert '<option selected value="awaiting_review">' in html
+    assert '<option selected value="oldest">' in html
+    # Each row's link carries the list's filters, so the page can lead back to it.
+    assert (f'href="/instructor/submissions/{old}?exercise=&amp;status=awaiting_review'
+            f'&amp;learner=&amp;order=oldest"') in html
+
+
+def test_queue_lists_every_submission_newest_first(app, auth, client, learner_id):
     first = submit(app, learner_id, SORT, sort_form(app, wrong=3))
     second = submit(app, learner_id, VISION, VISION_ANSWER)
     auth.instructor()
-    html = client.get("/instructor/submissions").get_data(as_text=True)
+    html = client.get(EVERY).get_data(as_text=True)
     assert [int(i) for i in ROW_LINK.findall(html)] == [second, first]
     assert "Lee Learner" in html and "lee@example.com" in html
     assert "Write a vision and a strategy" in html and "Roadmap or backlog?" in html
     assert "Awaiting review" in html and "Auto-graded" in html
     assert "#1" in html
     assert re.search(r'<td data-label="Score">\d+%</td>', html)
+    assert '<td data-label="Score">not graded yet</td>' in html
     assert 'name="status"' in html and 'method="get"' in html
 
 
 def test_queue_empty_state(auth, client):
     auth.instructor()
     html = client.get("/instructor/submissions").get_data(as_text=True)
+    assert "Nothing awaits review" in html
+    html = client.get(EVERY).get_data(as_text=True)
     assert "No submissions yet" in html
     html = client.get("/instructor/submissions?status=reviewed").get_data(as_text=True)
     assert "No submissions match these filters" in html
@@ -183,9 +207,11 @@ def test_queue_filters(app, auth, client):
     assert ids("learner=_") == set()
     assert ids(f"learner=ann&exercise={SORT}&status=auto_graded") == {ann_sort}
     assert ids("exercise=&status=&learner=") == {ann_sort, ann_vision, bob_vision}
+    assert ids("") == {ann_vision, bob_vision}  # the default: awaiting review
 
 
 @pytest.mark.parametrize("query", ["exercise=nope", "status=deleted", "learner=" + "x" * 101,
+                                   "order=sideways",
                                    "after=garbage", "before=2026-01-01T00:00:00_x"])
 def test_queue_refuses_bad_parameters(auth, client, query):
     auth.instructor()
@@ -214,12 +240,14 @@ def test_keyset_pagination_has_no_gaps_or_duplicates(make_app):
     AuthActions(client, app).instructor()
     newest_first = sorted(ids, key=lambda i: (_attempt(app, i).created_at, i), reverse=True)
 
-    pages = _walk(client, "/instructor/submissions", "next")
+    pages = _walk(client, EVERY, "next")
     assert [len(p) for p in pages] == [5, 5, 3]
     assert [i for page in pages for i in page] == newest_first
+    oldest = _walk(client, "/instructor/submissions", "next")
+    assert [i for page in oldest for i in page] == newest_first[::-1]
 
     # Back from the last page through the Newer links: the same pages in reverse.
-    last = client.get("/instructor/submissions").get_data(as_text=True)
+    last = client.get(EVERY).get_data(as_text=True)
     older = re.search(r'<a rel="next"[^>]*href="([^"]+)"', last).group(1).replace("&amp;", "&")
     deep = re.search(r'<a rel="next"[^>]*href="([^"]+)"',
                      client.get(older).get_data(as_text=True)).group(1).replace("&amp;", "&")
@@ -252,7 +280,7 @@ def test_queue_query_count_is_constant(make_app):
         bulk_attempts(app, person, 10, start=datetime(2026, 1, 1) + timedelta(hours=n))
     AuthActions(client, app).instructor()
     pages = []
-    url = "/instructor/submissions"
+    url = EVERY
     for _ in range(6):
         with count_queries(app) as first:
             html = client.get(url).get_data(as_text=True)
@@ -298,6 +326,7 @@ def test_submission_page_lists_other_attempts_and_history(app, auth, client, lea
     second = submit(app, learner_id, SORT, sort_form(app))
     auth.instructor()
     _review(client, first, override="70", reason="Partly right on item 4.")
+    _release(client, first)
     html = client.get(f"/instructor/submissions/{second}").get_data(as_text=True)
     assert f'href="/instructor/submissions/{first}"' in html
     html = client.get(f"/instructor/submissions/{first}").get_data(as_text=True)
@@ -316,20 +345,36 @@ def test_unknown_ids_are_404(auth, client):
     assert response.status_code == 404
 
 
-def test_saving_a_rubric_review(app, auth, client, learner_id):
+def test_saving_a_rubric_review_keeps_a_draft_until_it_is_released(app, auth, client,
+                                                                    learner_id):
     attempt_id = submit(app, learner_id, VISION, VISION_ANSWER)
     teacher = auth.instructor()
-    response = _review(client, attempt_id, feedback="Great **vision**.", **RUBRIC)
+    response = _review(client, attempt_id, feedback="Great **vision**.", then="stay", **RUBRIC)
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/instructor/submissions/{attempt_id}")
+    assert f"/instructor/submissions/{attempt_id}?" in response.headers["Location"]
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Review saved" in html
+    assert "Review saved as a draft" in html
+    attempt = _attempt(app, attempt_id)
+    # The learner's side of the attempt is untouched: nothing of a draft shows.
+    assert (attempt.status, attempt.score, attempt.reviewer_id, attempt.instructor_feedback,
+            attempt.feedback_unread) == ("awaiting_review", None, None, None, False)
+    assert attempt.draft["score"] == 0.75 and attempt.draft_by_id == teacher.id
+    assert _changes(app, attempt_id) == []
+    assert 'name="revision" type="hidden" value="2"' in html
+    assert 'checked data-points="2" id="rubric-vision-short-aspirational-0"' in html
+    assert 'checked data-points="1" id="rubric-choices-not-features-1"' in html
+    assert "Draft review (not released)" in html and "Release this review" in html
+    assert '<output id="running-total" data-max="8" aria-live="polite">6 of 8 points' in html
+
+    assert _release(client, attempt_id).status_code == 303
     attempt = _attempt(app, attempt_id)
     assert (attempt.status, attempt.score, attempt.reviewer_id) == ("reviewed", 0.75, teacher.id)
     assert attempt.instructor_feedback == "Great **vision**."
-    assert 'name="revision" type="hidden" value="2"' in html
-    assert 'checked id="rubric-vision-short-aspirational-2"' in html
-    assert 'checked id="rubric-choices-not-features-1"' in html
+    assert attempt.draft is None and attempt.released_at is not None
+    [change] = _changes(app, attempt_id)
+    assert (change.kind, change.old_score, change.new_score) == ("review", None, 0.75)
+    html = client.get(f"/instructor/submissions/{attempt_id}").get_data(as_text=True)
+    assert "Review released" in html and "Release this review" not in html
 
 
 @pytest.mark.parametrize(("fields", "message"), [
@@ -370,6 +415,7 @@ def test_overriding_an_auto_graded_score_is_audited(app, auth, client, learner_i
     teacher = auth.instructor()
     response = _review(client, attempt_id, override="82.5", reason="Items 2 and 5 were unclear.")
     assert response.status_code == 303
+    assert _release(client, attempt_id).status_code == 303
     attempt = _attempt(app, attempt_id)
     assert (attempt.score, attempt.overridden, attempt.passed) == (0.825, True, True)
     [change] = _changes(app, attempt_id)
@@ -405,7 +451,7 @@ def test_two_instructors_saving_at_once_the_second_gets_409(app, learner_id):
     assert "Ben&#39;s &lt;b&gt;draft&lt;/b&gt;." in html  # the loser's draft, kept visible
     assert 'name="revision" type="hidden" value="2"' in html
     attempt = _attempt(app, attempt_id)
-    assert (attempt.instructor_feedback, attempt.score, attempt.revision) == (
+    assert (attempt.draft["feedback"], attempt.draft["score"], attempt.revision) == (
         "Ada's notes.", 0.75, 2)
 
 
@@ -441,9 +487,19 @@ def test_regrade_page_lists_changed_scores_and_kept_overrides(make_app, tmp_path
     AuthActions(client, after).instructor()
     # Ola's score was fixed by hand before the key changed (on the old version's score).
     assert _review(client, overridden, override="100", reason="Agreed.").status_code == 303
+    assert _release(client, overridden).status_code == 303
 
     queue = client.get(f"/instructor/submissions?exercise={SORT}").get_data(as_text=True)
-    assert f'action="/instructor/exercises/{SORT}/regrade"' in queue
+    assert f'href="/instructor/exercises/{SORT}/regrade"' in queue
+    # First a preview that changes nothing, then the confirmed regrade.
+    preview = client.get(f"/instructor/exercises/{SORT}/regrade")
+    assert preview.status_code == 200
+    text = preview.get_data(as_text=True)
+    assert re.search(r"<strong>2</strong> attempts would be regraded", text)
+    assert re.search(r"<strong>1</strong> counted score would change", text)
+    assert re.search(r"<strong>1</strong> override would be kept", text)
+    assert "Lee Learner" in text and ">Regrade 2 attempts</button>" in text
+    assert _attempt(after, changed).score == 1.0
     response = client.post(f"/instructor/exercises/{SORT}/regrade",
                            data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 200
@@ -459,8 +515,8 @@ def test_regrade_page_lists_changed_scores_and_kept_overrides(make_app, tmp_path
 
 def test_regrade_needs_a_post_with_csrf_and_an_auto_graded_exercise(auth, client):
     auth.instructor()
-    assert client.get(f"/instructor/exercises/{SORT}/regrade").status_code == 405
     assert client.post(f"/instructor/exercises/{SORT}/regrade").status_code == 400
+    assert client.get(f"/instructor/exercises/{VISION}/regrade").status_code == 400
     response = client.post(f"/instructor/exercises/{VISION}/regrade",
                            data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 400
@@ -480,11 +536,13 @@ def test_submission_page_query_count_does_not_grow(make_app):
         ids = bulk_attempts(app, learner, size)
         for attempt_id in ids[:3]:  # some score history too
             _review(client, attempt_id, **RUBRIC, override="90", reason="History.")
+            _release(client, attempt_id)
         with count_queries(app) as statements:
             assert client.get(f"/instructor/submissions/{ids[0]}").status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 5
+    # user, attempt, attempts, history; the queue's previous, next and remaining count
+    assert counts[0] <= 7
 
 
 # ------------------------------------------------------------------- learner side
@@ -502,6 +560,12 @@ def test_learner_reads_feedback_and_the_new_feedback_badge_clears(app, client):
     AuthActions(teacher, app).sign_in("teacher@example.com")
     _review(teacher, attempt_id, **RUBRIC,
             feedback="Strong vision. <script>alert(1)</script> Try **fewer** features.")
+    # A draft: the learner sees nothing of it, neither score, feedback nor badge.
+    assert "New feedback" not in client.get("/progress").get_data(as_text=True)
+    draft_page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Awaiting review" in draft_page
+    assert "Strong vision" not in draft_page and "75%" not in draft_page
+    assert _release(teacher, attempt_id).status_code == 303
 
     progress = client.get("/progress").get_data(as_text=True)
     assert "New feedback" in progress
@@ -515,3 +579,94 @@ def test_learner_reads_feedback_and_the_new_feedback_badge_clears(app, client):
     assert "75%" in html
     assert "New feedback" not in client.get("/progress").get_data(as_text=True)
     assert not _attempt(app, attempt_id).feedback_unread
+
+
+# ------------------------------------------------------------- grading in a row
+
+
+def _queue_links(html: str) -> dict[str, str]:
+    return {rel: url.replace("&amp;", "&") for rel, url in
+            re.findall(r'<a rel="(prev|next)" href="([^"]+)"', html)}
+
+
+def test_save_and_next_walks_the_queue_in_its_order_keeping_the_filters(app, auth, client):
+    people = [make_user(app, f"p{n}@example.com", f"Person {n}").id for n in range(3)]
+    ids = [submit(app, person, VISION, VISION_ANSWER) for person in people]
+    submit(app, people[0], SORT, sort_form(app))  # auto-graded: not in the work list
+    auth.instructor()
+    queue = f"exercise={VISION}&status=awaiting_review&learner=&order=oldest"
+    html = client.get(f"/instructor/submissions/{ids[0]}?{queue}").get_data(as_text=True)
+    assert "2 more after this one" in html
+    links = _queue_links(html)
+    assert "prev" not in links and links["next"].startswith(f"/instructor/submissions/{ids[1]}?")
+    assert f"/instructor/submissions?exercise={VISION}&status=awaiting_review" in html.replace(
+        "&amp;", "&")  # back to the list, as it was filtered
+
+    for n, attempt_id in enumerate(ids):
+        response = client.post(f"/instructor/submissions/{attempt_id}?{queue}", data={
+            "csrf_token": csrf_token(client, f"/instructor/submissions/{attempt_id}"),
+            "revision": "1", **RUBRIC, "feedback": f"Review {n}", "then": "next"})
+        assert response.status_code == 303
+        location = response.headers["Location"]
+        if n < 2:
+            assert location.startswith(f"/instructor/submissions/{ids[n + 1]}?")
+            assert "status=awaiting_review" in location and f"exercise={VISION}" in location
+            page = client.get(location).get_data(as_text=True)
+            assert f"{1 - n} more after this one" in page
+            # The one just saved has left the work list; "previous" skips it.
+            assert "prev" not in _queue_links(page)
+        else:
+            assert location.startswith("/instructor/submissions?")
+            assert "That was the last submission in this list" in client.get(
+                location).get_data(as_text=True)
+    assert [_attempt(app, i).draft["feedback"] for i in ids] == [
+        "Review 0", "Review 1", "Review 2"]
+
+
+def test_release_all_drafts_of_an_exercise_from_the_queue(app, auth, client):
+    people = [make_user(app, f"p{n}@example.com", f"Person {n}").id for n in range(2)]
+    ids = [submit(app, person, VISION, VISION_ANSWER) for person in people]
+    auth.instructor()
+    for attempt_id in ids:
+        assert _review(client, attempt_id, **RUBRIC).status_code == 303
+    html = client.get(f"/instructor/submissions?exercise={VISION}&status=draft").get_data(
+        as_text=True)
+    assert {int(i) for i in ROW_LINK.findall(html)} == set(ids)
+    assert "2 draft reviews of" in html and ">Release 2 reviews</button>" in html
+    response = client.post(f"/instructor/exercises/{VISION}/release?exercise={VISION}",
+                           data={"csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 303
+    assert "2 reviews of \u201cWrite a vision and a strategy\u201d released." in client.get(
+        response.headers["Location"]).get_data(as_text=True)
+    assert all(_attempt(app, i).status == "reviewed" for i in ids)
+    assert client.post(f"/instructor/exercises/{VISION}/release").status_code == 400
+    assert client.post("/instructor/exercises/nope/release",
+                       data={"csrf_token": csrf_token(client, "/")}).status_code == 404
+
+
+def test_a_failed_save_shows_the_error_at_the_top_and_keeps_what_was_typed(
+        app, auth, client, learner_id):
+    attempt_id = submit(app, learner_id, SORT, sort_form(app, wrong=4))
+    auth.instructor()
+    response = _review(client, attempt_id, override="90", feedback="Careful *notes* I typed.")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    summary = html.index('id="error-summary"')
+    assert summary < html.index('id="answer-title"')  # before the answer: at the top
+    assert "autofocus" in html[summary - 200:summary + 200]
+    assert '<a href="#reason">Give a reason for overriding the score.</a>' in html
+    assert "Careful *notes* I typed.</textarea>" in html
+    assert 'value="90"' in html
+
+
+def test_instructor_pages_speak_about_the_learner(app, auth, client, learner_id):
+    attempt_id = submit(app, learner_id, VISION, VISION_ANSWER)
+    auth.instructor()
+    html = client.get(f"/instructor/submissions/{attempt_id}").get_data(as_text=True)
+    assert "The learner\u2019s vision statement" in html
+    assert "Your vision statement" not in html
+    assert "<strong>Not graded yet</strong>" in html and "not passed" not in html
+    # Rubric levels run best first, as the learner sees them on the exercise page.
+    strong = html.index("<strong>Strong</strong>")
+    assert strong < html.index("<strong>Partly there</strong>") < html.index(
+        "<strong>Missing or not a vision</strong>")

@@ -35,11 +35,18 @@ def people(app):
 
 
 def _save(app, attempt_id, reviewer_id, revision=1, levels=GOOD_LEVELS, feedback="Good.",
-          override=None, reason=""):
+          override=None, reason="", release=True):
+    """Save a review and (unless `release` is False) release it, as the reviewer."""
     with app.app_context():
-        return review_service.save_review(
-            get_session(), attempt_id, reviewer_id, revision, levels, feedback, override,
-            reason, course=get_course())
+        session = get_session()
+        saved = review_service.save_review(
+            session, attempt_id, reviewer_id, revision,
+            review_service.ReviewInput(levels, feedback, override, reason),
+            course=get_course())
+        if release:
+            review_service.release_reviews(session, reviewer_id, course=get_course(),
+                                           attempt_id=attempt_id)
+        return saved
 
 
 def _attempt(app, attempt_id):
@@ -70,7 +77,7 @@ def test_rubric_review_scores_passes_and_completes_the_step(app, people):
     assert attempt.reviewer_id == teacher
     assert attempt.reviewed_at is not None
     assert attempt.feedback_unread
-    assert attempt.revision == 2
+    assert attempt.revision == 3  # saved, then released
     assert not attempt.overridden
     [change] = _history(app, attempt_id)
     assert (change.kind, change.old_score, change.new_score, change.changed_by_id) == (
@@ -156,14 +163,17 @@ def test_an_override_is_audited_and_decides_the_pass(app, people):
     assert change.changed_at is not None
 
 
-def test_resaving_the_same_override_needs_no_new_reason_and_adds_no_history(app, people):
+def test_resaving_the_same_override_needs_no_new_reason_and_keeps_it(app, people):
     learner, teacher, _ = people
     attempt_id = submit(app, learner, SORT, sort_form(app))
-    _save(app, attempt_id, teacher, levels=None, override=0.5, reason="Copied answer.")
+    _save(app, attempt_id, teacher, levels=None, override=0.5, reason="Copied answer.",
+          release=False)
     _save(app, attempt_id, teacher, revision=2, levels=None, override=0.5,
           feedback="See me.")
     assert _attempt(app, attempt_id).instructor_feedback == "See me."
-    assert len(_history(app, attempt_id)) == 1
+    [release] = _history(app, attempt_id)
+    assert (release.kind, release.new_score, release.reason) == ("override", 0.5,
+                                                                 "Copied answer.")
 
 
 def test_removing_an_override_returns_to_the_graded_score(app, people):
@@ -171,7 +181,7 @@ def test_removing_an_override_returns_to_the_graded_score(app, people):
     attempt_id = submit(app, learner, VISION, VISION_ANSWER)
     _save(app, attempt_id, teacher, override=1.0, reason="Exceptional.")
     assert _attempt(app, attempt_id).score == 1.0
-    _save(app, attempt_id, teacher, revision=2)
+    _save(app, attempt_id, teacher, revision=3)
     attempt = _attempt(app, attempt_id)
     assert (attempt.score, attempt.overridden) == (pytest.approx(0.75), False)
     assert [(c.kind, c.old_score, c.new_score) for c in _history(app, attempt_id)] == [
@@ -200,12 +210,14 @@ def test_a_save_racing_another_session_is_caught_by_the_conditional_update(app, 
         assert slow.get(Attempt, attempt_id).revision == 1  # loaded before the other save
         with app.app_context():
             fast = get_session()
-            review_service.save_review(fast, attempt_id, other, 1, GOOD_LEVELS, "Fast.",
-                                       None, "", course=get_course())
+            review_service.save_review(fast, attempt_id, other, 1,
+                                       review_service.ReviewInput(GOOD_LEVELS, "Fast."),
+                                       course=get_course())
         with pytest.raises(review_service.ReviewConflict):
-            review_service.save_review(slow, attempt_id, teacher, 1, GOOD_LEVELS, "Slow.",
-                                       None, "", course=get_course())
-    assert _attempt(app, attempt_id).instructor_feedback == "Fast."
+            review_service.save_review(slow, attempt_id, teacher, 1,
+                                       review_service.ReviewInput(GOOD_LEVELS, "Slow."),
+                                       course=get_course())
+    assert _attempt(app, attempt_id).draft["feedback"] == "Fast."
 
 
 def test_unknown_attempt(app, people):
@@ -236,7 +248,7 @@ def test_reading_feedback_clears_the_new_feedback_mark(app, people):
         assert review_service.exercises_with_new_feedback(session, learner) == set()
     attempt = _attempt(app, attempt_id)
     assert not attempt.feedback_unread
-    assert attempt.revision == 2  # reading does not make an open review form stale
+    assert attempt.revision == 3  # reading does not make an open review form stale
 
 
 # ---------------------------------------------------------------------------- regrade
@@ -328,3 +340,107 @@ def test_regrade_cli_prints_changed_scores(make_app, tmp_path):
     for bad in ("no-such-exercise", VISION):
         result = after.test_cli_runner().invoke(args=["regrade", bad])
         assert result.exit_code != 0
+
+
+# ---------------------------------------------------------------------------- release
+
+
+def test_a_draft_changes_nothing_the_learner_sees(app, people):
+    learner, teacher, _ = people
+    attempt_id = submit(app, learner, VISION, VISION_ANSWER)
+    saved = _save(app, attempt_id, teacher, feedback="Draft words.", release=False)
+    assert saved.released is None
+    attempt = _attempt(app, attempt_id)
+    assert (attempt.status, attempt.score, attempt.passed, attempt.instructor_feedback,
+            attempt.reviewed_at, attempt.feedback_unread) == (
+        "awaiting_review", None, False, None, None, False)
+    assert attempt.draft["score"] == pytest.approx(0.75) and attempt.draft_by_id == teacher
+    assert _history(app, attempt_id) == []
+    with app.app_context():
+        session = get_session()
+        assert review_service.exercises_with_new_feedback(session, learner) == set()
+        assert review_service.read_feedback(session, attempt, get_course().exercise(VISION)) \
+            is None
+        assert not progress.is_complete(session, learner, VISION)
+
+
+def test_release_all_releases_every_draft_of_one_exercise(app, people):
+    learner, teacher, other = people
+    second = make_user(app, "sam@example.com", "Sam Second").id
+    drafts = [submit(app, person, VISION, VISION_ANSWER) for person in (learner, second)]
+    untouched = submit(app, make_user(app, "ula@example.com", "Ula").id, VISION,
+                       VISION_ANSWER)
+    sort_draft = submit(app, learner, SORT, sort_form(app))
+    for attempt_id in drafts:
+        _save(app, attempt_id, teacher, release=False)
+    _save(app, sort_draft, teacher, levels=None, override=0.5, reason="x", release=False)
+    with app.app_context():
+        session = get_session()
+        assert review_service.count_drafts(session, VISION) == 2
+        released = review_service.release_reviews(session, other, course=get_course(),
+                                                   exercise_id=VISION)
+        assert review_service.count_drafts(session, VISION) == 0
+    assert sorted(r.attempt_id for r in released) == sorted(drafts)
+    assert {r.user_id for r in released} == {learner, second}
+    for attempt_id in drafts:
+        attempt = _attempt(app, attempt_id)
+        assert (attempt.status, attempt.reviewer_id, attempt.feedback_unread) == (
+            "reviewed", teacher, True)
+        [change] = _history(app, attempt_id)
+        assert change.changed_by_id == other  # who released it
+    assert _attempt(app, untouched).status == "awaiting_review"
+    assert _attempt(app, sort_draft).draft is not None  # another exercise's draft waits
+
+
+def test_releasing_twice_releases_once(app, people):
+    learner, teacher, _ = people
+    attempt_id = submit(app, learner, VISION, VISION_ANSWER)
+    _save(app, attempt_id, teacher, release=False)
+    with app.app_context():
+        session = get_session()
+        first = review_service.release_reviews(session, teacher, course=get_course(),
+                                               attempt_id=attempt_id)
+        again = review_service.release_reviews(session, teacher, course=get_course(),
+                                               attempt_id=attempt_id)
+    assert len(first) == 1 and again == []
+    assert len(_history(app, attempt_id)) == 1
+
+
+def test_an_exercise_can_release_reviews_on_save(make_app, tmp_path):
+    content = copy_course(tmp_path)
+    edit_file(content / "exercises" / "write-a-product-vision.yaml",
+              lambda t: t.replace("  pass_mark: 0.6", "  pass_mark: 0.6\n  release: on_save"))
+    app = make_app(COURSE_CONTENT_DIR=str(content))
+    learner = make_user(app, "lee@example.com", "Lee Learner").id
+    teacher = make_user(app, "ines@example.com", "Ines", Role.INSTRUCTOR).id
+    attempt_id = submit(app, learner, VISION, VISION_ANSWER)
+    saved = _save(app, attempt_id, teacher, release=False)
+    assert saved.released is not None and saved.released.user_id == learner
+    attempt = _attempt(app, attempt_id)
+    assert (attempt.status, attempt.draft, attempt.feedback_unread) == ("reviewed", None, True)
+    assert [c.kind for c in _history(app, attempt_id)] == ["review"]
+
+
+def test_an_unknown_release_setting_is_refused_naming_the_field(tmp_path):
+    from course.content.errors import ContentError
+    from course.content.loader import load_course
+
+    content = copy_course(tmp_path)
+    edit_file(content / "exercises" / "write-a-product-vision.yaml",
+              lambda t: t.replace("  pass_mark: 0.6", "  pass_mark: 0.6\n  release: later"))
+    with pytest.raises(ContentError, match=r"policy\.release"):
+        load_course(content)
+
+
+def test_regrade_preview_changes_nothing(make_app, tmp_path):
+    content = copy_course(tmp_path)
+    before = make_app(COURSE_CONTENT_DIR=str(content))
+    attempt_id = submit(before, make_user(before).id, SORT, sort_form(before))
+    edit_file(content / "exercises" / "roadmap-or-backlog.yaml", _move_first_item_to_backlog)
+    after = make_app(COURSE_CONTENT_DIR=str(content))
+    with after.app_context():
+        report = review_service.preview_regrade(get_session(), get_course().exercise(SORT))
+    assert report.regraded == 1 and [c.attempt_id for c in report.changed] == [attempt_id]
+    attempt = _attempt(after, attempt_id)
+    assert (attempt.score, attempt.revision, attempt.regraded_at) == (1.0, 1, None)
+    assert _history(after, attempt_id) == []

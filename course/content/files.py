@@ -14,7 +14,16 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from course.content.fields import Block, FactIds, Id, Number, Text, WholeNumber, Wording
+from course.content.fields import (
+    WORDING,
+    Block,
+    FactIds,
+    Id,
+    Number,
+    Text,
+    WholeNumber,
+    Wording,
+)
 
 
 class FactEntry(Block):
@@ -70,6 +79,8 @@ class Policy(Block):
     pass_mark: Annotated[Number, Field(ge=0, le=1)] = 0.8
     model_answer: Literal["after_pass", "after_last_attempt", "after_pass_or_last_attempt",
                           "never"] = "after_pass_or_last_attempt"
+    # When learners see a review; grading never looks at it, so it is outside the version.
+    release: Annotated[Literal["manual", "on_save"], WORDING] = "manual"
 
 
 class ExerciseEnvelope(StepHeader):

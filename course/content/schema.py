@@ -12,6 +12,7 @@ from typing import Any, Literal
 from markupsafe import Markup
 
 CountedAttempt = Literal["highest", "latest"]
+Release = Literal["manual", "on_save"]
 ModelAnswerWhen = Literal["after_pass", "after_last_attempt", "after_pass_or_last_attempt", "never"]
 
 
@@ -48,13 +49,16 @@ class AttemptPolicy:
     """How many tries a learner gets and which one goes in the gradebook.
 
     `max_attempts` None means unlimited. `counts` "highest" means a retry never lowers a
-    grade. `pass_mark` is a score in [0, 1].
+    grade. `pass_mark` is a score in [0, 1]. `release` "manual" keeps an instructor's
+    review a draft the learner cannot see until someone releases it; "on_save" releases
+    it as it is saved.
     """
 
     max_attempts: int | None = None
     counts: CountedAttempt = "highest"
     pass_mark: float = 0.8
     model_answer: ModelAnswerWhen = "after_pass_or_last_attempt"
+    release: Release = "manual"
 
 
 @dataclass(frozen=True)

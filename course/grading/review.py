@@ -71,6 +71,14 @@ class Prompt(Block):
             return {**data, "max_length": DEFAULT_MAX_LENGTH.get(fmt, 1)}
         return data
 
+    @property
+    def reviewer_label(self) -> str:
+        """The prompt as an instructor reads the answer: labels speak to the learner
+        ("Your vision statement"), the review page speaks about them."""
+        if self.label.startswith("Your "):
+            return "The learner\u2019s " + self.label[len("Your "):]
+        return f"The learner\u2019s answer to \u201c{self.label}\u201d"
+
 
 class Level(Block):
     points: Annotated[Number, Field(ge=0)]
@@ -89,6 +97,11 @@ class Criterion(Block):
 
     def level(self, points: float) -> Level | None:
         return next((lv for lv in self.levels if lv.points == points), None)
+
+    @property
+    def best_first(self) -> tuple[Level, ...]:
+        """The levels in the one order every page shows them: most points first."""
+        return tuple(sorted(self.levels, key=lambda lv: lv.points, reverse=True))
 
 
 class ReviewSpec(KindSpec):

@@ -24,11 +24,14 @@ from course.content.schema import Exercise
 from course.grading import review
 from course.grading.registry import kind_of
 from course.models.attempt import AttemptStatus
-from course.services.review import FEEDBACK_MAX_LENGTH
+from course.services.review import FEEDBACK_MAX_LENGTH, ReviewInput
+from course.services.submissions import DRAFT, NEWEST, OLDEST, QueueFilters
 
 STATUS_LABELS = {AttemptStatus.AWAITING_REVIEW.value: "Awaiting review",
-                 AttemptStatus.AUTO_GRADED.value: "Auto-graded",
-                 AttemptStatus.REVIEWED.value: "Reviewed"}
+                 DRAFT: "Draft review, not released",
+                 AttemptStatus.REVIEWED.value: "Reviewed",
+                 AttemptStatus.AUTO_GRADED.value: "Auto-graded"}
+ORDER_LABELS = {OLDEST: "Oldest first", NEWEST: "Newest first"}
 RUBRIC_PREFIX = "rubric-"
 
 
@@ -37,7 +40,8 @@ def _strip(value: str | None) -> str | None:
 
 
 class QueueFilterForm(FlaskForm):
-    """The queue's filters: a GET form, so filtered pages can be bookmarked and shared."""
+    """The queue's filters: a GET form, so filtered pages can be bookmarked and shared.
+    With no parameters at all the queue is the work list: awaiting review, oldest first."""
 
     class Meta:
         csrf = False
@@ -46,13 +50,29 @@ class QueueFilterForm(FlaskForm):
     status = SelectField("Status", default="", choices=[
         SelectChoice(value, label)
         for value, label in [("", "Any status"), *STATUS_LABELS.items()]])
+    order = SelectField("Order", default=OLDEST, choices=[
+        SelectChoice(value, label) for value, label in ORDER_LABELS.items()])
     learner = SearchField("Learner", filters=[_strip], validators=[Length(max=100)],
                           description="Part of a name or email address")
 
     def __init__(self, exercises: tuple[Exercise, ...], **kwargs: Any):
+        if not kwargs.get("formdata"):
+            kwargs["formdata"] = None
+            kwargs["data"] = {"status": AttemptStatus.AWAITING_REVIEW.value, "order": OLDEST}
         super().__init__(**kwargs)
         self.exercise.choices = [SelectChoice("", "All exercises"),
                                  *(SelectChoice(e.id, e.title) for e in exercises)]
+
+    def filters(self) -> QueueFilters:
+        return QueueFilters(exercise_id=self.exercise.data or None,
+                            status=self.status.data or None,
+                            learner=self.learner.data or None,
+                            order=self.order.data or OLDEST)
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as URL parameters, so links from the queue can lead back to it."""
+        return {"exercise": self.exercise.data or "", "status": self.status.data or "",
+                "learner": self.learner.data or "", "order": self.order.data or OLDEST}
 
 
 class ReviewForm(FlaskForm):
@@ -84,7 +104,8 @@ class ReviewForm(FlaskForm):
         for criterion in criteria:
             fields[RUBRIC_PREFIX + criterion.id] = RadioField(
                 criterion.title, coerce=float,
-                choices=[SelectChoice(level.points, level.label) for level in criterion.levels],
+                choices=[SelectChoice(level.points, level.label)
+                         for level in criterion.best_first],
                 validators=[InputRequired(f"Choose a level for '{criterion.title}'.")])
         return type("ExerciseReviewForm", (cls,), fields)(**kwargs)
 
@@ -105,10 +126,16 @@ class ReviewForm(FlaskForm):
             return None
         return {c.id: self.rubric_field(c).data for c in self.criteria}
 
-    def override_score(self) -> float | None:
-        """The override as a score from 0 to 1."""
-        return None if self.override.data is None else self.override.data / 100
+    def review_input(self) -> ReviewInput:
+        """The review as the service takes it; the override as a score from 0 to 1."""
+        override = None if self.override.data is None else self.override.data / 100
+        return ReviewInput(self.rubric_levels(), self.feedback.data or "", override,
+                           self.reason.data or "")
 
 
 class RegradeForm(FlaskForm):
     """The regrade button: a POST that carries only the CSRF token."""
+
+
+class ReleaseForm(FlaskForm):
+    """A release button (one attempt, or every draft of an exercise): only the token."""

@@ -13,21 +13,37 @@ from flask_login import current_user
 
 from course.db import get_session
 from course.instruct.blueprint import bp
-from course.instruct.forms import STATUS_LABELS, QueueFilterForm, RegradeForm, ReviewForm
+from course.instruct.forms import (
+    STATUS_LABELS,
+    QueueFilterForm,
+    RegradeForm,
+    ReleaseForm,
+    ReviewForm,
+)
 from course.services import attempts as attempt_service
 from course.services import review as review_service
 from course.services.submissions import (
     BadCursor,
     Cursor,
-    QueueFilters,
     SubmissionDetail,
+    queue_position,
     submission_detail,
     submissions_page,
 )
 from course.site import get_course
 
+NOTHING_TO_REGRADE = ("Written assignments are graded by instructors; there is nothing to "
+                      "regrade automatically.")
 CONFLICT_MESSAGE = ("Another instructor saved this submission while you were editing. "
                     "Their changes are shown below; review them and save again.")
+
+
+def _queue_form(args: Any = None) -> QueueFilterForm:
+    """The queue's filters from `args` (the request's by default); the work list when
+    they are missing or broken, so a mangled link still leads somewhere useful."""
+    course = get_course()
+    form = QueueFilterForm(course.exercises, formdata=request.args if args is None else args)
+    return form if form.validate() else QueueFilterForm(course.exercises, formdata=None)
 
 
 @bp.get("/submissions")
@@ -36,49 +52,52 @@ def submissions():
     form = QueueFilterForm(course.exercises, formdata=request.args)
     if not form.validate():
         return render_template("instruct/submissions.html", form=form, page=None,
-                               filters={}, status_labels=STATUS_LABELS), 400
-    filters = QueueFilters(exercise_id=form.exercise.data or None,
-                           status=form.status.data or None,
-                           learner=form.learner.data or None)
+                               queue={}, status_labels=STATUS_LABELS), 400
+    filters = form.filters()
     try:
         after, before = (Cursor.parse(request.args[name]) if request.args.get(name) else None
                          for name in ("after", "before"))
     except BadCursor:
         abort(400, "This page link is broken; start again from the first page.")
-    page = submissions_page(get_session(), filters, current_app.config["QUEUE_PAGE_SIZE"],
+    session = get_session()
+    page = submissions_page(session, filters, current_app.config["QUEUE_PAGE_SIZE"],
                             after=after, before=before)
     exercise = course.exercise(filters.exercise_id) if filters.exercise_id else None
     return render_template(
         "instruct/submissions.html", form=form, page=page, status_labels=STATUS_LABELS,
-        filters={k: v for k, v in request.args.items() if k in form and v},
-        filtered_exercise=exercise, regrade_form=RegradeForm())
+        queue=form.query_args(), filtered_exercise=exercise, action_form=ReleaseForm(),
+        drafts=review_service.count_drafts(session, exercise.id) if exercise else 0)
 
 
 def _review_data(detail: SubmissionDetail) -> dict[str, Any]:
-    """The review form as the attempt stands: a second save changes only what is edited."""
+    """The review form as the attempt's current review stands (the draft, if any): a
+    second save changes only what is edited."""
     attempt = detail.attempt
-    data: dict[str, Any] = {"revision": attempt.revision,
-                            "feedback": attempt.instructor_feedback or ""}
-    if attempt.overridden and attempt.score is not None:
-        percent = round(attempt.score * 100, 2)
+    current = review_service.current_review(attempt)
+    data: dict[str, Any] = {"revision": attempt.revision, "feedback": current["feedback"] or ""}
+    if current["overridden"] and current["score"] is not None:
+        percent = round(current["score"] * 100, 2)
         data["override"] = int(percent) if percent.is_integer() else percent
-        data["reason"] = next((c.reason for c in reversed(detail.history)
-                               if c.kind == "override"), "")
-    for criterion_id, points in (attempt.rubric or {}).get("levels", {}).items():
+        data["reason"] = current["reason"] or next(
+            (c.reason for c in reversed(detail.history) if c.kind == "override"), "")
+    for criterion_id, points in (current["rubric"] or {}).get("levels", {}).items():
         data[f"rubric-{criterion_id}"] = points
     return data
 
 
-def _render_submission(detail: SubmissionDetail, form: ReviewForm, status: int = 200,
-                       problems: list[str] | None = None, conflict: str | None = None,
-                       draft: str | None = None):
+def _render_submission(detail: SubmissionDetail, form: ReviewForm, queue: QueueFilterForm,
+                       status: int = 200, problems: list[str] | None = None,
+                       conflict: str | None = None, draft: str | None = None):
     exercise = get_course().exercise(detail.attempt.exercise_id)
+    position = queue_position(get_session(), queue.filters(), detail.attempt)
     return render_template(
         "instruct/submission.html", detail=detail, attempt=detail.attempt, exercise=exercise,
         report=(attempt_service.attempt_report(
             exercise, detail.attempt, attempt_service.Standing.of(detail.attempts),
             reveal=True) if exercise else None), form=form,
-        problems=problems or [], conflict=conflict, draft=draft,
+        problems=problems or [], conflict=conflict, draft=draft, position=position,
+        queue=queue.query_args(), queue_form=queue, action_form=ReleaseForm(),
+        current=review_service.current_review(detail.attempt),
         status_labels=STATUS_LABELS), status
 
 
@@ -91,31 +110,82 @@ def submission(attempt_id: int):
     detail = _detail_or_404(attempt_id)
     exercise = get_course().exercise(detail.attempt.exercise_id)
     form = ReviewForm.for_exercise(exercise, formdata=None, data=_review_data(detail))
-    return _render_submission(detail, form)
+    return _render_submission(detail, form, _queue_form())
 
 
 @bp.post("/submissions/<id:attempt_id>")
 def save_review(attempt_id: int):
     detail = _detail_or_404(attempt_id)
     course = get_course()
+    queue = _queue_form()
     form = ReviewForm.for_exercise(course.exercise(detail.attempt.exercise_id))
     if not form.validate():
-        return _render_submission(detail, form, 400)
+        return _render_submission(detail, form, queue, 400)
     try:
-        review_service.save_review(
-            get_session(), attempt_id, current_user.id, form.revision.data,
-            form.rubric_levels(), form.feedback.data or "", form.override_score(),
-            form.reason.data or "", course=course)
+        saved = review_service.save_review(get_session(), attempt_id, current_user.id,
+                                           form.revision.data, form.review_input(),
+                                           course=course)
     except review_service.ReviewInvalid as invalid:
-        return _render_submission(detail, form, 400, problems=invalid.problems)
+        return _render_submission(detail, form, queue, 400, problems=invalid.problems)
     except review_service.ReviewConflict:
         fresh = _detail_or_404(attempt_id)
         theirs = ReviewForm.for_exercise(course.exercise(fresh.attempt.exercise_id),
                                          formdata=None, data=_review_data(fresh))
-        return _render_submission(fresh, theirs, 409, conflict=CONFLICT_MESSAGE,
+        return _render_submission(fresh, theirs, queue, 409, conflict=CONFLICT_MESSAGE,
                                   draft=form.feedback.data or None)
-    flash("Review saved. The learner will see it on their attempt page.", "success")
-    return redirect(url_for("instruct.submission", attempt_id=attempt_id), 303)
+    if saved.released:
+        flash("Review saved and released: the learner can see it now.", "success")
+    else:
+        flash("Review saved as a draft. The learner sees it once you release it.", "success")
+    if request.form.get("then") != "next":
+        return redirect(url_for("instruct.submission", attempt_id=attempt_id,
+                                **queue.query_args()), 303)
+    position = queue_position(get_session(), queue.filters(), saved.attempt)
+    if position.next_id is None:
+        flash("That was the last submission in this list.", "info")
+        return redirect(url_for("instruct.submissions", **queue.query_args()), 303)
+    return redirect(url_for("instruct.submission", attempt_id=position.next_id,
+                            **queue.query_args()), 303)
+
+
+@bp.post("/submissions/<id:attempt_id>/release")
+def release_review(attempt_id: int):
+    _detail_or_404(attempt_id)
+    if not ReleaseForm().validate():
+        abort(400)
+    released = review_service.release_reviews(get_session(), current_user.id,
+                                              course=get_course(), attempt_id=attempt_id)
+    if released:
+        flash("Review released: the learner can see it now.", "success")
+    else:
+        flash("There was no draft review to release.", "info")
+    return redirect(url_for("instruct.submission", attempt_id=attempt_id,
+                            **_queue_form().query_args()), 303)
+
+
+@bp.post("/exercises/<exercise_id>/release")
+def release_exercise(exercise_id: str):
+    exercise = get_course().exercise(exercise_id) or abort(404)
+    if not ReleaseForm().validate():
+        abort(400)
+    released = review_service.release_reviews(get_session(), current_user.id,
+                                              course=get_course(), exercise_id=exercise.id)
+    count = len(released)
+    flash(f"{count} review{'' if count == 1 else 's'} of “{exercise.title}” released."
+          if count else "There were no draft reviews to release.",
+          "success" if count else "info")
+    return redirect(url_for("instruct.submissions", **_queue_form().query_args()), 303)
+
+
+@bp.get("/exercises/<exercise_id>/regrade")
+def regrade_preview(exercise_id: str):
+    exercise = get_course().exercise(exercise_id) or abort(404)
+    try:
+        report = review_service.preview_regrade(get_session(), exercise)
+    except review_service.NothingToRegrade:
+        abort(400, NOTHING_TO_REGRADE)
+    return render_template("instruct/regrade_preview.html", report=report,
+                           regrade_form=RegradeForm())
 
 
 @bp.post("/exercises/<exercise_id>/regrade")
@@ -126,6 +196,5 @@ def regrade(exercise_id: str):
     try:
         report = review_service.regrade_exercise(get_session(), exercise, current_user.id)
     except review_service.NothingToRegrade:
-        abort(400, "Written assignments are graded by instructors; there is nothing to "
-                   "regrade automatically.")
+        abort(400, NOTHING_TO_REGRADE)
     return render_template("instruct/regrade.html", report=report)

@@ -43,6 +43,8 @@ class Attempt(Base):
         # which on SQLite means not paging through each row's feedback JSON.
         Index("ix_attempts_scores", "user_id", "exercise_id", "number", "score", "passed"),
         Index("ix_attempts_exercise_status", "exercise_id", "status"),
+        # Drafts to release, per exercise ("Release all"), and the queue's draft filter.
+        Index("ix_attempts_exercise_draft", "exercise_id", "draft_saved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,11 +72,19 @@ class Attempt(Base):
     reviewed_at: Mapped[datetime | None]
     feedback_unread: Mapped[bool] = mapped_column(default=False)
     regraded_at: Mapped[datetime | None]
+    # A saved review the learner cannot see yet: rubric, score, passed, overridden,
+    # feedback and reason as the instructor left them, until someone releases it.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    draft_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    draft_saved_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]
     # Bumped on every instructor save; a save that names an older revision is refused.
     revision: Mapped[int] = mapped_column(default=1)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="raise")
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id], lazy="raise")
+    draft_by: Mapped[User | None] = relationship(foreign_keys=[draft_by_id], lazy="raise")
 
 
 class ScoreChange(Base):
@@ -90,7 +100,8 @@ class ScoreChange(Base):
     changed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(20))  # review | override | regrade
+    # review | override (released by changed_by) | regrade
+    kind: Mapped[str] = mapped_column(String(20))
     old_score: Mapped[float | None]
     new_score: Mapped[float | None]
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import String, true
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +30,8 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.LEARNER.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Learners can turn off the email sent when an instructor releases their feedback.
+    email_on_feedback: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     @staticmethod
     def normalise_email(email: str) -> str:

@@ -1,27 +1,30 @@
 """Instructor review: grading with a rubric, overriding scores, feedback, and regrading.
 
 Every change to an attempt's score goes through here so that each one lands in the
-ScoreChange audit trail. Saving a review is one conditional UPDATE on the attempt's
+ScoreChange audit trail. A saved review is a draft (`Attempt.draft`) the learner cannot
+see; releasing it copies it into the attempt's counted score and feedback and records
+the release in the audit trail. Saving is one conditional UPDATE on the attempt's
 `revision`: when two instructors edit the same submission, the second save matches no
-row and is refused (ReviewConflict) instead of silently overwriting the first. Regrade
-bumps the revision too, so a review form opened before a regrade is refused as well.
+row and is refused (ReviewConflict) instead of silently overwriting the first. Release
+and regrade bump the revision too, so a form opened before either is refused as well.
 Nothing here imports Flask: the session is passed in.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
 from course.grading import registry, review
-from course.grading.base import InvalidAnswer
+from course.grading.base import InvalidAnswer, Result
 from course.models import Attempt, ScoreChange, User
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
@@ -51,6 +54,60 @@ class NothingToRegrade(ValueError):
     """Written work is graded by people; there is no answer key to re-run."""
 
 
+@dataclass(frozen=True)
+class ReviewInput:
+    """What the instructor entered: rubric levels (criterion id -> points) for written
+    work, Markdown feedback, an optional override score (0 to 1) and its reason."""
+
+    rubric_levels: Mapping[str, Any] | None
+    feedback_markdown: str
+    override_score: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A review as it would count once released; stored as the attempt's draft."""
+
+    rubric: dict[str, Any] | None
+    score: float | None
+    passed: bool
+    overridden: bool
+    feedback: str | None
+    reason: str
+
+    def as_draft(self) -> dict[str, Any]:
+        return {"rubric": self.rubric, "score": self.score, "passed": self.passed,
+                "overridden": self.overridden, "feedback": self.feedback,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Released:
+    """A review the learner can now see: whom to tell, about which attempt."""
+
+    attempt_id: int
+    user_id: int
+    exercise_id: str
+    number: int
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    attempt: Attempt
+    released: Released | None  # set when the exercise releases reviews on save
+
+
+def current_review(attempt: Attempt) -> dict[str, Any]:
+    """The review an instructor is working on: the unreleased draft, else what the
+    learner sees. The form and a second save both start from this."""
+    if attempt.draft is not None:
+        return attempt.draft
+    return {"rubric": attempt.rubric, "score": attempt.score, "passed": attempt.passed,
+            "overridden": attempt.overridden, "feedback": attempt.instructor_feedback,
+            "reason": ""}
+
+
 def _rubric_record(exercise: Exercise, levels: Mapping[str, Any]) -> dict[str, Any]:
     """Score the chosen levels and keep them with the result, so the learner's page and a
     later regrade read the rubric score without the form."""
@@ -63,15 +120,83 @@ def _rubric_record(exercise: Exercise, levels: Mapping[str, Any]) -> dict[str, A
             "points": result.points, "max_points": result.max_points, "score": result.score}
 
 
-def save_review(session: Session, attempt_id: int, reviewer_id: int, expected_revision: int,
-                rubric_levels: Mapping[str, Any] | None, feedback_markdown: str,
-                override_score: float | None, reason: str, *, course: Course) -> Attempt:
-    """Store an instructor's review of one attempt and commit.
+def _checked_rubric(exercise: Exercise | None, levels: Mapping[str, Any] | None,
+                    current: dict[str, Any] | None, problems: list[str]) -> dict[str, Any] | None:
+    """The rubric record to keep: the newly chosen levels, or the current ones."""
+    written = exercise is not None and bool(registry.kind_of(exercise).rubric(exercise.spec))
+    if levels is None:
+        if written and current is None:
+            problems.append("Choose a level for every rubric criterion.")
+        return current
+    if not written:
+        problems.append("Only written assignments are graded with a rubric.")
+        return current
+    try:
+        return _rubric_record(exercise, levels)
+    except ReviewInvalid as exc:
+        problems.extend(exc.problems)
+        return current
 
-    `rubric_levels` (criterion id -> level points) grades a review-kind attempt.
-    `override_score` (0 to 1) replaces the score of any attempt and needs a `reason`
-    unless it only repeats the override already in place. Raises AttemptNotFound,
-    ReviewInvalid (nothing stored) or ReviewConflict (someone else saved first).
+
+def _override_problems(given: ReviewInput, current: dict[str, Any]) -> list[str]:
+    """An override must be a score from 0 to 1, and a new one needs a reason."""
+    score = given.override_score
+    if score is None:
+        return []
+    if not (math.isfinite(score) and 0 <= score <= 1):
+        return ["An override score must be between 0% and 100%."]
+    repeated = current["overridden"] and current["score"] == score
+    if not repeated and not given.reason.strip():
+        return ["Give a reason for overriding the score."]
+    return []
+
+
+def review_outcome(attempt: Attempt, exercise: Exercise | None,
+                   given: ReviewInput) -> Outcome:
+    """Check `given` against the attempt and work out the score it gives; ReviewInvalid
+    (every problem at once) when it cannot be saved."""
+    current = current_review(attempt)
+    problems: list[str] = []
+    rubric = _checked_rubric(exercise, given.rubric_levels, current["rubric"], problems)
+    problems += _override_problems(given, current)
+    if len(given.feedback_markdown) > FEEDBACK_MAX_LENGTH:
+        problems.append(f"Keep the feedback under {FEEDBACK_MAX_LENGTH:,} characters.")
+    if problems:
+        raise ReviewInvalid(problems)
+    overridden = given.override_score is not None
+    base_score = rubric["score"] if rubric is not None else attempt.auto_score
+    score = given.override_score if overridden else base_score
+    # An exercise that left the course has no pass mark: keep what was decided.
+    passed = (attempt.passed if exercise is None
+              else score is not None and score >= exercise.policy.pass_mark)
+    reason = given.reason.strip() if overridden else ""
+    if overridden and not reason:  # the same override saved again keeps its reason
+        reason = current["reason"]
+    return Outcome(rubric, score, passed, overridden,
+                   given.feedback_markdown.strip() or None, reason)
+
+
+def _store_draft(session: Session, attempt_id: int, expected_revision: int,
+                 outcome: Outcome, reviewer_id: int) -> None:
+    """Keep the review as the attempt's draft: one conditional UPDATE on the revision."""
+    done = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.revision == expected_revision)
+        .values(draft=outcome.as_draft(), draft_by_id=reviewer_id, draft_saved_at=utcnow(),
+                revision=Attempt.revision + 1)
+        .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        session.rollback()
+        raise ReviewConflict(attempt_id)
+
+
+def save_review(session: Session, attempt_id: int, reviewer_id: int, expected_revision: int,
+                given: ReviewInput, *, course: Course) -> SaveResult:
+    """Store an instructor's review of one attempt as a draft, and commit.
+
+    The learner sees nothing of it until it is released (`release_reviews`), unless the
+    exercise's policy releases on save. Raises AttemptNotFound, ReviewInvalid (nothing
+    stored) or ReviewConflict (someone else saved first).
     """
     attempt = session.get(Attempt, attempt_id)
     if attempt is None:
@@ -79,66 +204,78 @@ def save_review(session: Session, attempt_id: int, reviewer_id: int, expected_re
     if attempt.revision != expected_revision:
         raise ReviewConflict(attempt_id)
     exercise = course.exercise(attempt.exercise_id)
-    reason = reason.strip()
-    problems = []
+    outcome = review_outcome(attempt, exercise, given)
+    _store_draft(session, attempt_id, expected_revision, outcome, reviewer_id)
+    released = None
+    if exercise is not None and exercise.policy.release == "on_save":
+        session.expire(attempt)
+        released = _release_one(session, session.get(Attempt, attempt_id), reviewer_id,
+                                course)
+    session.commit()
+    session.refresh(attempt)
+    return SaveResult(attempt, released)
 
-    rubric = attempt.rubric
-    if rubric_levels is not None:
-        if exercise is None or not registry.kind_of(exercise).rubric(exercise.spec):
-            problems.append("Only written assignments are graded with a rubric.")
-        else:
-            try:
-                rubric = _rubric_record(exercise, rubric_levels)
-            except ReviewInvalid as exc:
-                problems.extend(exc.problems)
-    elif (exercise is not None and registry.kind_of(exercise).rubric(exercise.spec)
-          and rubric is None):
-        problems.append("Choose a level for every rubric criterion.")
 
-    if override_score is not None and not (
-            math.isfinite(override_score) and 0 <= override_score <= 1):
-        problems.append("An override score must be between 0% and 100%.")
-    new_override = override_score is not None and not (
-        attempt.overridden and attempt.score == override_score)
-    if new_override and not reason:
-        problems.append("Give a reason for overriding the score.")
-    if len(feedback_markdown) > FEEDBACK_MAX_LENGTH:
-        problems.append(f"Keep the feedback under {FEEDBACK_MAX_LENGTH:,} characters.")
-    if problems:
-        raise ReviewInvalid(problems)
+# -------------------------------------------------------------------------- release
 
-    old_score = attempt.score
-    base_score = rubric["score"] if rubric is not None else attempt.auto_score
-    score = override_score if override_score is not None else base_score
-    # An exercise that left the course has no pass mark: keep what was decided.
-    passed = (attempt.passed if exercise is None
-              else score is not None and score >= exercise.policy.pass_mark)
+
+def _release_one(session: Session, attempt: Attempt, released_by_id: int,
+                 course: Course) -> Released | None:
+    """Make the attempt's draft the review its learner sees; audit the change. No commit.
+
+    None when the draft moved on since it was read (another save or release won)."""
+    draft = attempt.draft
+    if draft is None:
+        return None
+    now = utcnow()
+    rubric = draft["rubric"]
     # Written work has no machine score: its points are the rubric's.
     points = ({"points": rubric["points"], "max_points": rubric["max_points"]}
               if rubric is not None else {})
-    now = utcnow()
     done = session.execute(
         update(Attempt)
-        .where(Attempt.id == attempt_id, Attempt.revision == expected_revision)
-        .values(**points, status=AttemptStatus.REVIEWED.value, rubric=rubric, score=score,
-                passed=passed, overridden=override_score is not None,
-                instructor_feedback=feedback_markdown.strip() or None,
-                reviewer_id=reviewer_id, reviewed_at=now, feedback_unread=True,
+        .where(Attempt.id == attempt.id, Attempt.revision == attempt.revision)
+        .values(**points, status=AttemptStatus.REVIEWED.value, rubric=rubric,
+                score=draft["score"], passed=draft["passed"], overridden=draft["overridden"],
+                instructor_feedback=draft["feedback"], reviewer_id=attempt.draft_by_id,
+                reviewed_at=attempt.draft_saved_at, released_at=now, feedback_unread=True,
+                draft=None, draft_by_id=None, draft_saved_at=None,
                 revision=Attempt.revision + 1)
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        session.rollback()
-        raise ReviewConflict(attempt_id)
-    if score != old_score or (override_score is not None) != attempt.overridden:
-        session.add(ScoreChange(
-            attempt_id=attempt_id, changed_by_id=reviewer_id, changed_at=now,
-            kind="override" if override_score is not None else "review",
-            old_score=old_score, new_score=score, reason=reason))
-    if passed and exercise is not None:
-        progress.mark_complete(session, attempt.user_id, exercise.id)
+        return None
+    session.add(ScoreChange(
+        attempt_id=attempt.id, changed_by_id=released_by_id, changed_at=now,
+        kind="override" if draft["overridden"] else "review",
+        old_score=attempt.score, new_score=draft["score"], reason=draft["reason"]))
+    if draft["passed"] and course.exercise(attempt.exercise_id) is not None:
+        progress.mark_complete(session, attempt.user_id, attempt.exercise_id)
+    return Released(attempt.id, attempt.user_id, attempt.exercise_id, attempt.number)
+
+
+def release_reviews(session: Session, released_by_id: int, *, course: Course,
+                    attempt_id: int | None = None,
+                    exercise_id: str | None = None) -> list[Released]:
+    """Release the draft of one attempt, or every draft of an exercise; commit.
+
+    One query finds the drafts (over ix_attempts_exercise_draft), then one UPDATE and
+    one audit row each. A draft saved again meanwhile is skipped, not overwritten.
+    """
+    query = select(Attempt).where(Attempt.draft_saved_at.is_not(None))
+    if attempt_id is not None:
+        query = query.where(Attempt.id == attempt_id)
+    if exercise_id is not None:
+        query = query.where(Attempt.exercise_id == exercise_id)
+    released = [done for attempt in session.scalars(query.order_by(Attempt.id)).all()
+                if (done := _release_one(session, attempt, released_by_id, course))]
     session.commit()
-    session.refresh(attempt)
-    return attempt
+    return released
+
+
+def count_drafts(session: Session, exercise_id: str) -> int:
+    """Reviewed drafts of one exercise waiting for release (one query)."""
+    return session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.exercise_id == exercise_id, Attempt.draft_saved_at.is_not(None))) or 0
 
 
 # -------------------------------------------------------------------- learner side
@@ -238,19 +375,8 @@ class RegradeReport:
     failed: list[tuple[Change, str]] = field(default_factory=list)
 
 
-def regrade_exercise(session: Session, exercise: Exercise,
-                     changed_by_id: int | None) -> RegradeReport:
-    """Re-score every stored attempt of `exercise` against the exercise as it is now; commit.
-
-    Attempts are read in keyset batches, so memory stays flat at any size. The machine's
-    score and feedback are always refreshed; the counted score follows them unless an
-    instructor overrode it. An answer that no longer fits the exercise (an item was
-    removed, say) is left as it was and reported, not fatal. Written work (kind review)
-    has no answer key to regrade against: NothingToRegrade.
-    """
-    if not exercise.auto_graded:
-        raise NothingToRegrade(exercise.id)
-    report = RegradeReport(exercise)
+def _regrade_rows(session: Session, exercise: Exercise) -> Iterator[list[Any]]:
+    """Every stored attempt of `exercise`, in keyset batches so memory stays flat."""
     last_id = 0
     while True:
         rows = session.execute(
@@ -261,47 +387,99 @@ def regrade_exercise(session: Session, exercise: Exercise,
             .where(Attempt.exercise_id == exercise.id, Attempt.id > last_id)
             .order_by(Attempt.id).limit(REGRADE_BATCH)).all()
         if not rows:
-            break
+            return
         last_id = rows[-1].id
+        yield rows
+
+
+@dataclass(frozen=True)
+class _Rescored:
+    """One attempt scored against the exercise as it is now."""
+
+    result: Result
+    score: float
+    passed: bool
+
+
+def _rescore(exercise: Exercise, row: Any) -> _Rescored | str:
+    """Grade a stored answer again; why not, when it no longer fits the exercise."""
+    problems = registry.validate(exercise, row.answer)
+    if problems:
+        return " ".join(problems)
+    result = registry.grade(exercise, row.answer)
+    score = row.score if row.overridden else result.score
+    passed = row.passed if row.overridden else score >= exercise.policy.pass_mark
+    return _Rescored(result, score, passed)
+
+
+def _note(report: RegradeReport, row: Any, outcome: _Rescored | str) -> None:
+    """Count one attempt's regrade (or failure to regrade) in `report`."""
+    change = partial(Change, row.id, row.display_name, row.number)
+    if isinstance(outcome, str):
+        report.failed.append((change(row.score, None), outcome))
+        return
+    report.regraded += 1
+    if row.overridden and outcome.result.score != row.auto_score:
+        report.kept.append(change(row.score, outcome.result.score))
+    if outcome.score != row.score:
+        report.changed.append(change(row.score, outcome.score))
+
+
+def preview_regrade(session: Session, exercise: Exercise) -> RegradeReport:
+    """What `regrade_exercise` would do, changing nothing: how many attempts, which scores
+    would change, which overrides would be kept. NothingToRegrade for written work."""
+    if not exercise.auto_graded:
+        raise NothingToRegrade(exercise.id)
+    report = RegradeReport(exercise)
+    for rows in _regrade_rows(session, exercise):
+        for row in rows:
+            _note(report, row, _rescore(exercise, row))
+    return report
+
+
+def regrade_exercise(session: Session, exercise: Exercise,
+                     changed_by_id: int | None) -> RegradeReport:
+    """Re-score every stored attempt of `exercise` against the exercise as it is now; commit.
+
+    The machine's score and feedback are always refreshed; the counted score follows them
+    unless an instructor overrode it. An answer that no longer fits the exercise (an item
+    was removed, say) is left as it was and reported, not fatal. Written work (kind
+    review) has no answer key to regrade against: NothingToRegrade.
+    """
+    if not exercise.auto_graded:
+        raise NothingToRegrade(exercise.id)
+    report = RegradeReport(exercise)
+    for rows in _regrade_rows(session, exercise):
         now = utcnow()
         for row in rows:
-            _regrade_one(session, exercise, row, changed_by_id, now, report)
+            outcome = _rescore(exercise, row)
+            if not isinstance(outcome, str) and not _store_regrade(
+                    session, exercise, row, outcome, changed_by_id, now):
+                outcome = "An instructor saved this attempt during the regrade."
+            _note(report, row, outcome)
         session.flush()
     session.commit()
     return report
 
 
-def _regrade_one(session: Session, exercise: Exercise, row: Any, changed_by_id: int | None,
-                 now: datetime, report: RegradeReport) -> None:
-    def change(old: float | None, new: float | None) -> Change:
-        return Change(row.id, row.display_name, row.number, old, new)
-
-    problems = registry.validate(exercise, row.answer)
-    if problems:
-        report.failed.append((change(row.score, None), " ".join(problems)))
-        return
-    result = registry.grade(exercise, row.answer)
-    score = row.score if row.overridden else result.score
-    passed = row.passed if row.overridden else score >= exercise.policy.pass_mark
+def _store_regrade(session: Session, exercise: Exercise, row: Any, rescored: _Rescored,
+                   changed_by_id: int | None, now: datetime) -> bool:
+    """Write one regraded attempt and its audit row; False if it was saved meanwhile."""
+    result = rescored.result
     done = session.execute(
         update(Attempt)
         .where(Attempt.id == row.id, Attempt.revision == row.revision)
         .values(auto_score=result.score, points=result.points, max_points=result.max_points,
-                feedback=result.feedback_json(), score=score, passed=passed,
-                regraded_at=now, revision=Attempt.revision + 1)
+                feedback=result.feedback_json(), score=rescored.score,
+                passed=rescored.passed, regraded_at=now, revision=Attempt.revision + 1)
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        report.failed.append((change(row.score, None),
-                              "An instructor saved this attempt during the regrade."))
-        return
-    report.regraded += 1
-    if row.overridden and result.score != row.auto_score:
-        report.kept.append(change(row.score, result.score))
-    if score != row.score:
-        report.changed.append(change(row.score, score))
+        return False
+    if rescored.score != row.score:
         session.add(ScoreChange(attempt_id=row.id, changed_by_id=changed_by_id,
                                 changed_at=now, kind="regrade", old_score=row.score,
-                                new_score=score, reason="Regraded against the current "
-                                "version of the exercise."))
-        if passed:
+                                new_score=rescored.score, reason="Regraded against the "
+                                "current version of the exercise."))
+        if rescored.passed:
             progress.mark_complete(session, row.user_id, exercise.id)
+    return True

@@ -1,7 +1,7 @@
 """Reading submissions for instructors: the queue and one submission with its context.
 
-The queue pages newest first by (created_at, id) with a keyset cursor instead of OFFSET,
-so page 2,000 costs what page 1 costs: each page is one indexed range scan of
+The queue pages oldest or newest first by (created_at, id) with a keyset cursor instead
+of OFFSET, so page 2,000 costs what page 1 costs: each page is one indexed range scan of
 `ix_attempts_*_created` plus the join to the learner. Every function here runs a fixed
 number of queries however many attempts exist. Nothing here imports Flask.
 """
@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from course.models import Attempt, ScoreChange, User
 from course.models.attempt import AttemptStatus
-
-STATUSES = tuple(s.value for s in AttemptStatus)
 
 
 class BadCursor(ValueError):
@@ -51,60 +49,111 @@ class Cursor:
         return cls(attempt.created_at, attempt.id)
 
 
+DRAFT = "draft"  # a queue filter, not an attempt status: reviewed, not yet released
+OLDEST, NEWEST = "oldest", "newest"
+
+
 @dataclass(frozen=True)
 class QueueFilters:
+    """Which attempts the queue lists, and in which order. The default is the
+    instructor's work list: written work nobody has reviewed yet, oldest first."""
+
     exercise_id: str | None = None
-    status: str | None = None
+    status: str | None = None  # an AttemptStatus value or DRAFT
     learner: str | None = None  # matched against name and email, case-insensitively
+    order: str = OLDEST
+
+    @property
+    def oldest_first(self) -> bool:
+        return self.order != NEWEST
 
 
 @dataclass(frozen=True)
 class QueuePage:
-    """One page of the queue, newest first; `newer` / `older` are cursors for the links."""
+    """One page of the queue in its order; cursors for the previous and next pages."""
 
     attempts: list[Attempt]
-    newer: Cursor | None
-    older: Cursor | None
+    previous: Cursor | None
+    next: Cursor | None
 
 
 def _filtered(filters: QueueFilters) -> Select[Any]:
     query = (select(Attempt).join(Attempt.user).options(contains_eager(Attempt.user)))
     if filters.exercise_id:
         query = query.where(Attempt.exercise_id == filters.exercise_id)
-    if filters.status:
+    if filters.status == DRAFT:
+        query = query.where(Attempt.draft_saved_at.is_not(None))
+    elif filters.status:
         query = query.where(Attempt.status == filters.status)
+        if filters.status == AttemptStatus.AWAITING_REVIEW:
+            query = query.where(Attempt.draft_saved_at.is_(None))
     if filters.learner:
         query = query.where(or_(User.display_name.icontains(filters.learner, autoescape=True),
                                 User.email.icontains(filters.learner, autoescape=True)))
     return query
 
 
+def _in_order(query: Select[Any], forward: bool) -> Select[Any]:
+    if forward:
+        return query.order_by(Attempt.created_at, Attempt.id)
+    return query.order_by(Attempt.created_at.desc(), Attempt.id.desc())
+
+
+def _beyond(cursor: Cursor, forward: bool) -> Any:
+    """Rows after `cursor` when walking oldest-to-newest (`forward`), else before it."""
+    key = tuple_(Attempt.created_at, Attempt.id)
+    mark = tuple_(cursor.created_at, cursor.id)
+    return key > mark if forward else key < mark
+
+
 def submissions_page(session: Session, filters: QueueFilters, page_size: int,
                      after: Cursor | None = None, before: Cursor | None = None) -> QueuePage:
-    """The page of attempts just older than `after`, or just newer than `before`
-    (the first page when neither is given). One query."""
-    key = tuple_(Attempt.created_at, Attempt.id)
+    """The page of attempts just after `after` in the queue's order, or just before
+    `before` (the first page when neither is given). One query."""
+    forward = filters.oldest_first
     query = _filtered(filters)
     if before is not None:
-        # Walk towards the newest rows, then turn the page the right way round.
-        rows = list(session.scalars(
-            query.where(key > tuple_(before.created_at, before.id))
-            .order_by(Attempt.created_at, Attempt.id).limit(page_size + 1)))
-        more_newer = len(rows) > page_size
+        # Walk back towards the start, then turn the page the right way round.
+        rows = list(session.scalars(_in_order(query.where(_beyond(before, not forward)),
+                                              not forward).limit(page_size + 1)))
         attempts = rows[:page_size][::-1]
         return QueuePage(attempts,
-                         newer=Cursor.of(attempts[0]) if more_newer else None,
-                         older=Cursor.of(attempts[-1]) if attempts else before)
+                         previous=Cursor.of(attempts[0]) if len(rows) > page_size else None,
+                         next=Cursor.of(attempts[-1]) if attempts else before)
     if after is not None:
-        query = query.where(key < tuple_(after.created_at, after.id))
-    rows = list(session.scalars(
-        query.order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(page_size + 1)))
+        query = query.where(_beyond(after, forward))
+    rows = list(session.scalars(_in_order(query, forward).limit(page_size + 1)))
     attempts = rows[:page_size]
-    older = Cursor.of(attempts[-1]) if len(rows) > page_size else None
-    newer = None
+    following = Cursor.of(attempts[-1]) if len(rows) > page_size else None
+    previous = None
     if after is not None:
-        newer = Cursor.of(attempts[0]) if attempts else after
-    return QueuePage(attempts, newer=newer, older=older)
+        previous = Cursor.of(attempts[0]) if attempts else after
+    return QueuePage(attempts, previous=previous, next=following)
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where one attempt sits in a queue: its neighbours and how many come after it."""
+
+    previous_id: int | None
+    next_id: int | None
+    remaining: int  # matching attempts after this one
+
+
+def queue_position(session: Session, filters: QueueFilters, attempt: Attempt) -> QueuePosition:
+    """The attempts either side of `attempt` in the queue, and the count after it, in three
+    indexed queries. The attempt need not match the filters any more (a review was just
+    saved): its place in the order is enough."""
+    forward = filters.oldest_first
+    here = Cursor.of(attempt)
+    ids = _filtered(filters).with_only_columns(Attempt.id)
+    next_id = session.scalar(_in_order(ids.where(_beyond(here, forward)), forward).limit(1))
+    previous_id = session.scalar(
+        _in_order(ids.where(_beyond(here, not forward)), not forward).limit(1))
+    remaining = session.scalar(
+        _filtered(filters).where(_beyond(here, forward))
+        .with_only_columns(func.count(Attempt.id))) or 0
+    return QueuePosition(previous_id, next_id, remaining)
 
 
 @dataclass(frozen=True)
@@ -119,12 +168,14 @@ class SubmissionDetail:
 
 def submission_detail(session: Session, attempt_id: int) -> SubmissionDetail | None:
     """Everything the submission page shows, in three queries (None for an unknown id)."""
-    reviewer = aliased(User)
+    reviewer, drafter = aliased(User), aliased(User)
     attempt = session.scalar(
         select(Attempt).where(Attempt.id == attempt_id)
         .join(Attempt.user).outerjoin(reviewer, Attempt.reviewer)
+        .outerjoin(drafter, Attempt.draft_by)
         .options(contains_eager(Attempt.user),
-                 contains_eager(Attempt.reviewer.of_type(reviewer))))
+                 contains_eager(Attempt.reviewer.of_type(reviewer)),
+                 contains_eager(Attempt.draft_by.of_type(drafter))))
     if attempt is None:
         return None
     attempts = list(session.scalars(

@@ -1,6 +1,7 @@
 """Instructor review in a real browser: a learner submits the vision assignment, an
 instructor finds it in the queue, grades it with the rubric and writes Markdown feedback,
-and the learner sees "New feedback" on My progress and reads it on the attempt page."""
+saves it as a draft the learner cannot see, releases it, and the learner sees "New
+feedback" on My progress and reads it on the attempt page."""
 
 from __future__ import annotations
 
@@ -64,12 +65,21 @@ def test_instructor_grades_a_vision_and_the_learner_reads_the_feedback(
         group.get_by_label(re.compile("^" + re.escape(level))).check()
     teacher.get_by_label("Feedback to the learner").fill(
         "A **clear** vision.\n\n- Say *why* commuters come first.")
-    teacher.get_by_role("button", name="Save review").click()
-    expect(teacher.get_by_text("Review saved")).to_be_visible()
+    expect(teacher.locator("#running-total")).to_have_text("7 of 8 points")
+    teacher.get_by_role("button", name="Save", exact=True).click()
+    expect(teacher.get_by_text("Review saved as a draft")).to_be_visible()
     expect(teacher.locator(".score-summary")).to_contain_text("88%")
 
+    # A draft: the learner sees nothing of it yet.
     returning = make_page()
     sign_in(returning, live_server, "vera@example.com")
+    returning.get_by_role("link", name="My progress").click()
+    expect(returning.get_by_text("New feedback")).to_have_count(0)
+    returning.goto(attempt_url)
+    expect(returning.get_by_text("Awaiting review by an instructor")).to_be_visible()
+
+    teacher.get_by_role("button", name="Release this review").click()
+    expect(teacher.get_by_text("Review released")).to_have_count(2)  # flash, history
     returning.get_by_role("link", name="My progress").click()
     expect(returning.get_by_text("New feedback")).to_be_visible()
     returning.goto(attempt_url)
