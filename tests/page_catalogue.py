@@ -33,7 +33,8 @@ LONG_NAME = "Maximiliana" + "x" * 60
 # Endpoints that never render an HTML page (they redirect, or send a file or JSON).
 NOT_PAGES = frozenset({"static", "auth.sign_out", "learn.toggle_complete",
                        "instruct.gradebook_csv", "health.health", "favicon",
-                       "auth.sign_out_everywhere", "auth.download_data"})
+                       "auth.sign_out_everywhere", "auth.download_data",
+                       "instruct.release_review", "instruct.release_exercise"})
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,8 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
         f"/instructor/submissions/{reviewed}",
         form={"feedback": "", "override": "250", "reason": ""}, status=400)
     sortable = next(e for e in exercises if e.kind != "review")
+    add("instructor", "regrade preview", "instruct.regrade_preview",
+        f"/instructor/exercises/{sortable.id}/regrade")
     add("instructor", "regrade report", "instruct.regrade",
         f"/instructor/exercises/{sortable.id}/regrade", form={},
         source=f"/instructor/submissions?exercise={sortable.id}")
