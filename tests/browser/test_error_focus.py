@@ -52,8 +52,9 @@ def test_review_errors_take_focus_and_are_tied_to_their_fields(live_server, make
     attempt = submit(app, learner.id, VISION, VISION_ANSWER)
     sign_in(page, live_server, "teacher@example.com", PASSWORD)
     page.goto(f"{live_server}/instructor/submissions/{attempt}")
+    page.get_by_text("Override the score").click()  # folded away until wanted
     page.get_by_label("Override score (%)").fill("250")
-    page.get_by_role("button", name="Save review").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect_summary_focused(page)
     override = page.get_by_label("Override score (%)")
     expect(override).to_have_attribute("aria-invalid", "true")
