@@ -1,7 +1,7 @@
 """review drafts and releases; learners' feedback email setting
 
 Revision ID: 91bdaa90bed3
-Revises: e799b71267cd
+Revises: dcef21abb916
 Create Date: 2026-11-25 20:45:08.241101
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "91bdaa90bed3"
-down_revision: str | None = "e799b71267cd"
+down_revision: str | None = "dcef21abb916"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
