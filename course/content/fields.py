@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from course.content.yaml_source import Location
+from course.content.yaml_source import Location as Location  # kinds' problems() use it
 
 # Ids end up in URLs, HTML ids and form field names: keep them plain.
 ID_RULE = ("lowercase letters, digits and single dashes, at most 64 characters "

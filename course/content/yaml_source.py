@@ -16,9 +16,12 @@ import yaml
 
 Location = tuple[str | int, ...]
 
-# libyaml's parser is about four times faster than the pure-Python one; the resolver and
+# libyaml's parser is about ten times faster than the pure-Python one; the resolver and
 # constructor stay in Python either way, so both loaders read the files identically.
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
 class YamlProblem(Exception):
@@ -53,16 +56,18 @@ class YamlDocument:
 class _CourseYamlLoader(_BaseLoader):
     """YAML with only true/false as booleans and no key written twice in one mapping."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = (key_node.value if isinstance(key_node, yaml.ScalarNode)
+                   else self.construct_object(key_node, deep=True))
             line = key_node.start_mark.line + 1
             if key in seen:
                 raise YamlProblem(line, f"'{key}' is written twice in the same block (first "
                                         f"on line {seen[key]}); keep only one")
             seen[key] = line
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 _CourseYamlLoader.yaml_implicit_resolvers = {

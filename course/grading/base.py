@@ -139,8 +139,11 @@ class ExerciseKind(Protocol):
     #               answer(report, kind) and item_text(text)
     MISTAKE_NOUN: str  # what a wrong answer is called in reports ("bucket")
 
-    # The kind-specific fields of an exercise file, as a model (see course.content.fields).
-    Spec: type[KindSpec]
+    @property
+    def Spec(self) -> type[KindSpec]:
+        """The kind-specific fields of an exercise file, as a model (course.content.fields);
+        read-only here so each kind may name its own subclass."""
+        ...
 
     def is_answer_field(self, name: str) -> bool:
         """Whether the kind's form can post a field called `name` (others are refused)."""
