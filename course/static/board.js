@@ -3,9 +3,11 @@
  * Progressive enhancement only. Without this script the server's form works as it is;
  * with it, the same form fields stay the single source of truth (a radio `place-<id>`
  * for placement boards, a `card-<prompt>-column` select for written cards), so the
- * server always receives one format. Cards move by pointer drag (mouse, pen, touch via
- * the grip), by keyboard (Space, arrows, Space, Escape) and by a "Move to…" menu
- * (WCAG 2.5.7 single-pointer alternative). Every move is announced in #board-status.
+ * server always receives one format. Cards move by pointer drag (mouse and pen from
+ * anywhere on the card, touch from the grip), by tap-to-place (tap or click a card, then
+ * a column or one of the target buttons that stay in view), by keyboard (Space, arrows,
+ * Space, Escape) and by a "Move to…" menu (WCAG 2.5.7 single-pointer alternative).
+ * Every move is announced in #board-status, which the page has from the start.
  * No dependencies, no build step; CSP is script-src 'self', so nothing inline.
  */
 (function () {
@@ -13,6 +15,7 @@
 
   var HELP = "Press Space to pick up, arrow keys to move, Space to drop, Escape to cancel. " +
     "Or use the Move to… button.";
+  var TAP_HELP = "Tap a card, then tap where it goes. You can also drag a card by its grip.";
   var DRAG_THRESHOLD = 6; // px: a shorter move is a tap or click, not a drag
   var EDGE = 48; // px from the viewport edge where a drag scrolls the page
   var uid = 0;
@@ -60,10 +63,23 @@
     this.drag = null; // pointer drag state
     this.helpId = newId("board-help");
     root.classList.add("board-enhanced");
-    root.insertBefore(el("p", { class: "board-help", id: this.helpId }, HELP), root.firstChild);
+    root.insertBefore(el("p", { class: "board-help board-help-tap" }, TAP_HELP), root.firstChild);
+    root.insertBefore(el("p", { class: "board-help board-help-keys", id: this.helpId }, HELP),
+      root.firstChild);
     this.grid = el("div", { class: "board-columns" });
     root.appendChild(this.grid);
+    // With a tray, the columns share one box: beside the tray on a wide screen (and
+    // sticky there), below it on a narrow one.
+    this.buckets = columns.some(function (c) { return c.tray; }) ?
+      el("div", { class: "board-buckets" }) : this.grid;
     columns.forEach(this.addColumn, this);
+    if (this.buckets !== this.grid) {
+      this.grid.classList.add("has-tray");
+      this.grid.appendChild(this.buckets);
+    }
+    this.selected = null; // the card chosen by a tap or click, waiting for its column
+    this.targets = this.targetBar();
+    root.appendChild(this.targets);
   }
 
   Board.prototype.addColumn = function (spec) {
@@ -79,9 +95,14 @@
     // role="list" because Safari drops list semantics from lists styled without bullets.
     var list = el("ol", { class: "board-list", role: "list", "aria-labelledby": headingId });
     box.appendChild(list);
-    this.grid.appendChild(box);
+    (spec.tray ? this.grid : this.buckets).appendChild(box);
     var column = { id: spec.id, label: spec.label, tray: !!spec.tray, box: box, list: list, count: count };
     this.columns.push(column);
+    var board = this;
+    box.addEventListener("click", function (e) {
+      // Tap-to-place: a tap on the column itself (not on a card in it) places the card.
+      if (board.selected && !e.target.closest(".board-list > li")) { board.place(column); }
+    });
     return column;
   };
 
@@ -102,6 +123,7 @@
       var n = c.list.children.length;
       c.count.textContent = "(" + n + (n === 1 ? " card)" : " cards)");
       c.box.classList.toggle("is-empty", n === 0);
+      if (c.target) { c.target.lastChild.textContent = " (" + n + ")"; }
     });
     if (this.kind.refresh) { this.kind.refresh(this); }
   };
@@ -111,8 +133,14 @@
     options = options || {};
     var focused = card.contains(document.activeElement) ? document.activeElement : null;
     this.kind.setPlace(card, column.id);
-    column.list.appendChild(card); // re-parenting blurs the card: focus it again below
-    if (focused && options.keepFocus !== false) { focused.focus({ preventScroll: false }); }
+    if (column.list.moveBefore) {
+      // Moves the card without blurring it, so a screen reader does not read the card
+      // again over the announcement below.
+      column.list.moveBefore(card, null);
+    } else {
+      column.list.appendChild(card); // re-parenting blurs the card: focus it again
+      if (focused && options.keepFocus !== false) { focused.focus({ preventScroll: false }); }
+    }
     this.refresh();
     if (options.silent) { return; }
     var message = this.kind.describe(card) + " moved to " + column.label + ".";
@@ -126,9 +154,20 @@
     var described = (card.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
     described.push(this.helpId);
     card.setAttribute("aria-describedby", described.join(" "));
+    // The grabbed or selected state, as text: part of the card's name (or description)
+    // for assistive technology, and visible in forced-colours mode too.
+    var state = el("span", { class: "card-state", id: newId("card-state") });
     var text = card.querySelector(".card-text[id]");
-    if (text) { card.setAttribute("aria-labelledby", text.id); } // name it by its text alone
-    // The grip is where touch drags start; the rest of the card still scrolls the page.
+    if (text) {
+      text.parentNode.insertBefore(state, text.nextSibling);
+      card.setAttribute("aria-labelledby", text.id + " " + state.id);
+    } else {
+      card.insertBefore(state, card.firstChild);
+      described.push(state.id);
+      card.setAttribute("aria-describedby", described.join(" "));
+    }
+    // The grip is where touch drags start; the rest of the card still scrolls the page
+    // (and a tap on it selects the card for tap-to-place).
     var grip = el("span", { class: "card-grip", "aria-hidden": "true", title: "Drag to move" });
     card.insertBefore(grip, card.firstChild);
     card.appendChild(this.moveMenu(card));
@@ -146,6 +185,71 @@
       // The click that ends a drag must not also press a button under the pointer.
       if (board.justDragged) { e.preventDefault(); e.stopPropagation(); board.justDragged = false; }
     }, true);
+    card.addEventListener("click", function (e) {
+      if (e.defaultPrevented || e.target.closest("button, input, select, textarea, a, label, .move-menu")) {
+        return;
+      }
+      e.stopPropagation(); // not a tap on the column around it
+      board.select(board.selected === card ? null : card);
+    });
+  };
+
+  Board.prototype.setState = function (card, text) {
+    var state = card.querySelector(".card-state");
+    if (state) { state.textContent = text; }
+  };
+
+  /* tap-to-place: a tap or click selects a card; a tap on a column or target places it */
+
+  Board.prototype.targetBar = function () {
+    var board = this;
+    var bar = el("div", { class: "board-targets", role: "group", hidden: "" });
+    bar.appendChild(el("p", { class: "board-targets-title" }, "Move the selected card to:"));
+    this.columns.forEach(function (column) {
+      if (column.tray) { return; } // as in "Move to…": Escape or Cancel leaves it where it is
+      var button = el("button", { type: "button", class: "board-target" }, column.label);
+      button.appendChild(el("span", { class: "board-target-count" }));
+      button.addEventListener("click", function () { board.place(column); });
+      column.target = button;
+      bar.appendChild(button);
+    });
+    var cancel = el("button", { type: "button", class: "board-target board-target-cancel" }, "Cancel");
+    cancel.addEventListener("click", function () { board.select(null); });
+    bar.appendChild(cancel);
+    bar.setAttribute("aria-label", "Move the selected card to");
+    bar.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { e.preventDefault(); board.select(null); }
+    });
+    return bar;
+  };
+
+  Board.prototype.select = function (card) {
+    var previous = this.selected;
+    if (previous) {
+      previous.classList.remove("is-selected");
+      this.setState(previous, "");
+    }
+    this.selected = card;
+    this.targets.hidden = !card;
+    if (!card) {
+      if (previous) { announce("Nothing selected."); }
+      return;
+    }
+    if (this.grabbed) { this.drop(); }
+    card.classList.add("is-selected");
+    this.setState(card, " Selected");
+    var here = this.columnOf(card);
+    this.columns.forEach(function (c) { if (c.target) { c.target.disabled = c === here; } });
+    announce(this.kind.describe(card) + " selected, in " + here.label +
+      ". Choose the column it goes in.");
+  };
+
+  Board.prototype.place = function (column) {
+    var card = this.selected;
+    if (!card) { return; }
+    this.select(null);
+    if (this.columnOf(card) !== column) { this.move(card, column, { keepFocus: false }); }
+    card.focus({ preventScroll: true });
   };
 
   /* keyboard: Space/Enter picks up and drops, arrows move, Escape puts it back */
@@ -155,7 +259,7 @@
     var key = e.key;
     if (key === " " || key === "Enter") {
       e.preventDefault();
-      if (this.grabbed && this.grabbed.card === card) { this.drop(); } else { this.pickUp(card); }
+      if (this.grabbed && this.grabbed.card === card) { this.drop(true); } else { this.pickUp(card); }
     } else if (this.grabbed && this.grabbed.card === card) {
       var step = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 }[key];
       if (step) {
@@ -172,8 +276,10 @@
 
   Board.prototype.pickUp = function (card) {
     if (this.grabbed) { this.drop(); }
+    if (this.selected) { this.select(null); }
     this.grabbed = { card: card, from: this.columnOf(card) };
-    card.classList.add("is-grabbed"); // the state itself is announced: li has no aria-pressed
+    card.classList.add("is-grabbed");
+    this.setState(card, " Picked up");
     announce(this.kind.describe(card) + " picked up, in " + this.grabbed.from.label +
       ". Use the arrow keys to move it, Space to drop, Escape to cancel.");
   };
@@ -181,14 +287,24 @@
   Board.prototype.release = function () {
     var card = this.grabbed.card;
     card.classList.remove("is-grabbed");
+    this.setState(card, "");
     this.grabbed = null;
     return card;
   };
 
-  Board.prototype.drop = function () {
+  // `advance` (a keyboard drop): a card taken from the tray and dropped in a column hands
+  // focus to the next card still in the tray, so the next one is always one key away.
+  Board.prototype.drop = function (advance) {
+    var from = this.grabbed.from;
     var card = this.release();
     var column = this.columnOf(card);
-    announce(this.kind.describe(card) + " dropped in " + column.label + ".");
+    var message = this.kind.describe(card) + " dropped in " + column.label + ".";
+    var next = advance && from.tray && !column.tray ? from.list.firstElementChild : null;
+    if (next) {
+      next.focus();
+      message += " Next card to place: " + this.kind.describe(next) + ".";
+    }
+    announce(message);
   };
 
   Board.prototype.cancel = function () {
@@ -202,7 +318,8 @@
 
   Board.prototype.onPointerDown = function (card, e) {
     if (e.button !== 0 || this.drag) { return; }
-    if (e.target.closest("button, input, select, textarea, a, label, .move-menu")) { return; }
+    // A written card drags from anywhere but its fields and buttons (its labels too).
+    if (e.target.closest("button, input, select, textarea, a, .move-menu")) { return; }
     if (e.pointerType === "touch" && !e.target.closest(".card-grip")) { return; }
     if (e.pointerType === "mouse") {
       e.preventDefault(); // no text selection while dragging; so focus by hand

@@ -92,13 +92,13 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def make_page(browser) -> Iterator[Callable[..., Any]]:
-    """Open pages in fresh contexts (own cookies); `java_script_enabled=False` for no-JS."""
+    """Open pages in fresh contexts (own cookies); `java_script_enabled=False` for no-JS,
+    other options (a phone's viewport, has_touch) go to the context."""
     contexts = []
 
     def factory(java_script_enabled: bool = True, **context_options: Any):
-        context = browser.new_context(viewport=VIEWPORT,
-                                      java_script_enabled=java_script_enabled,
-                                      **context_options)
+        context = browser.new_context(**{"viewport": VIEWPORT, **context_options},
+                                      java_script_enabled=java_script_enabled)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
