@@ -143,6 +143,17 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
     add("learner", "incomplete answer refused", "learn.submit_exercise",
         f"/exercises/{exercises[0].id}", form={}, status=400)
     add("learner", "my progress", "learn.my_progress", "/progress")
+    add("learner", "account", "auth.account", "/account")
+    for endpoint, url in (("auth.change_name", "/account/name"),
+                          ("auth.change_password", "/account/password"),
+                          ("auth.delete_account", "/account/delete")):
+        add("learner", f"account form refused ({url})", endpoint, url, form={}, status=400,
+            source="/account")
+    add("anonymous", "forgot password", "auth.forgot_password", "/forgot-password")
+    add("anonymous", "forgot password sent", "auth.forgot_password", "/forgot-password",
+        form={"email": "nobody@example.com"})
+    add("anonymous", "reset link not valid", "auth.reset_password",
+        "/reset-password/not-a-token", status=404)
     add("instructor", "dashboard", "instruct.dashboard", "/instructor/")
     add("instructor", "gradebook", "instruct.gradebook", "/instructor/gradebook")
     add("instructor", "misconceptions", "instruct.misconceptions",
