@@ -13,3 +13,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # A worker stuck longer than this on one request is restarted.
 timeout = 30
 graceful_timeout = 20
+# X-Forwarded-* headers are trusted by the app only when TRUSTED_PROXIES says how many
+# proxies set them (course/deployment.py); gunicorn must not act on them by itself.
+secure_scheme_headers: dict[str, str] = {}
+forwarded_allow_ips = ""

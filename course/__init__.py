@@ -23,12 +23,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth,
         cli,
         db,
+        deployment,
         errors,
         extensions,
         health,
         instruct,
         learn,
         limits,
+        logs,
         mail,
         request_checks,
         site,
@@ -41,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # `gunicorn --preload` forks workers from this process: leave no connection or
         # open database file behind for them to inherit.
         db.get_engine(app).dispose()
+    logs.init_app(app)  # first: its clock starts before any other check
     request_checks.init_app(app)  # before CSRF and rate limits read the form
     extensions.init_app(app)
     assets.init_app(app)
@@ -52,4 +55,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(learn.bp)
     app.register_blueprint(instruct.bp)
     limits.init_app(app)
+    deployment.init_app(app)
     return app

@@ -27,12 +27,22 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
     """Build the app's config from environment variables and the instance folder."""
     instance_path.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'course.db'}"
+    production = os.environ.get("COURSE_ENV", "").lower() == "production"
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(instance_path),
         "DATABASE_URL": normalise_database_url(database_url),
         "COURSE_CONTENT_DIR": content_dir_from_environment(),
         # Exercise forms are small; anything bigger is a tampered or mistaken post.
         "MAX_CONTENT_LENGTH": 256 * 1024,
+        # COURSE_ENV=production: the site is served over HTTPS (see course/deployment.py).
+        "PRODUCTION": production,
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # How many reverse proxies in front may set X-Forwarded-For/-Proto/-Host; 0 trusts
+        # none of those headers.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -4,6 +4,7 @@ must not share one database connection or open SQLite file between processes."""
 from __future__ import annotations
 
 import os
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,25 @@ from sqlalchemy import create_engine, text
 from tests.servers import production_server
 
 BURST = 300
+
+
+def test_the_server_names_no_version(tmp_path, database_url):
+    with production_server(tmp_path, database_url, WEB_CONCURRENCY="1") as server, \
+            _open(server.base_url + "/health") as response:
+        assert response.status == 200
+        server_header = response.headers.get("Server", "")
+        assert not any(ch.isdigit() for ch in server_header), server_header
+
+
+def _open(url: str):
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=10)
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _status(url: str) -> int:

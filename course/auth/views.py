@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -9,10 +11,12 @@ from course.auth.forms import SignInForm, SignUpForm
 from course.auth.redirects import safe_next
 from course.db import get_session
 from course.limits import failed, rate_limited
+from course.logs import AUDIT
 from course.services import sign_ins
 from course.services.accounts import EmailTaken, authenticate, create_user
 
 bp = Blueprint("auth", __name__)
+audit = logging.getLogger(AUDIT)
 
 
 def _start_session(user) -> None:
@@ -44,6 +48,7 @@ def sign_up():
                 "An account with this email already exists. Sign in instead?")
         else:
             _start_session(user)
+            audit.info("signed up user=%s address=%s", user.id, request.remote_addr)
             flash(f"Welcome, {user.display_name}! Your progress is saved from now on.",
                   "success")
             return _after_sign_in(form.next.data)
@@ -61,8 +66,11 @@ def sign_in():
         user = authenticate(get_session(), form.email.data, form.password.data)
         if user is not None:
             _start_session(user)
+            audit.info("signed in user=%s address=%s", user.id, request.remote_addr)
             flash(f"Signed in as {user.display_name}.", "success")
             return _after_sign_in(form.next.data)
+        audit.warning("sign-in refused email=%r address=%s", form.email.data,
+                      request.remote_addr)
         form.password.errors.append("That email and password do not match an account.")
     status = 400 if form.errors else 200
     return render_template("auth/sign_in.html", form=form), status
@@ -72,6 +80,7 @@ def sign_in():
 @login_required
 def sign_out():
     sign_ins.end(get_session(), current_user.sign_in_token)
+    audit.info("signed out user=%s", current_user.id)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -6,6 +6,7 @@ stored is decided in `services.submissions` and `services.review`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -20,6 +21,7 @@ from course.instruct.forms import (
     ReleaseForm,
     ReviewForm,
 )
+from course.logs import AUDIT
 from course.services import attempts as attempt_service
 from course.services import review as review_service
 from course.services.submissions import (
@@ -34,6 +36,7 @@ from course.site import get_course
 
 NOTHING_TO_REGRADE = ("Written assignments are graded by instructors; there is nothing to "
                       "regrade automatically.")
+audit = logging.getLogger(AUDIT)
 CONFLICT_MESSAGE = ("Another instructor saved this submission while you were editing. "
                     "Their changes are shown below; review them and save again.")
 
@@ -133,6 +136,8 @@ def save_review(attempt_id: int):
                                          formdata=None, data=_review_data(fresh))
         return _render_submission(fresh, theirs, queue, 409, conflict=CONFLICT_MESSAGE,
                                   draft=form.feedback.data or None)
+    audit.info("review saved attempt=%s by=%s override=%s released=%s", attempt_id,
+               current_user.id, form.review_input().override_score, saved.released is not None)
     if saved.released:
         flash("Review saved and released: the learner can see it now.", "success")
     else:
@@ -197,4 +202,7 @@ def regrade(exercise_id: str):
         report = review_service.regrade_exercise(get_session(), exercise, current_user.id)
     except review_service.NothingToRegrade:
         abort(400, NOTHING_TO_REGRADE)
+    audit.info("regrade exercise=%s by=%s regraded=%s changed=%s overrides_kept=%s",
+               exercise_id, current_user.id, report.regraded, len(report.changed),
+               len(report.kept))
     return render_template("instruct/regrade.html", report=report)

@@ -1,0 +1,147 @@
+"""Production settings (COURSE_ENV=production, TRUSTED_PROXIES), cache rules for private
+pages, and the request and audit log lines (issue 7)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.helpers import _CSRF as CSRF
+from tests.helpers import PASSWORD, csrf_token, make_user
+from tests.review_factories import VISION, VISION_ANSWER, submit
+
+
+def _sign_in(client, email="learner@example.com", password=PASSWORD, **kw):
+    return client.post("/signin", data={"csrf_token": csrf_token(client), "email": email,
+                                        "password": password}, **kw)
+
+
+@pytest.fixture
+def production_app(make_app, monkeypatch):
+    monkeypatch.setenv("COURSE_ENV", "production")
+    return make_app()
+
+
+def test_production_cookies_are_secure_and_hsts_is_sent(production_app):
+    make_user(production_app)
+    client = production_app.test_client()
+    site = "https://course.example"
+    page = client.get("/signin", base_url=site)
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    token = CSRF.search(page.get_data(as_text=True))
+    response = client.post("/signin", base_url=site, headers={"Referer": f"{site}/signin"},
+                           data={"csrf_token": token.group(1) or token.group(2),
+                                 "email": "learner@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert production_app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_development_serves_plain_http_without_hsts(app, client):
+    make_user(app)
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    assert "Secure" not in _sign_in(client).headers["Set-Cookie"]
+
+
+def test_csp_forbids_plugins(client):
+    assert "object-src 'none'" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_signed_in_pages_and_downloads_are_never_stored(app, auth, client):
+    anonymous = client.get("/")
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    auth.instructor()
+    for url in ["/", "/progress", "/lessons/product-vision", "/instructor/",
+                "/instructor/gradebook", "/instructor/submissions", "/account"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Cache-Control"] == "no-store", url
+    download = client.get("/instructor/gradebook.csv")
+    assert download.headers["Cache-Control"] == "no-store"
+    static = client.get("/static/style.css")
+    static.close()
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
+def _addresses(caplog) -> list[str]:
+    return [r.getMessage().rsplit("address=", 1)[1] for r in caplog.records
+            if r.name == "course.audit" and "address=" in r.getMessage()]
+
+
+def test_forwarded_headers_are_ignored_unless_proxies_are_trusted(app, client, caplog):
+    make_user(app)
+    caplog.set_level(logging.INFO, logger="course")
+    _sign_in(client, headers={"X-Forwarded-For": "203.0.113.9"})
+    assert _addresses(caplog) == ["127.0.0.1"]
+
+
+def test_a_trusted_proxy_supplies_the_client_address(make_app, monkeypatch, caplog):
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    app = make_app()
+    make_user(app)
+    caplog.set_level(logging.INFO, logger="course")
+    _sign_in(app.test_client(), headers={"X-Forwarded-For": "203.0.113.9"})
+    assert _addresses(caplog) == ["203.0.113.9"]
+
+
+def test_a_spoofed_forwarded_for_does_not_escape_the_rate_limit(app, client):
+    token = csrf_token(client)
+    for n in range(50):
+        client.post("/signin", data={"csrf_token": token, "email": f"u{n}@example.com",
+                                     "password": "wrong password"},
+                    headers={"X-Forwarded-For": f"198.51.100.{n}"})
+    refused = client.post("/signin", data={"csrf_token": token, "email": "z@example.com",
+                                           "password": "wrong password"},
+                          headers={"X-Forwarded-For": "198.51.100.200"})
+    assert refused.status_code == 429
+
+
+def test_one_request_line_per_request_with_the_user(app, auth, client, caplog):
+    caplog.set_level(logging.INFO, logger="course")
+    client.get("/lessons/product-vision")
+    user = auth.learner()
+    caplog.clear()
+    client.get("/progress")
+    client.get("/no-such-page")
+    lines = [r.getMessage() for r in caplog.records if r.name == "course.request"]
+    assert len(lines) == 2
+    method, path, status, duration, who = lines[0].split()
+    assert (method, path, status, who) == ("GET", "/progress", "200", f"user={user.id}")
+    assert duration.endswith("ms") and float(duration[:-2]) >= 0
+    assert lines[1].startswith("GET /no-such-page 404 ")
+
+
+def test_log_level_is_configurable(make_app, monkeypatch, caplog):
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    app = make_app()
+    app.test_client().get("/")
+    assert not [r for r in caplog.records if r.name == "course.request"]
+    assert logging.getLogger("course").level == logging.WARNING
+
+
+def test_audit_lines_for_sign_ins_reviews_overrides_and_regrades(app, auth, client, caplog):
+    caplog.set_level(logging.INFO, logger="course.audit")
+    learner = make_user(app)
+    _sign_in(client, password="wrong password")
+    _sign_in(client)
+    attempt_id = submit(app, learner.id, VISION, VISION_ANSWER)
+    client.post("/signout", data={"csrf_token": csrf_token(client, "/")})
+    teacher = auth.instructor()
+    page = f"/instructor/submissions/{attempt_id}"
+    response = client.post(page, data={
+        "csrf_token": csrf_token(client, page), "revision": "1",
+        "rubric-vision-short-aspirational": "2", "rubric-strategy-how-who-value": "2",
+        "rubric-choices-not-features": "1", "rubric-vision-strategy-distinct": "1",
+        "feedback": "Good", "override": "90", "reason": "generous"})
+    assert response.status_code == 303
+    client.post("/instructor/exercises/roadmap-or-backlog/regrade", data={
+        "csrf_token": csrf_token(client, "/instructor/submissions")})
+    audit = [r.getMessage() for r in caplog.records if r.name == "course.audit"]
+    assert any(m.startswith("sign-in refused email='learner@example.com'") for m in audit)
+    assert f"signed in user={learner.id} address=127.0.0.1" in audit
+    assert any(m.startswith(f"review saved attempt={attempt_id} by={teacher.id} override=0.9")
+               for m in audit), audit
+    assert any(m.startswith(f"regrade exercise=roadmap-or-backlog by={teacher.id}")
+               for m in audit)
