@@ -21,7 +21,9 @@ from course.config import content_dir_from_environment
 from course.content.errors import ContentError
 from course.content.loader import content_files, coverage_gaps, load_course
 from course.db import create_schema, get_engine, get_session
+from course.instruct import notify
 from course.models import Role
+from course.models.timestamps import utcnow
 from course.passwords import password_problem
 from course.services.accounts import EmailTaken, create_user
 from course.services.review import NothingToRegrade, regrade_exercise
@@ -29,7 +31,8 @@ from course.site import get_course
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, create_user_command, regrade_command, demo_data, dev_server):
+    for command in (init_db, create_user_command, regrade_command, demo_data, dev_server,
+                    review_summary):
         app.cli.add_command(command)
 
 
@@ -172,3 +175,26 @@ def demo_data(learners: int, attempts: int, seed: int, force: bool) -> None:
                f"{made.awaiting_review} awaiting review, {made.reviewed} reviewed; "
                f"{made.completed_steps} completed steps.")
     click.echo(f"Every demo learner's password: {password}")
+
+
+@click.command("review-summary")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Print the mail instead of sending it.")
+def review_summary(dry_run: bool) -> None:
+    """Email every instructor what awaits review and which drafts wait to be released.
+
+    Meant for a daily scheduler (cron: `0 7 * * * flask --app course review-summary`);
+    sends nothing when nothing waits. Set PUBLIC_URL so the mail links to the site.
+    """
+    messages = notify.daily_summary(utcnow())
+    if not messages:
+        click.echo("Nothing awaits review; no mail sent.")
+        return
+    if dry_run:
+        click.echo(messages[0].body)
+        click.echo(f"(dry run: would send to {', '.join(m.to for m in messages)})")
+        return
+    failed = notify.send_all(messages)
+    click.echo(f"Summary sent to {len(messages) - failed} of {len(messages)} instructors.")
+    if failed:
+        sys.exit(1)

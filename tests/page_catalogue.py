@@ -33,7 +33,8 @@ LONG_NAME = "Maximiliana" + "x" * 60
 NOT_PAGES = frozenset({"static", "auth.sign_out", "learn.toggle_complete",
                        "instruct.gradebook_csv", "health.health", "favicon",
                        "auth.sign_out_everywhere", "auth.download_data",
-                       "instruct.release_review", "instruct.release_exercise"})
+                       "instruct.release_review", "instruct.release_exercise",
+                       "auth.change_email_settings"})
 
 
 @dataclass(frozen=True)

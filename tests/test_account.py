@@ -141,10 +141,10 @@ def test_account_page_needs_sign_in(client):
 def test_account_page_shows_every_section(client, auth):
     auth.learner()
     html = client.get("/account").get_data(as_text=True)
-    for heading in ("Display name", "Password", "Signed-in browsers", "Your data",
+    for heading in ("Display name", "Emails", "Password", "Signed-in browsers", "Your data",
                     "Delete your account"):
         assert f">{heading}</h2>" in html
-    assert html.count('csrf_token" type="hidden"') == 4
+    assert html.count('csrf_token" type="hidden"') == 5
     assert 'href="/account" aria-current="page"' in html
 
 

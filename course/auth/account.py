@@ -19,6 +19,7 @@ from course.auth.forms import (
     ChangePasswordForm,
     DeleteAccountForm,
     DisplayNameForm,
+    EmailSettingsForm,
     SignOutEverywhereForm,
 )
 from course.auth.views import bp
@@ -29,7 +30,7 @@ from course.services import account_data, accounts, sign_ins
 audit = logging.getLogger("course.audit")
 
 #: The page's sections, top to bottom: a partial under templates/auth/account/ each.
-SECTIONS = ["name", "password", "sessions", "data", "delete"]
+SECTIONS = ["name", "email", "password", "sessions", "data", "delete"]
 
 
 def _page(status: int = 200, **posted: FlaskForm):
@@ -37,6 +38,8 @@ def _page(status: int = 200, **posted: FlaskForm):
     user = current_user._get_current_object()
     forms: dict[str, FlaskForm] = {
         "name": DisplayNameForm(formdata=None, prefix="name", display_name=user.display_name),
+        "email": EmailSettingsForm(formdata=None, prefix="email",
+                                   email_on_feedback=user.email_on_feedback),
         "password": ChangePasswordForm(user, formdata=None, prefix="password"),
         "sessions": SignOutEverywhereForm(formdata=None, prefix="sessions"),
         "delete": DeleteAccountForm(formdata=None, prefix="delete"),
@@ -59,6 +62,18 @@ def change_name():
         return _page(400, name=form)
     accounts.change_display_name(get_session(), current_user, form.display_name.data)
     flash("Your display name is changed.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/email")
+@login_required
+def change_email_settings():
+    form = EmailSettingsForm(prefix="email")
+    if not form.validate_on_submit():
+        return _page(400, email=form)
+    accounts.set_email_on_feedback(get_session(), current_user, form.email_on_feedback.data)
+    flash("Feedback emails are on." if form.email_on_feedback.data else
+          "Feedback emails are off: you will see new feedback on My progress.", "success")
     return redirect(url_for("auth.account"))
 
 

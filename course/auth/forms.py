@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, Form, HiddenField, PasswordField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    Form,
+    HiddenField,
+    PasswordField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from course.models import User
@@ -105,6 +113,11 @@ class DisplayNameForm(FlaskForm):
     display_name = StringField("Display name", filters=[lambda s: s.strip() if s else s],
                                validators=[DataRequired("Enter the name other people see."),
                                            Length(max=80)])
+
+
+class EmailSettingsForm(FlaskForm):
+    email_on_feedback = BooleanField(
+        "Email me when an instructor releases feedback on my work")
 
 
 class SignOutEverywhereForm(FlaskForm):

@@ -21,6 +21,7 @@ from course.instruct.forms import (
     ReleaseForm,
     ReviewForm,
 )
+from course.instruct.notify import tell_learners
 from course.logs import AUDIT
 from course.services import attempts as attempt_service
 from course.services import review as review_service
@@ -104,6 +105,15 @@ def _render_submission(detail: SubmissionDetail, form: ReviewForm, queue: QueueF
         status_labels=STATUS_LABELS), status
 
 
+def _announce(released: list[review_service.Released]) -> None:
+    """Mail the learners (after the commit) and say if any mail failed."""
+    failed = tell_learners(released)
+    if failed:
+        flash(f"{failed} email{'' if failed == 1 else 's'} to learners could not be sent "
+              "(see the server log); they still see the feedback on their attempt page.",
+              "error")
+
+
 def _detail_or_404(attempt_id: int) -> SubmissionDetail:
     return submission_detail(get_session(), attempt_id) or abort(404)
 
@@ -139,6 +149,7 @@ def save_review(attempt_id: int):
     audit.info("review saved attempt=%s by=%s override=%s released=%s", attempt_id,
                current_user.id, form.review_input().override_score, saved.released is not None)
     if saved.released:
+        _announce([saved.released])
         flash("Review saved and released: the learner can see it now.", "success")
     else:
         flash("Review saved as a draft. The learner sees it once you release it.", "success")
@@ -161,6 +172,7 @@ def release_review(attempt_id: int):
     released = review_service.release_reviews(get_session(), current_user.id,
                                               course=get_course(), attempt_id=attempt_id)
     if released:
+        _announce(released)
         flash("Review released: the learner can see it now.", "success")
     else:
         flash("There was no draft review to release.", "info")
@@ -175,6 +187,7 @@ def release_exercise(exercise_id: str):
         abort(400)
     released = review_service.release_reviews(get_session(), current_user.id,
                                               course=get_course(), exercise_id=exercise.id)
+    _announce(released)
     count = len(released)
     flash(f"{count} review{'' if count == 1 else 's'} of “{exercise.title}” released."
           if count else "There were no draft reviews to release.",

@@ -43,7 +43,8 @@ def export(session: Session, user: User, exported_at: datetime) -> dict[str, Any
         "format": EXPORT_FORMAT,
         "exported_at": _iso(exported_at),
         "account": {"email": user.email, "display_name": user.display_name,
-                    "role": user.role, "created_at": _iso(user.created_at)},
+                    "role": user.role, "created_at": _iso(user.created_at),
+                    "email_on_feedback": user.email_on_feedback},
         "progress": [{"step": p.step_id, "completed_at": _iso(p.completed_at)}
                      for p in progress],
         "attempts": [_attempt(a) for a in attempts],

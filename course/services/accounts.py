@@ -63,6 +63,12 @@ def change_display_name(session: Session, user: User, display_name: str) -> None
     session.commit()
 
 
+def set_email_on_feedback(session: Session, user: User, wanted: bool) -> None:
+    """Whether the learner is emailed when an instructor releases feedback on their work."""
+    user.email_on_feedback = wanted
+    session.commit()
+
+
 def change_password(session: Session, user: User, new_password: str) -> int:
     """Set a new password and end every other sign-in of the user (not this one).
 

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,9 @@ def _browser_available() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def live_server(make_app) -> Iterator[str]:
-    """The app on the test database, served on a free local port; yields the base URL."""
-    app = make_app()
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve `app` on a free local port for the block; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -71,6 +71,19 @@ def live_server(make_app) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(make_app) -> Iterator[str]:
+    """The app on the test database, served on a free local port; yields the base URL."""
+    with serving(make_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def serve_app() -> Callable[[Any], Any]:
+    """`serving`, for a test that needs the live app built with its own settings."""
+    return serving
 
 
 @pytest.fixture(scope="session")
