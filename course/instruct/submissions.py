@@ -106,7 +106,10 @@ def _render_submission(detail: SubmissionDetail, form: ReviewForm, queue: QueueF
 
 
 def _announce(released: list[review_service.Released]) -> None:
-    """Mail the learners (after the commit) and say if any mail failed."""
+    """Audit the release, mail the learners (after the commit) and say if a mail failed."""
+    if released:
+        audit.info("reviews released attempts=%s by=%s",
+                   ",".join(str(r.attempt_id) for r in released), current_user.id)
     failed = tell_learners(released)
     if failed:
         flash(f"{failed} email{'' if failed == 1 else 's'} to learners could not be sent "
