@@ -95,7 +95,8 @@ def production_server(tmp_path: Path, database_url: str, **env: str) -> Iterator
     port = free_port()
     log = tmp_path / f"gunicorn-{port}.log"
     environment = {k: v for k, v in os.environ.items()
-                   if k not in ("DATABASE_URL", "REDIS_URL", "COURSE_ENV", "WEB_CONCURRENCY")}
+                   if k not in ("DATABASE_URL", "REDIS_URL", "COURSE_ENV", "WEB_CONCURRENCY",
+                                "TRUSTED_PROXIES", "RATELIMIT_KEY_PREFIX")}
     environment.update(DATABASE_URL=database_url, SECRET_KEY="test-secret-not-for-production",
                        **env)
     with log.open("w") as out:
