@@ -35,11 +35,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         request_checks,
         site,
     )
+    from course.services import aggregates
 
     site.init_app(app)  # first: broken content stops start-up before anything is opened
     db.init_app(app)
     if app.config.get("CREATE_SCHEMA", True):
         db.create_schema(db.get_engine(app))
+        with app.app_context():
+            aggregates.fill_if_missing(db.get_session(), site.get_course())
         # `gunicorn --preload` forks workers from this process: leave no connection or
         # open database file behind for them to inherit.
         db.get_engine(app).dispose()

@@ -20,11 +20,12 @@ from course import demo
 from course.config import content_dir_from_environment
 from course.content.errors import ContentError
 from course.content.loader import content_files, coverage_gaps, load_course
-from course.db import create_schema, get_engine, get_session
+from course.db import analyse, create_schema, get_engine, get_session
 from course.instruct import notify
 from course.models import Role
 from course.models.timestamps import utcnow
 from course.passwords import password_problem
+from course.services import aggregates
 from course.services.accounts import EmailTaken, create_user
 from course.services.review import NothingToRegrade, regrade_exercise
 from course.site import get_course
@@ -32,7 +33,7 @@ from course.site import get_course
 
 def init_app(app: Flask) -> None:
     for command in (init_db, create_user_command, regrade_command, demo_data, dev_server,
-                    review_summary):
+                    review_summary, rebuild_aggregates_command):
         app.cli.add_command(command)
 
 
@@ -198,3 +199,15 @@ def review_summary(dry_run: bool) -> None:
     click.echo(f"Summary sent to {len(messages) - failed} of {len(messages)} instructors.")
     if failed:
         sys.exit(1)
+
+
+@click.command("rebuild-aggregates")
+@with_appcontext
+def rebuild_aggregates_command() -> None:
+    """Recompute the report aggregates from the attempts (after changing an exercise's
+    `counts` policy, or to check them), then refresh the planner's statistics."""
+    session = get_session()
+    done = aggregates.rebuild(session, get_course())
+    analyse(session)
+    click.echo(f"Rebuilt {done.learner_rows} learner rows over {done.exercises} exercises "
+               f"and {done.item_rows} item counts from the attempts.")

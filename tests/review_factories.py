@@ -19,6 +19,7 @@ from course.db import get_engine, get_session
 from course.grading import registry
 from course.models import Attempt
 from course.models.attempt import AttemptStatus
+from course.services import aggregates
 from course.services import attempts as attempt_service
 from course.site import get_course
 
@@ -68,6 +69,7 @@ def bulk_attempts(app: Flask, user_id: int, count: int, exercise_id: str = VISIO
                 for n in range(count)]
         session.add_all(rows)
         session.commit()
+        aggregates.rebuild(session, get_course())  # what any bulk load must do
         return [r.id for r in rows]
 
 

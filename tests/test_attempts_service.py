@@ -14,7 +14,7 @@ from course.db import get_session
 from course.grading import registry
 from course.grading.base import InvalidAnswer
 from course.models import Attempt
-from course.services import attempts, progress
+from course.services import aggregates, attempts, progress
 from course.site import get_course
 from tests.helpers import make_user
 
@@ -159,23 +159,6 @@ def test_stale_version_and_invalid_answers_store_nothing(ctx):
     assert count(ctx) == 0
 
 
-def scored(*scores):
-    return [SimpleNamespace(number=n, score=s, passed=False)
-            for n, s in enumerate(scores, start=1)]
-
-
-def test_counted_attempt_highest_keeps_the_earliest_best():
-    rows = scored(0.5, 0.9, 0.9, 0.7)
-    assert attempts.counted_attempt(rows, AttemptPolicy(counts="highest")).number == 2
-
-
-def test_counted_attempt_latest_and_unscored():
-    rows = scored(0.9, None, 0.4, None)
-    assert attempts.counted_attempt(rows, AttemptPolicy(counts="latest")).number == 3
-    assert attempts.counted_attempt(scored(None), AttemptPolicy()) is None
-    assert attempts.counted_attempt([], AttemptPolicy()) is None
-
-
 def test_summaries_follow_the_policy(ctx):
     exercise = ctx.course.exercise("roadmap-or-backlog")
     submit(ctx, exercise, model_form(exercise))
@@ -186,6 +169,7 @@ def test_summaries_follow_the_policy(ctx):
     latest = replace(ctx.course, steps=tuple(
         replace(s, policy=replace(s.policy, counts="latest")) if s.id == exercise.id else s
         for s in ctx.course.steps))
+    aggregates.rebuild(ctx.session, latest)  # a changed policy needs `rebuild-aggregates`
     summary = attempts.exercise_summaries(ctx.session, ctx.user_id, latest)[exercise.id]
     assert summary.counted_score == 0.0 and summary.passed
 

@@ -17,7 +17,7 @@ from course.db import get_session
 from course.grading import registry
 from course.models import Attempt, Role, StepProgress, User
 from course.models.attempt import AttemptStatus
-from course.services import reports
+from course.services import aggregates, reports
 from course.site import get_course
 
 SORT = "roadmap-or-backlog"
@@ -54,6 +54,9 @@ def attempt(session: Session, user_id: int, exercise_id: str, number: int,
         submission_token=f"t-{exercise_id}-{number}", answer=answer or {}, status=status,
         auto_score=score, score=score, feedback={"items": [], "rules": []},
         passed=bool(score is not None and score >= 0.8) if passed is None else passed))
+    aggregates.after_change(session, get_course().exercise(exercise_id), [user_id],
+                            entered=[answer or {}] if status == AttemptStatus.AUTO_GRADED
+                            else [])
     session.commit()
 
 
@@ -81,8 +84,9 @@ def test_dashboard_counts_the_latest_scored_attempt_when_the_policy_says_so(db):
     attempt(session, ann, SORT, 2, 0.5)
     attempt(session, bob, SORT, 1, 0.6)
 
-    row = stats_for(reports.dashboard(session, with_policy(course, SORT, counts="latest")),
-                    SORT)
+    latest = with_policy(course, SORT, counts="latest")
+    aggregates.rebuild(session, latest)  # a changed policy needs `rebuild-aggregates`
+    row = stats_for(reports.dashboard(session, latest), SORT)
     assert row.mean_score == pytest.approx(0.55)
     assert row.pass_rate == 0
 
@@ -95,8 +99,9 @@ def test_dashboard_awaiting_review_is_counted_but_not_scored(db):
     attempt(session, bob, VISION, 2, None, status=AttemptStatus.AWAITING_REVIEW)
 
     for policy in ("highest", "latest"):
-        row = stats_for(reports.dashboard(session, with_policy(course, VISION, counts=policy)),
-                        VISION)
+        changed = with_policy(course, VISION, counts=policy)
+        aggregates.rebuild(session, changed)
+        row = stats_for(reports.dashboard(session, changed), VISION)
         assert (row.attempts, row.learners, row.awaiting_review) == (3, 2, 2)
         assert row.mean_score == pytest.approx(0.7)  # Bob's reviewed attempt; Ann has none
         assert row.pass_rate == pytest.approx(0.5)

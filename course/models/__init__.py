@@ -1,8 +1,10 @@
 """The database tables. Import models from here; each lives in a module named for it."""
 
+from course.models.aggregates import ExerciseTotals, ItemOutcome, LearnerExercise
 from course.models.attempt import Attempt, ScoreChange
 from course.models.progress import StepProgress
 from course.models.sign_in import SignIn
 from course.models.user import Role, User
 
-__all__ = ["Attempt", "Role", "ScoreChange", "SignIn", "StepProgress", "User"]
+__all__ = ["Attempt", "ExerciseTotals", "ItemOutcome", "LearnerExercise", "Role",
+           "ScoreChange", "SignIn", "StepProgress", "User"]

@@ -39,9 +39,11 @@ class Attempt(Base):
         # Numbers are unique per learner and exercise, so two tabs submitting at once can
         # never both take the last attempt.
         Index("ix_attempts_user_exercise", "user_id", "exercise_id", "number", unique=True),
-        # Covers the counted-score aggregates (dashboard, gradebook) without reading rows,
-        # which on SQLite means not paging through each row's feedback JSON.
-        Index("ix_attempts_scores", "user_id", "exercise_id", "number", "score", "passed"),
+        # Covers the upkeep of one learner's aggregates (course.services.aggregates) and
+        # the counting of their attempts without reading rows, which on SQLite means not
+        # paging through each row's answer and feedback JSON.
+        Index("ix_attempts_learner_scores", "user_id", "exercise_id", "number", "score",
+              "passed", "status"),
         Index("ix_attempts_exercise_status", "exercise_id", "status"),
         # Drafts to release, per exercise ("Release all"), and the queue's draft filter.
         Index("ix_attempts_exercise_draft", "exercise_id", "draft_saved_at"),

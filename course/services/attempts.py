@@ -9,10 +9,9 @@ Nothing here imports Flask: the session is passed in.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +20,9 @@ from sqlalchemy.orm import Session
 from course.content.schema import AttemptPolicy, Course, Exercise
 from course.grading import registry
 from course.grading.base import InvalidAnswer
-from course.models import Attempt
+from course.models import Attempt, LearnerExercise
 from course.models.attempt import AttemptStatus
-from course.services import progress
+from course.services import aggregates, progress
 
 
 class StaleExercise(Exception):
@@ -142,20 +141,12 @@ def _store(session: Session, exercise: Exercise, attempt: Attempt) -> None:
     session.flush()
     if attempt.passed:
         progress.mark_complete(session, attempt.user_id, exercise.id)
+    aggregates.after_change(session, exercise, [attempt.user_id], entered=(
+        [attempt.answer] if attempt.status == AttemptStatus.AUTO_GRADED else []))
     session.commit()
 
 
 # ------------------------------------------------------------------------ reading
-
-
-class Scored(Protocol):
-    """What counting needs from an attempt (an Attempt or a row of its columns)."""
-
-    number: int
-    score: float | None
-
-
-S = TypeVar("S", bound=Scored)
 
 
 @dataclass(frozen=True)
@@ -233,42 +224,15 @@ def recent_attempts(session: Session, user_id: int, exercise_id: str,
     return AttemptsPage(rows, rows[-1].number if more and rows else None)
 
 
-def counted_attempt(attempts: Iterable[S], policy: AttemptPolicy) -> S | None:
-    """The attempt whose score goes in the gradebook, or None when none is scored yet.
-
-    Only scored attempts count (work awaiting review has no score). "highest" takes the
-    best score, the earliest on a tie, so a retry never lowers a grade; "latest" the most
-    recent scored attempt.
-    """
-    scored = [a for a in attempts if a.score is not None]
-    if not scored:
-        return None
-    if policy.counts == "latest":
-        return max(scored, key=lambda a: a.number)
-    return max(scored, key=lambda a: (a.score, -a.number))
-
-
 def exercise_summaries(session: Session, user_id: int,
                        course: Course) -> dict[str, Summary]:
-    """Every exercise the learner has tried, by id, from one query."""
-    rows = session.execute(select(Attempt.exercise_id, Attempt.number, Attempt.score,
-                                  Attempt.passed, Attempt.status)
-                           .where(Attempt.user_id == user_id))
-    by_exercise: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_exercise[row.exercise_id].append(row)
-    summaries = {}
-    for exercise in course.exercises:
-        tried = by_exercise.get(exercise.id)
-        if not tried:
-            continue
-        counted = counted_attempt(tried, exercise.policy)
-        summaries[exercise.id] = Summary(
-            attempts_used=len(tried),
-            counted_score=counted.score if counted is not None else None,
-            passed=any(r.passed for r in tried),
-            awaiting_review=any(r.status == AttemptStatus.AWAITING_REVIEW for r in tried))
-    return summaries
+    """Every exercise the learner has tried, by id: one query on their maintained
+    aggregates (course.services.aggregates), however many attempts they made."""
+    rows = {row.exercise_id: row for row in session.scalars(
+        select(LearnerExercise).where(LearnerExercise.user_id == user_id))}
+    return {exercise.id: Summary(attempts_used=row.attempts, counted_score=row.score,
+                                 passed=row.ever_passed, awaiting_review=row.awaiting > 0)
+            for exercise in course.exercises if (row := rows.get(exercise.id)) is not None}
 
 
 def attempts_left(policy: AttemptPolicy, used: int) -> int | None:

@@ -1,17 +1,16 @@
 """What instructors read about the whole cohort: dashboard, gradebook (and its CSV), misconceptions.
 
 Every function takes a Session and the Course and runs a fixed number of SQL queries,
-however many learners or attempts there are, so the pages stay fast at 100,000 attempts.
-Which attempt counts follows each exercise's policy (see `counted_attempt` in
-course.services.attempts for the same rule in Python); here it is grouped subqueries that
-SQLite and PostgreSQL both run.
+however many learners or attempts there are. The dashboard and misconceptions read the
+aggregates that course.services.aggregates keeps in step with every attempt, so their
+cost is the same at a thousand attempts or a million; the gradebook reads each learner's
+counted score there too.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import re
 from collections import Counter, defaultdict
@@ -19,74 +18,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import (
-    Select,
-    Text,
-    and_,
-    case,
-    cast,
-    false,
-    func,
-    select,
-    tuple_,
-    union_all,
-)
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
 from course.grading import registry
-from course.grading.base import Verdict
-from course.models import Attempt, Role, StepProgress, User
-from course.models.attempt import AttemptStatus
-
-AWAITING = AttemptStatus.AWAITING_REVIEW.value
-AUTO_GRADED = AttemptStatus.AUTO_GRADED.value
-
-
-# ------------------------------------------------------------------- counted scores
-
-
-def _counted(course: Course, user_ids: Sequence[int] | None = None) -> Any:
-    """A subquery of one row per (learner, exercise) tried: user_id, exercise_id, the
-    counted score (NULL while nothing is scored, i.e. awaiting review) and passed (0/1).
-
-    "highest" exercises take max(score) per learner, so a retry never lowers a grade
-    (and they passed if any attempt passed); "latest" ones take the attempt with the
-    highest number among the scored ones, joined back through a grouped subquery. Plain
-    GROUP BY on the (user_id, exercise_id, number) index: no window functions, and about
-    twice as fast as one on SQLite.
-    """
-    def scoped(query: Select[Any], exercise_ids: list[str]) -> Select[Any]:
-        query = query.where(Attempt.exercise_id.in_(exercise_ids))
-        if user_ids is not None:
-            query = query.where(Attempt.user_id.in_(user_ids))
-        return query.group_by(Attempt.user_id, Attempt.exercise_id)
-
-    highest = [e.id for e in course.exercises if e.policy.counts != "latest"]
-    latest = [e.id for e in course.exercises if e.policy.counts == "latest"]
-    parts = []
-    if highest:
-        parts.append(scoped(select(
-            Attempt.user_id, Attempt.exercise_id, func.max(Attempt.score).label("score"),
-            func.max(case((Attempt.passed, 1), else_=0)).label("passed")), highest))
-    if latest:
-        last = scoped(select(
-            Attempt.user_id, Attempt.exercise_id,
-            func.max(case((Attempt.score.is_not(None), Attempt.number))).label("number")),
-            latest).subquery("last_scored")
-        counted = aliased(Attempt)
-        parts.append(
-            select(last.c.user_id, last.c.exercise_id, counted.score.label("score"),
-                   case((counted.passed, 1), else_=0).label("passed"))
-            .select_from(last.outerjoin(counted, and_(
-                counted.user_id == last.c.user_id, counted.exercise_id == last.c.exercise_id,
-                counted.number == last.c.number))))
-    if not parts:  # a course without exercises: an empty result of the same shape
-        parts.append(select(Attempt.user_id, Attempt.exercise_id, Attempt.score,
-                            case((Attempt.passed, 1), else_=0).label("passed")).where(false()))
-    return union_all(*parts).subquery("counted") if len(parts) > 1 \
-        else parts[0].subquery("counted")
-
+from course.models import ExerciseTotals, ItemOutcome, LearnerExercise, Role, StepProgress, User
+from course.services.aggregates import CORRECT, WRONG
 
 # ------------------------------------------------------------------------ dashboard
 
@@ -105,33 +43,24 @@ class ExerciseStats:
 
 def dashboard(session: Session, course: Course) -> list[ExerciseStats]:
     """Per exercise, in course order: attempts, learners, mean counted score, pass rate,
-    and how many attempts await review (two GROUP BY queries).
+    and how many attempts await review (one query on the maintained totals, so the cost
+    is the same at a thousand attempts or a million).
 
     The mean is over learners with a scored counted attempt; the pass rate is learners
     whose counted attempt passed over every learner who tried, so work still awaiting
     review lowers the rate until it is graded rather than vanishing from it.
     """
-    totals = {row.exercise_id: row for row in session.execute(
-        select(Attempt.exercise_id, func.count().label("attempts"),
-               func.sum(case((Attempt.status == AWAITING, 1), else_=0)).label("awaiting"))
-        .group_by(Attempt.exercise_id))}
-    counted = _counted(course)
-    per_learner = {row.exercise_id: row for row in session.execute(
-        select(counted.c.exercise_id, func.count().label("learners"),
-               func.avg(counted.c.score).label("mean"),
-               func.sum(counted.c.passed).label("passed"))
-        .group_by(counted.c.exercise_id))}
+    totals = {row.exercise_id: row for row in session.scalars(select(ExerciseTotals))}
     stats = []
     for exercise in course.exercises:
-        total, learners = totals.get(exercise.id), per_learner.get(exercise.id)
-        if total is None or learners is None:
+        total = totals.get(exercise.id)
+        if total is None or not total.learners:
             stats.append(ExerciseStats(exercise))
             continue
         stats.append(ExerciseStats(
-            exercise, attempts=total.attempts, learners=learners.learners,
-            mean_score=float(learners.mean) if learners.mean is not None else None,
-            pass_rate=int(learners.passed or 0) / learners.learners,
-            awaiting_review=int(total.awaiting or 0)))
+            exercise, attempts=total.attempts, learners=total.learners,
+            mean_score=total.score_sum / total.scored if total.scored else None,
+            pass_rate=total.passed / total.learners, awaiting_review=total.awaiting))
     return stats
 
 
@@ -173,10 +102,11 @@ def _learners() -> Select[Any]:
 def _rows(session: Session, course: Course, users: Sequence[Any]) -> list[GradebookRow]:
     """Gradebook lines for `users` (rows of id, display_name, email): two queries."""
     ids = [u.id for u in users]
-    counted = _counted(course, ids)
     scores: dict[int, dict[str, float | None]] = defaultdict(dict)
-    for row in session.execute(select(counted.c.user_id, counted.c.exercise_id,
-                                      counted.c.score)):
+    for row in session.execute(
+            select(LearnerExercise.user_id, LearnerExercise.exercise_id, LearnerExercise.score)
+            .where(LearnerExercise.user_id.in_(ids),
+                   LearnerExercise.exercise_id.in_([e.id for e in course.exercises]))):
         scores[row.user_id][row.exercise_id] = row.score
     done = {user_id: n for user_id, n in session.execute(
         select(StepProgress.user_id, func.count())
@@ -299,7 +229,7 @@ class ExerciseMisconceptions:
 
 
 class _Tally:
-    """Counts for one item while the attempts stream past."""
+    """Counts for one item, from its rows of ItemOutcome."""
 
     __slots__ = ("answered", "correct", "wrong")
 
@@ -308,44 +238,33 @@ class _Tally:
         self.correct = 0
         self.wrong: Counter[str] = Counter()
 
-
-def _tally(verdicts: Iterable[Verdict], times: int, tallies: dict[str, _Tally]) -> None:
-    """Count one distinct answer, given `times` times, from the kind's verdicts on it."""
-    for verdict in verdicts:
-        tally = tallies[verdict.item_id]
-        tally.answered += times
-        if verdict.correct:
-            tally.correct += times
-        for mistake in verdict.mistakes:
-            tally.wrong[mistake] += times
+    def add(self, outcome: str, count: int) -> None:
+        if outcome == CORRECT:
+            self.answered += count
+            self.correct += count
+        elif outcome == WRONG:
+            self.answered += count
+        else:
+            self.wrong[outcome] += count
 
 
-def misconceptions(session: Session, course: Course,
-                   batch_size: int = 2000) -> list[ExerciseMisconceptions]:
+def misconceptions(session: Session, course: Course) -> list[ExerciseMisconceptions]:
     """Per auto-graded exercise (course order), its items worst-understood first.
 
-    One streamed query: the database counts identical stored answers (GROUP BY the
-    answer's text; many learners give the same answer), and each distinct answer is
-    decoded and tallied once in Python, weighted by its count. Extracting every item with
-    SQL JSON functions was ten times slower on SQLite and is written differently on
-    PostgreSQL. Items are judged against the answer key as it is now, so a corrected key
-    shows at once.
+    Two queries on the maintained counts of each item's verdicts (ItemOutcome) and the
+    exercises' totals, so the cost does not grow with the number of attempts. Verdicts
+    are the kind's (`classify`) against the answer key as the attempt was last graded:
+    after correcting a key, a regrade brings the report in line with the scores.
     """
     exercises = [e for e in course.exercises if e.auto_graded]
-    by_id = {e.id: e for e in exercises}
+    ids = [e.id for e in exercises]
     tallies: dict[str, dict[str, _Tally]] = {e.id: defaultdict(_Tally) for e in exercises}
-    attempts: Counter[str] = Counter()
-    answer_text = cast(Attempt.answer, Text)
-    rows = session.execute(
-        select(Attempt.exercise_id, answer_text, func.count())
-        .where(Attempt.status == AUTO_GRADED, Attempt.exercise_id.in_(list(by_id)))
-        .group_by(Attempt.exercise_id, answer_text)
-        .execution_options(yield_per=batch_size))
-    for exercise_id, text, times in rows:
-        attempts[exercise_id] += times
-        exercise = by_id[exercise_id]
-        _tally(registry.kind_of(exercise).classify(exercise.spec, json.loads(text)), times,
-               tallies[exercise_id])
+    for row in session.scalars(select(ItemOutcome).where(
+            ItemOutcome.exercise_id.in_(ids), ItemOutcome.count > 0)):
+        tallies[row.exercise_id][row.item_id].add(row.outcome, row.count)
+    attempts = {row.exercise_id: row.auto_graded for row in session.execute(
+        select(ExerciseTotals.exercise_id, ExerciseTotals.auto_graded)
+        .where(ExerciseTotals.exercise_id.in_(ids)))}
 
     report = []
     for exercise in exercises:
@@ -353,7 +272,7 @@ def misconceptions(session: Session, course: Course,
         texts = kind.item_texts(exercise.spec)
         items = []
         for item_id, tally in tallies[exercise.id].items():
-            if not tally.answered:
+            if not tally.answered or item_id not in texts:  # or an item since removed
                 continue
             wrong, wrong_count = (tally.wrong.most_common(1) or [(None, 0)])[0]
             label = (kind.mistake_label(exercise.spec, item_id, wrong)
@@ -363,5 +282,5 @@ def misconceptions(session: Session, course: Course,
                 correct_share=tally.correct / tally.answered, wrong=label,
                 wrong_share=wrong_count / tally.answered))
         items.sort(key=lambda i: (i.correct_share, -i.wrong_share, i.id))
-        report.append(ExerciseMisconceptions(exercise, attempts[exercise.id], items))
+        report.append(ExerciseMisconceptions(exercise, attempts.get(exercise.id, 0), items))
     return report

@@ -28,7 +28,7 @@ from course.grading.base import InvalidAnswer, Result
 from course.models import Attempt, ScoreChange, User
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
-from course.services import progress
+from course.services import aggregates, progress
 
 FEEDBACK_MAX_LENGTH = 10_000
 REGRADE_BATCH = 500
@@ -248,8 +248,12 @@ def _release_one(session: Session, attempt: Attempt, released_by_id: int,
         attempt_id=attempt.id, changed_by_id=released_by_id, changed_at=now,
         kind="override" if draft["overridden"] else "review",
         old_score=attempt.score, new_score=draft["score"], reason=draft["reason"]))
-    if draft["passed"] and course.exercise(attempt.exercise_id) is not None:
+    exercise = course.exercise(attempt.exercise_id)
+    if draft["passed"] and exercise is not None:
         progress.mark_complete(session, attempt.user_id, attempt.exercise_id)
+    if exercise is not None:  # `attempt` still holds the status from before the UPDATE
+        aggregates.after_change(session, exercise, [attempt.user_id], left=(
+            [attempt.answer] if attempt.status == AttemptStatus.AUTO_GRADED else []))
     return Released(attempt.id, attempt.user_id, attempt.exercise_id, attempt.number)
 
 
@@ -457,7 +461,8 @@ def regrade_exercise(session: Session, exercise: Exercise,
                     session, exercise, row, outcome, changed_by_id, now):
                 outcome = "An instructor saved this attempt during the regrade."
             _note(report, row, outcome)
-        session.flush()
+        aggregates.after_change(session, exercise, {row.user_id for row in rows})
+    aggregates.after_regrade(session, exercise)
     session.commit()
     return report
 

@@ -1,0 +1,270 @@
+"""Report aggregates kept in step with the attempts, in the same transaction as each change.
+
+Submitting, reviewing, overriding and regrading call `after_change` once, after flushing
+their change to the attempts and before their commit (a regrade also `after_regrade`, to
+count item verdicts against the new key), so a report never sees an attempt without its
+aggregates or the other way round. `rebuild` recomputes everything from the
+attempts (`flask --app course rebuild-aggregates`); tests check that the two always agree.
+
+Upkeep per change: one statement that locks the learner's row for the exercise (and reads
+it as it was), one or two grouped queries over that learner's attempts at that exercise
+on the covering index ix_attempts_learner_scores, one update, and one upsert of the
+exercise's totals; plus one upsert of item counts when answers enter or leave the
+misconceptions report. Locking the learner's row first means two changes to the same
+learner and exercise are applied one after the other, each seeing the other's attempts,
+on PostgreSQL as on SQLite (whose writers are serialised anyway).
+Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Text, and_, bindparam, case, cast, delete, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from course.content.schema import Course, Exercise
+from course.grading import registry
+from course.models import Attempt, ExerciseTotals, ItemOutcome, LearnerExercise
+from course.models.attempt import AttemptStatus
+
+AWAITING = AttemptStatus.AWAITING_REVIEW.value
+AUTO_GRADED = AttemptStatus.AUTO_GRADED.value
+# Outcomes of an item besides the kinds' mistake classes (ids, which have no colon).
+CORRECT = ":correct"
+WRONG = ":wrong"
+BATCH = 2000
+
+LEARNER_COLUMNS = ("attempts", "awaiting", "auto_graded", "score", "passed", "ever_passed")
+EMPTY_LEARNER: dict[str, Any] = {"attempts": 0, "awaiting": 0, "auto_graded": 0,
+                                 "score": None, "passed": False, "ever_passed": False}
+
+
+def outcomes(exercise: Exercise, answer: Any) -> Counter[tuple[str, str]]:
+    """(item id, outcome) -> 1 for what the kind's `classify` makes of one answer."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for verdict in registry.kind_of(exercise).classify(exercise.spec, answer):
+        counts[(verdict.item_id, CORRECT if verdict.correct else WRONG)] += 1
+        for mistake in verdict.mistakes:
+            counts[(verdict.item_id, mistake)] += 1
+    return counts
+
+
+def after_change(session: Session, exercise: Exercise, user_ids: Iterable[int], *,
+                 entered: Sequence[Mapping[str, Any]] = (),
+                 left: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Bring the aggregates in line after attempts of `exercise` by these learners were
+    added or rescored; `entered` and `left` are answers of attempts that became or
+    stopped being machine-graded (a new auto-graded attempt; one an instructor reviewed),
+    whose verdicts the misconceptions report counts. Runs in the caller's transaction;
+    the caller commits."""
+    session.flush()
+    users = sorted(set(user_ids))
+    if users:
+        old = _lock_learners(session, exercise.id, users)
+        new = _computed(session, [exercise], users)
+        _write_learners(session, exercise.id, old, new)
+    counts: Counter[tuple[str, str]] = Counter()
+    for answer in entered:
+        counts.update(outcomes(exercise, answer))
+    for answer in left:
+        counts.subtract(outcomes(exercise, answer))
+    _add_item_counts(session, exercise.id, counts)
+
+
+def after_regrade(session: Session, exercise: Exercise) -> None:
+    """Count the exercise's item outcomes again, since its answer key may have changed
+    (in the regrade's transaction; the caller commits)."""
+    session.execute(delete(ItemOutcome).where(ItemOutcome.exercise_id == exercise.id))
+    _add_item_counts(session, exercise.id, _stored_outcomes(session, exercise))
+
+
+def _insert(session: Session, table: Any) -> Any:
+    """INSERT with ON CONFLICT for whichever engine the session is on."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _lock_learners(session: Session, exercise_id: str,
+                   users: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each learner's row as it was (empty ones created), now locked until commit."""
+    table = LearnerExercise.__table__
+    statement = _insert(session, table).values(
+        [{"user_id": u, "exercise_id": exercise_id, **EMPTY_LEARNER} for u in users])
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.exercise_id],
+        set_={"attempts": table.c.attempts}).returning(
+        table.c.user_id, *(table.c[c] for c in LEARNER_COLUMNS))
+    return {row.user_id: {c: getattr(row, c) for c in LEARNER_COLUMNS}
+            for row in session.execute(statement)}
+
+
+def _computed(session: Session, exercises: Sequence[Exercise],
+              user_ids: Sequence[int] | None = None) -> dict[tuple[int, str], dict[str, Any]]:
+    """Each (learner, exercise)'s row computed from the attempts, for learners who tried.
+
+    "highest" exercises count max(score), passed when any attempt passed, so a retry never
+    lowers a grade; "latest" ones count the scored attempt with the highest number. Plain
+    GROUP BY on the (user, exercise, number, ...) covering index, no window functions.
+    """
+    def scoped(query: Any, exercise_ids: list[str]) -> Any:
+        query = query.where(Attempt.exercise_id.in_(exercise_ids))
+        if user_ids is not None:
+            query = query.where(Attempt.user_id.in_(user_ids))
+        return query.group_by(Attempt.user_id, Attempt.exercise_id)
+
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in session.execute(scoped(select(
+            Attempt.user_id, Attempt.exercise_id, func.count().label("attempts"),
+            func.sum(case((Attempt.status == AWAITING, 1), else_=0)).label("awaiting"),
+            func.sum(case((Attempt.status == AUTO_GRADED, 1), else_=0)).label("auto_graded"),
+            func.max(Attempt.score).label("score"),
+            func.max(case((Attempt.passed, 1), else_=0)).label("passed")),
+            [e.id for e in exercises])):
+        rows[(row.user_id, row.exercise_id)] = {
+            "attempts": row.attempts, "awaiting": int(row.awaiting),
+            "auto_graded": int(row.auto_graded), "score": row.score,
+            "passed": bool(row.passed), "ever_passed": bool(row.passed)}
+    latest = [e.id for e in exercises if e.policy.counts == "latest"]
+    if latest:
+        for key, values in rows.items():
+            if key[1] in latest:
+                values.update(score=None, passed=False)
+        last = scoped(select(Attempt.user_id, Attempt.exercise_id,
+                             func.max(Attempt.number).label("number"))
+                      .where(Attempt.score.is_not(None)), latest).subquery("last_scored")
+        for row in session.execute(
+                select(last.c.user_id, last.c.exercise_id, Attempt.score, Attempt.passed)
+                .join(Attempt, and_(Attempt.user_id == last.c.user_id,
+                                    Attempt.exercise_id == last.c.exercise_id,
+                                    Attempt.number == last.c.number))):
+            rows[(row.user_id, row.exercise_id)].update(score=row.score,
+                                                        passed=bool(row.passed))
+    return rows
+
+
+def _totals_of(row: Mapping[str, Any]) -> Counter[str]:
+    """What one learner's row adds to its exercise's totals."""
+    tried = row["attempts"] > 0
+    scored = tried and row["score"] is not None
+    return Counter({
+        "attempts": row["attempts"], "awaiting": row["awaiting"],
+        "auto_graded": row["auto_graded"], "learners": int(tried), "scored": int(scored),
+        "score_sum": row["score"] if scored else 0.0,
+        "passed": int(tried and row["passed"])})
+
+
+def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[str, Any]],
+                    new: Mapping[tuple[int, str], dict[str, Any]]) -> None:
+    table = LearnerExercise.__table__
+    params = []
+    change: dict[str, float] = dict.fromkeys(_totals_of(EMPTY_LEARNER), 0)
+    for user_id, before in old.items():
+        after = new.get((user_id, exercise_id), EMPTY_LEARNER)
+        params.append({"uid": user_id, **after})
+        for name, value in _totals_of(after).items():
+            change[name] += value
+        for name, value in _totals_of(before).items():
+            change[name] -= value
+    session.execute(
+        update(table).where(table.c.user_id == bindparam("uid"),
+                            table.c.exercise_id == exercise_id)
+        .values({c: bindparam(c) for c in LEARNER_COLUMNS}), params)
+    session.execute(delete(table).where(table.c.exercise_id == exercise_id,
+                                        table.c.attempts == 0))
+    _add_totals(session, exercise_id, change)
+
+
+def _add_totals(session: Session, exercise_id: str, change: Mapping[str, float]) -> None:
+    table = ExerciseTotals.__table__
+    statement = _insert(session, table).values(exercise_id=exercise_id, **change)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.exercise_id],
+        set_={name: table.c[name] + statement.excluded[name] for name in change}))
+
+
+def _add_item_counts(session: Session, exercise_id: str,
+                     counts: Mapping[tuple[str, str], int]) -> None:
+    changes = [{"exercise_id": exercise_id, "item_id": item, "outcome": outcome, "count": n}
+               for (item, outcome), n in sorted(counts.items()) if n]
+    if not changes:
+        return
+    table = ItemOutcome.__table__
+    statement = _insert(session, table)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.exercise_id, table.c.item_id, table.c.outcome],
+        set_={"count": table.c.count + statement.excluded["count"]}), changes)
+
+
+# ------------------------------------------------------------------------- rebuild
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    learner_rows: int
+    exercises: int
+    item_rows: int
+
+
+def rebuild(session: Session, course: Course) -> Rebuilt:
+    """Recompute every aggregate from the attempts, in one transaction, and commit.
+
+    On PostgreSQL the aggregate tables are locked first, so upkeep running at the same
+    time waits and then applies its change on top of the rebuilt values.
+    """
+    tables = (LearnerExercise.__table__, ExerciseTotals.__table__, ItemOutcome.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE " + ", ".join(t.name for t in tables)
+                             + " IN EXCLUSIVE MODE"))
+    for table in tables:
+        session.execute(delete(table))
+    learners = _computed(session, course.exercises)
+    rows = [{"user_id": u, "exercise_id": e, **values}
+            for (u, e), values in sorted(learners.items())]
+    for start in range(0, len(rows), BATCH):
+        session.execute(LearnerExercise.__table__.insert(), rows[start:start + BATCH])
+    totals: dict[str, Counter[str]] = {}
+    for (_, exercise_id), values in learners.items():
+        totals.setdefault(exercise_id, Counter()).update(_totals_of(values))
+    for exercise_id, change in sorted(totals.items()):
+        _add_totals(session, exercise_id, {**_totals_of(EMPTY_LEARNER), **change})
+    items = 0
+    for exercise in course.exercises:
+        counts = _stored_outcomes(session, exercise)
+        _add_item_counts(session, exercise.id, counts)
+        items += len(counts)
+    session.commit()
+    return Rebuilt(len(rows), len(totals), items)
+
+
+def fill_if_missing(session: Session, course: Course) -> bool:
+    """Rebuild when there are attempts but no aggregates yet (a database upgraded from
+    before they existed); True when it did. Two cheap queries otherwise."""
+    if session.scalar(select(ExerciseTotals.exercise_id).limit(1)) is not None:
+        return False
+    if session.scalar(select(Attempt.id).limit(1)) is None:
+        return False
+    rebuild(session, course)
+    return True
+
+
+def _stored_outcomes(session: Session, exercise: Exercise) -> Counter[tuple[str, str]]:
+    """Item outcomes over the exercise's machine-graded attempts: the database groups
+    identical answers (many learners give the same one), each is classified once."""
+    counts: Counter[tuple[str, str]] = Counter()
+    if not exercise.auto_graded:
+        return counts
+    answer_text = cast(Attempt.answer, Text)
+    rows = session.execute(
+        select(answer_text, func.count())
+        .where(Attempt.exercise_id == exercise.id, Attempt.status == AUTO_GRADED)
+        .group_by(answer_text).execution_options(yield_per=BATCH))
+    for stored, times in rows:
+        for key, n in outcomes(exercise, json.loads(stored)).items():
+            counts[key] += n * times
+    return counts
