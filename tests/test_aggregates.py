@@ -189,3 +189,23 @@ def test_rebuild_command_counts_attempts_loaded_behind_the_services(app, runner)
     with app.app_context():
         totals = get_session().get(ExerciseTotals, VISION)
         assert (totals.attempts, totals.learners, totals.scored, totals.passed) == (1, 1, 1, 1)
+
+
+def test_a_deleted_account_leaves_the_aggregates(app, client, auth):
+    from course.models import User
+    from course.services import account_data
+    from tests.test_exercise_views import SORT, exercise, post
+
+    auth.learner()
+    post(client, SORT, correct_answer(exercise(app, SORT)))
+    with app.app_context():
+        session, course = get_session(), get_course()
+        keep = make_user(app, "stays@example.com", "Stays")
+        attempts.submit(session, keep.id, course.exercise(SORT),
+                        correct_answer(course.exercise(SORT)), "tok", course.exercise(SORT).version)
+        gone = session.scalar(select(User).where(User.email == "learner@example.com"))
+        account_data.delete_account(session, gone, course)
+        kept = snapshot(session)
+        aggregates.rebuild(session, course)
+        assert same(kept, snapshot(session))
+        assert session.get(ExerciseTotals, SORT).learners == 1

@@ -26,6 +26,7 @@ from course.auth.views import bp
 from course.db import get_session
 from course.models.timestamps import utcnow
 from course.services import account_data, accounts, sign_ins
+from course.site import get_course
 
 audit = logging.getLogger("course.audit")
 
@@ -130,7 +131,7 @@ def delete_account():
     if form.validate_on_submit():
         if user.check_password(form.password.data):
             user_id = user.id
-            account_data.delete_account(get_session(), user)
+            account_data.delete_account(get_session(), user, get_course())
             audit.info("account deleted user=%s", user_id)
             logout_user()
             session.clear()

@@ -22,7 +22,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from course.content.schema import Course
 from course.models import Attempt, ScoreChange, SignIn, StepProgress, User
+from course.services import aggregates
 
 EXPORT_FORMAT = "course-account-export/1"
 
@@ -70,12 +72,14 @@ def _attempt(a: Attempt) -> dict[str, Any]:
     }
 
 
-def delete_account(session: Session, user: User) -> None:
+def delete_account(session: Session, user: User, course: Course) -> None:
     """Delete the user and their data; score-change audit rows stay, anonymised.
 
     Every step is an explicit statement (the foreign keys' ON DELETE rules say the same),
-    so the outcome does not hang on SQLite's foreign-key pragma. One transaction.
+    so the outcome does not hang on SQLite's foreign-key pragma. One transaction, which
+    also takes the learner out of the report aggregates.
     """
+    aggregates.forget_learner(session, course, user.id)
     own_attempts = select(Attempt.id).where(Attempt.user_id == user.id)
     session.execute(update(ScoreChange).where(ScoreChange.attempt_id.in_(own_attempts))
                     .values(attempt_id=None))

@@ -84,6 +84,24 @@ def after_regrade(session: Session, exercise: Exercise) -> None:
     _add_item_counts(session, exercise.id, _stored_outcomes(session, exercise))
 
 
+def forget_learner(session: Session, course: Course, user_id: int) -> None:
+    """Take a learner out of the aggregates before their attempts are deleted (in the
+    deletion's transaction): their rows leave the totals, their answers the item counts."""
+    table = LearnerExercise.__table__
+    for row in session.execute(delete(table).where(table.c.user_id == user_id)
+                               .returning(table.c.exercise_id,
+                                          *(table.c[c] for c in LEARNER_COLUMNS))):
+        gone = _totals_of({c: getattr(row, c) for c in LEARNER_COLUMNS})
+        _add_totals(session, row.exercise_id, {k: -v for k, v in gone.items()})
+    for exercise in course.exercises:
+        counts: Counter[tuple[str, str]] = Counter()
+        for answer in session.scalars(select(Attempt.answer).where(
+                Attempt.user_id == user_id, Attempt.exercise_id == exercise.id,
+                Attempt.status == AUTO_GRADED)):
+            counts.subtract(outcomes(exercise, answer))
+        _add_item_counts(session, exercise.id, counts)
+
+
 def _insert(session: Session, table: Any) -> Any:
     """INSERT with ON CONFLICT for whichever engine the session is on."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
