@@ -107,7 +107,8 @@ def play(session: Session, course: Course, learners: list[int], instructor: int,
     exercises = list(course.exercises)
     for _ in range(data.draw(st.integers(1, 14), label="steps")):
         action = data.draw(st.sampled_from(["submit", "submit", "review", "override",
-                                            "regrade"]), label="action")
+                                            "release", "release all", "regrade"]),
+                           label="action")
         session.expire_all()  # regrade and review update rows behind the identity map
         stored = list(session.scalars(select(Attempt).order_by(Attempt.id)))
         if action == "submit" or not stored:
@@ -115,19 +116,27 @@ def play(session: Session, course: Course, learners: list[int], instructor: int,
             with contextlib.suppress(attempts.AttemptLimitReached, InvalidAnswer):
                 attempts.submit(session, data.draw(st.sampled_from(learners)), exercise,
                                 random_form(exercise, data), uuid4().hex, exercise.version)
-        elif action in ("review", "override"):
-            attempt = stored[data.draw(st.integers(0, len(stored) - 1), label="attempt")]
-            exercise = course.exercise(attempt.exercise_id)
+            continue
+        attempt = stored[data.draw(st.integers(0, len(stored) - 1), label="attempt")]
+        exercise = course.exercise(attempt.exercise_id)
+        if action in ("review", "override"):
             levels = None
-            if exercise.kind == "review":
+            criteria = registry.kind_of(exercise).rubric(exercise.spec)
+            if criteria:
                 levels = {c.id: data.draw(st.sampled_from([lv.points for lv in c.levels]))
-                          for c in exercise.spec.rubric}
+                          for c in criteria}
             override = (data.draw(st.sampled_from([0.0, 0.3, 0.8, 1.0]))
                         if action == "override" else None)
             if levels is None and override is None:
                 override = attempt.score  # reviewing machine-graded work keeps its score
-            review.save_review(session, attempt.id, instructor, attempt.revision, levels,
-                               "Feedback", override, "a reason", course=course)
+            review.save_review(session, attempt.id, instructor, attempt.revision,
+                               review.ReviewInput(levels, "Feedback", override, "a reason"),
+                               course=course)
+        elif action == "release":
+            review.release_reviews(session, instructor, course=course, attempt_id=attempt.id)
+        elif action == "release all":
+            review.release_reviews(session, instructor, course=course,
+                                   exercise_id=exercise.id)
         else:
             exercise = data.draw(st.sampled_from([e for e in exercises if e.auto_graded]))
             # A stricter or kinder pass mark changes who passed, as an edited file would.
