@@ -110,26 +110,13 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
     add("anonymous", "sign up refused", "auth.sign_up", "/signup",
         form={"email": "not-an-email", "display_name": "", "password": "x", "confirm": "y"},
         status=400)
-    add("anonymous", "forgot password", "auth.forgot_password", "/forgot-password")
     add("anonymous", "forgot password refused", "auth.forgot_password", "/forgot-password",
         form={"email": ""}, status=400)
-    add("anonymous", "reset link sent", "auth.forgot_password", "/forgot-password",
-        form={"email": LEARNER})
-    add("anonymous", "reset link no longer works", "auth.reset_password",
-        "/reset-password/expired-or-used", status=404)
     reset = _reset_url(app)
     if reset:
         add("anonymous", "choose a new password", "auth.reset_password", reset)
         add("anonymous", "new password refused", "auth.reset_password", reset,
             form={"password": "password1", "confirm": "password2"}, status=400)
-    add("learner", "account", "auth.account", "/account")
-    add("learner", "display name refused", "auth.change_name", "/account/name",
-        form={"name-display_name": ""}, status=400, source="/account")
-    add("learner", "password change refused", "auth.change_password", "/account/password",
-        form={"password-current": "wrong", "password-password": "password1",
-              "password-confirm": "x"}, status=400, source="/account")
-    add("learner", "account deletion refused", "auth.delete_account", "/account/delete",
-        form={"delete-password": "not my password"}, status=400, source="/account")
     for exercise in exercises:
         add("anonymous", f"exercise {exercise.id}", "learn.exercise",
             f"/exercises/{exercise.id}", tags=("board",))

@@ -288,6 +288,25 @@ def test_download_my_data(app, client, auth):
     assert "other@example.com" not in response.get_data(as_text=True)
 
 
+def test_my_data_leaves_out_a_review_still_in_draft(app, client, auth):
+    teacher = make_user(app, "teacher@example.com", "Ines", role=Role.INSTRUCTOR)
+    user = auth.learner()
+    attempt_id = submit(app, user.id, VISION, VISION_ANSWER)
+    with app.app_context():
+        session = get_session()
+        attempt = session.get(Attempt, attempt_id)
+        attempt.draft = {"feedback": "Draft words the learner must not see yet",
+                         "score": 0.1}
+        attempt.draft_by_id = teacher.id
+        attempt.draft_saved_at = utcnow()
+        session.commit()
+    text = client.get("/account/my-data.json").get_data(as_text=True)
+    [exported] = json.loads(text)["attempts"]
+    assert exported["review"] is None
+    assert exported["score"] is None
+    assert "Draft words" not in text
+
+
 # --- delete my account --------------------------------------------------------------------
 
 

@@ -24,11 +24,12 @@ from course.auth.forms import (
 )
 from course.auth.views import bp
 from course.db import get_session
+from course.logs import AUDIT
 from course.models.timestamps import utcnow
 from course.services import account_data, accounts, sign_ins
 from course.site import get_course
 
-audit = logging.getLogger("course.audit")
+audit = logging.getLogger(AUDIT)
 
 #: The page's sections, top to bottom: a partial under templates/auth/account/ each.
 SECTIONS = ["name", "email", "password", "sessions", "data", "delete"]

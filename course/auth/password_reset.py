@@ -18,12 +18,13 @@ from course.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from course.auth.views import bp
 from course.db import get_session
 from course.limits import rate_limited
+from course.logs import AUDIT
 from course.mail import MailError, send_mail
 from course.services import accounts, password_reset
 from course.services.accounts import find_by_email
 from course.site import get_course
 
-audit = logging.getLogger("course.audit")
+audit = logging.getLogger(AUDIT)
 log = logging.getLogger(__name__)
 
 _SUBJECT = "Choose a new password"

@@ -8,8 +8,9 @@ What deleting an account does (the README's "Deleting an account" says the same)
   the instructors' record of what they graded, overrode or regraded, when and why; they
   lose their link to the attempt (attempt_id becomes NULL), so they no longer say whose
   work it was. The instructor's free-text reason is kept as they wrote it;
-- an instructor's account can be deleted too: the reviews they wrote stay on the
-  learners' attempts without a reviewer, and their score changes without an author.
+- an instructor's account can be deleted too: the reviews they wrote (and drafts they
+  left) stay on the learners' attempts without a reviewer, and their score changes
+  without an author.
 Reports and the gradebook are computed from attempts, so the learner simply disappears
 from them.
 """
@@ -66,8 +67,11 @@ def _attempt(a: Attempt) -> dict[str, Any]:
         "passed": a.passed,
         "automatic_score": a.auto_score,
         "feedback": a.feedback,
+        # Only what the learner can already see: a draft review stays with the instructor
+        # until it is released.
         "review": {"rubric": a.rubric, "comment": a.instructor_feedback,
-                   "reviewed_at": _iso(a.reviewed_at), "score_overridden": a.overridden}
+                   "reviewed_at": _iso(a.reviewed_at), "released_at": _iso(a.released_at),
+                   "score_overridden": a.overridden}
                   if reviewed or a.overridden else None,
     }
 
@@ -87,6 +91,8 @@ def delete_account(session: Session, user: User, course: Course) -> None:
                     .values(changed_by_id=None))
     session.execute(update(Attempt).where(Attempt.reviewer_id == user.id)
                     .values(reviewer_id=None))
+    session.execute(update(Attempt).where(Attempt.draft_by_id == user.id)
+                    .values(draft_by_id=None))
     session.execute(delete(Attempt).where(Attempt.user_id == user.id))
     session.execute(delete(StepProgress).where(StepProgress.user_id == user.id))
     session.execute(delete(SignIn).where(SignIn.user_id == user.id))
