@@ -17,7 +17,7 @@ import course.db
 from course.cli import check_content
 from course.config import REPO_ROOT, from_environment, normalise_database_url
 from course.content.errors import ContentError
-from course.db import get_session, make_engine
+from course.db import get_engine, get_session, make_engine
 from course.models import Role, User
 from tests.helpers import PASSWORD, make_user
 from tests.review_factories import copy_course
@@ -297,23 +297,47 @@ def test_create_user_reads_the_password_from_stdin_for_scripts(app: Flask,
 # --- dev ------------------------------------------------------------------------------
 
 
-def test_dev_server_restarts_on_every_course_file(make_app, tmp_path: Path,
+def _dev_server(content: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
+    """What `flask dev` hands to werkzeug's server in the reloader's child process."""
+    monkeypatch.setenv("COURSE_CONTENT_DIR", str(content))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dev.db'}")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-not-for-production")
+    monkeypatch.setattr(course.cli, "is_running_from_reloader", lambda: True)
+    started: dict = {}
+    monkeypatch.setattr(course.cli, "run_simple",
+                        lambda host, port, application, **options: started.update(
+                            host=host, port=port, app=application, **options))
+    result = CliRunner().invoke(course.cli.dev_server, ["--port", "5123"])
+    assert result.exit_code == 0, result.output
+    return started
+
+
+def test_dev_server_restarts_on_every_course_file(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """`flask run --debug` watches only Python files; `dev` adds every file the loader
     reads, so an author's saved lesson shows after the automatic restart."""
     content = copy_course(tmp_path)
-    app = make_app(COURSE_CONTENT_DIR=str(content))
-    started = {}
-    monkeypatch.setattr(course.cli, "run_simple",
-                        lambda host, port, application, **options: started.update(
-                            host=host, port=port, app=application, **options))
-    result = app.test_cli_runner().invoke(args=["dev", "--port", "5123"])
-    assert result.exit_code == 0, result.output
-    assert (started["host"], started["port"], started["app"]) == ("127.0.0.1", 5123, app)
-    assert started["use_reloader"] and started["use_debugger"] and app.debug
+    started = _dev_server(content, monkeypatch, tmp_path)
+    assert (started["host"], started["port"]) == ("127.0.0.1", 5123)
+    assert started["use_reloader"] and started["use_debugger"]
+    assert isinstance(started["app"], Flask) and started["app"].debug
+    get_engine(started["app"]).dispose()
     watched = set(started["extra_files"])
     assert str(content / "course.yaml") in watched
     assert str(content / "lessons" / "02-product-vision.md") in watched
     assert str(content / "exercises" / "roadmap-or-backlog.yaml") in watched
     assert len(watched) == 1 + len(list(content.glob("lessons/*.md"))) + len(
         list(content.glob("exercises/*.yaml")))
+
+
+def test_dev_server_on_broken_content_shows_the_problems_and_keeps_watching(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = copy_course(tmp_path)
+    lesson = content / "lessons" / "02-product-vision.md"
+    lesson.write_text(lesson.read_text().replace("\nminutes:", "\nminute:", 1))
+    started = _dev_server(content, monkeypatch, tmp_path)
+    assert str(lesson) in started["extra_files"]
+    statuses = []
+    body = b"".join(started["app"]({}, lambda status, headers: statuses.append(status)))
+    assert statuses == ["503 Service Unavailable"]
+    assert b"lessons/02-product-vision.md:" in body and b"minute: unknown field" in body
