@@ -20,8 +20,8 @@ from sqlalchemy import func, select, update
 
 from course import demo
 from course.db import get_session
-from course.models import Attempt, Role, User
-from course.services import password_reset
+from course.models import Attempt, Role, StepProgress, User
+from course.services import certificates, password_reset
 from course.site import get_course
 from tests.helpers import PASSWORD, make_user
 
@@ -62,6 +62,7 @@ class Filled:
 
     learner_email: str
     attempts_by_exercise: dict[str, int]
+    certificate_url: str = "/certificates/x"  # of a learner who finished the course
 
 
 def fill(app: Flask) -> Filled:
@@ -84,7 +85,12 @@ def fill(app: Flask) -> Filled:
         rows = session.execute(
             select(Attempt.exercise_id, func.max(Attempt.id))
             .where(Attempt.user_id == busiest.id).group_by(Attempt.exercise_id)).all()
-        return Filled(busiest.email, {exercise_id: id_ for exercise_id, id_ in rows})
+        finisher = session.scalar(select(User.id).where(User.email == LEARNER))
+        session.add_all(StepProgress(user_id=finisher, step_id=s.id) for s in course.steps)
+        session.commit()
+        token = certificates.token_for(app.secret_key, finisher)
+        return Filled(busiest.email, {exercise_id: id_ for exercise_id, id_ in rows},
+                      f"/certificates/{token}")
 
 
 def visits(app: Flask, filled: Filled) -> list[Visit]:
@@ -142,6 +148,8 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
         form={"email": "nobody@example.com"})
     add("anonymous", "reset link not valid", "auth.reset_password",
         "/reset-password/not-a-token", status=404)
+    add("learner", "course results", "learn.completion", "/complete")
+    add("anonymous", "certificate", "learn.certificate", filled.certificate_url)
     add("instructor", "dashboard", "instruct.dashboard", "/instructor/")
     add("instructor", "gradebook", "instruct.gradebook", "/instructor/gradebook")
     add("instructor", "misconceptions", "instruct.misconceptions",
@@ -151,6 +159,9 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
         "/instructor/submissions?status=awaiting_review&learner=zo")
     written = next(e for e in exercises if e.kind == "review")
     reviewed = filled.attempts_by_exercise[written.id]
+    add("learner", "self-assessment refused", "learn.self_assess",
+        f"/attempts/{reviewed}/self-assessment", form={}, status=400,
+        source=f"/attempts/{reviewed}")
     add("instructor", "review refused", "instruct.save_review",
         f"/instructor/submissions/{reviewed}",
         form={"feedback": "", "override": "250", "reason": ""}, status=400)

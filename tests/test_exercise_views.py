@@ -78,7 +78,9 @@ def option_of_another(ex) -> str:
 
 
 def post(client, step_id, answer, **envelope_changes):
-    data = {**envelope(client, step_id), **answer}
+    """Post an answer as the exercise page would, with the last-attempt box ticked
+    (test_last_attempt_needs_confirming checks what happens when it is not)."""
+    data = {**envelope(client, step_id), "confirm_last": "y", **answer}
     data.update(envelope_changes)
     data = {k: v for k, v in data.items() if v is not None}
     return client.post(f"/exercises/{step_id}", data=data)
@@ -239,15 +241,17 @@ def test_oversized_post_gets_413(client, auth, app):
     assert attempts_stored(app) == 0
 
 
-def test_stale_version_gets_409_with_a_reload_link(client, auth, app):
+def test_stale_version_gets_409_with_the_answer_kept_on_the_new_version(client, auth, app):
     auth.learner()
     ex = exercise(app, SORT)
     response = post(client, SORT, correct_answer(ex), exercise_version="0123456789abcdef")
     body = text_of(response)
     assert response.status_code == 409
-    assert ("This exercise changed since you opened it. "
-            "Reload it to get the current version.") in body
-    assert f'href="/exercises/{SORT}"' in response.get_data(as_text=True)
+    assert "This exercise changed since you opened it, so your answer was not graded." in body
+    html = response.get_data(as_text=True)
+    assert f'name="exercise_version" type="hidden" value="{ex.version}"' in html
+    for item in ex.spec.items:
+        assert f'name="place-{item.id}" value="{item.bucket}" checked' in html
     assert attempts_stored(app) == 0
 
 

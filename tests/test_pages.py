@@ -72,7 +72,7 @@ def test_home_for_learner_shows_progress(app: Flask, client: FlaskClient,
     html = client.get("/").get_data(as_text=True)
     total = len(course_of(app).steps)
     assert f"0 of {total}" in html
-    assert html.count(">Not done<") == total
+    assert html.count("</span>Not started</span>") == total
     assert "Sign up to save your progress" not in html
 
 
@@ -102,7 +102,8 @@ def test_lesson_body_is_rendered_markdown(client: FlaskClient) -> None:
     html = client.get("/lessons/what-product-managers-do").get_data(as_text=True)
     assert "<table>" in html
     assert "<strong>both</strong>" in html
-    assert "<h2>The tools you will learn in this course</h2>" in html
+    assert ('<h2 id="the-tools-you-will-learn-in-this-course">'
+            "The tools you will learn in this course</h2>") in html
 
 
 def test_previous_and_next_follow_the_outline(app: Flask, client: FlaskClient) -> None:

@@ -68,12 +68,17 @@ def test_toggle_done_and_not_done(app: Flask, client: FlaskClient, auth: AuthAct
     user = auth.learner()
     response = toggle(client, FIRST, "1")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/lessons/{FIRST}"
+    # Marking a lesson complete moves on to the next step of the outline.
+    assert response.headers["Location"] == f"/lessons/{SECOND}"
     assert completed(app, user.id) == {FIRST}
+    next_page = client.get(f"/lessons/{SECOND}").get_data(as_text=True)
+    assert "as complete." in next_page
 
     html = client.get(f"/lessons/{FIRST}").get_data(as_text=True)
-    assert "Marked as complete." in html
     assert "You completed this lesson." in html
+    # Next is the main button; un-marking is a plain link-styled button after it.
+    assert html.index(f'class="button" href="/lessons/{SECOND}"') < html.index(
+        "Mark as not complete")
     assert "Mark as not complete" in html
     assert 'name="done" type="hidden" value="0"' in html
 
@@ -113,11 +118,15 @@ def test_my_progress_rises(app: Flask, client: FlaskClient, auth: AuthActions) -
     html = client.get("/progress").get_data(as_text=True)
     assert f"2 of {total}" in html
     assert progress_numbers(html) == (2, total)
-    assert html.count(">Done<") == 2
+    assert html.count("</span>Done</span>") == 2
 
     home = client.get("/").get_data(as_text=True)
     assert f"2 of {total}" in home
-    assert home.count("step-done") == 2
+    assert home.count("step-passed") == 2
+    # Continue points at the first step not yet done.
+    with app.app_context():
+        third = get_course().steps[2]
+    assert f'>Continue: {third.title}</a>' in home
 
 
 def test_anonymous_post_redirects_to_sign_in(app: Flask, client: FlaskClient) -> None:

@@ -29,6 +29,9 @@ from course.content.fields import (
 class FactEntry(Block):
     id: Id
     text: Text
+    # "lesson-id#heading-id": the section a result page sends a learner back to when they
+    # get this fact wrong (checked against the lessons once they are loaded)
+    taught_in: str = ""
 
 
 class SectionEntry(Block):

@@ -7,6 +7,7 @@ line and the field, so an author fixes a whole batch in one go.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from course.content.errors import ContentError, Problem
 from course.content.fields import grading_fingerprint, repeated_ids_and_texts
 from course.content.files import CourseFile, ExerciseEnvelope, LessonHeader, exercise_file_model
-from course.content.render import render_markdown
+from course.content.render import render_lesson, render_markdown
 from course.content.schema import AttemptPolicy, Course, Exercise, Fact, Lesson, Section
 from course.content.wording import located_problems, validate_block
 from course.content.yaml_source import YamlDocument, YamlProblem, read_yaml
@@ -39,6 +40,8 @@ def load_course(content_dir: str | Path) -> Course:
     problems.extend(_ids_used_twice([f for f in loaded if f.step is not None]))
     if not loaded and not problems:
         problems.append(Problem(_display(root, root), "", "no lessons or exercises found"))
+    facts = tuple(Fact(f.id, f.text, f.taught_in) for f in meta.facts)
+    problems.extend(_check_taught_in(root, facts, steps))
     if problems:
         raise ContentError(problems)
 
@@ -46,7 +49,32 @@ def load_course(content_dir: str | Path) -> Course:
     steps.sort(key=lambda s: (section_rank[s.section], s.order, s.kind != "lesson", s.id))
     return Course(title=meta.title, description_html=render_markdown(meta.description),
                   sections=tuple(Section(s.id, s.title) for s in meta.sections),
-                  facts=tuple(Fact(f.id, f.text) for f in meta.facts), steps=tuple(steps))
+                  facts=facts, steps=tuple(steps))
+
+
+def _check_taught_in(root: Path, facts: Iterable[Fact],
+                     steps: Iterable[Lesson | Exercise]) -> list[Problem]:
+    """Every fact's `taught_in` names a lesson that teaches the fact and a heading in it."""
+    lessons = {s.id: s for s in steps if isinstance(s, Lesson)}
+    problems = []
+    where = _display(root, root / "course.yaml")
+    for i, fact in enumerate(facts):
+        if not fact.taught_in:
+            continue
+        field = f"facts[{i}].taught_in"
+        lesson_id, _, anchor = fact.taught_in.partition("#")
+        lesson = lessons.get(lesson_id)
+        if lesson is None:
+            problems.append(Problem(where, field, f"{lesson_id!r} is not a lesson id; write "
+                                    "'lesson-id#heading-id'"))
+        elif fact.id not in lesson.teaches:
+            problems.append(Problem(where, field, f"lesson {lesson_id!r} does not list "
+                                    f"{fact.id!r} in its `teaches`"))
+        elif anchor and anchor not in lesson.anchors:
+            problems.append(Problem(where, field, f"{anchor!r} is not a heading id in "
+                                    f"{lesson.source_path}; its headings are "
+                                    f"{', '.join(lesson.anchors) or 'none'}"))
+    return problems
 
 
 def coverage_gaps(course: Course) -> tuple[list[Fact], list[Fact]]:
@@ -138,9 +166,10 @@ def _load_lesson(path: Path, display: str, context: dict[str, Any],
     problems.extend(found)
     if header is None or found:
         return failed
+    html, anchors = render_lesson(body)
     lesson = Lesson(id=header.id, title=header.title, section=header.section,
                     order=header.order, minutes=header.minutes, summary=header.summary,
-                    teaches=header.teaches, html=render_markdown(body),
+                    teaches=header.teaches, html=html, anchors=anchors,
                     source_path=display)
     return _Loaded(path, display, doc.lines.get(("id",)), lesson)
 
@@ -176,25 +205,27 @@ def read_exercise(doc: YamlDocument, display: str,
 
 def _exercise(header: ExerciseEnvelope, spec: Any, display: str) -> Exercise:
     policy = AttemptPolicy(**header.policy.model_dump())
-    item_covers = [fact for _loc, facts in _covers_in(spec) for fact in facts]
+    by_item = _covers_in(spec)
+    item_covers = [fact for _id, facts in by_item for fact in facts]
     return Exercise(
         id=header.id, title=header.title, kind=header.kind, section=header.section,
         order=header.order, minutes=header.minutes, summary=header.summary,
         instructions_html=render_markdown(header.instructions),
         covers=tuple(dict.fromkeys([*header.covers, *item_covers])), policy=policy,
         version=grading_fingerprint(header.kind, spec, header.policy),
-        source_path=display, spec=spec)
+        source_path=display, spec=spec, item_covers=dict(by_item))
 
 
 def _covers_in(spec: Any) -> list[tuple[str, tuple[str, ...]]]:
-    """Facts named by single items, cards, questions or prompts (`items[3].covers`)."""
+    """(item id, facts) for single items, cards, questions or prompts that name the facts
+    they check (`items[3].covers`); result pages link each to the lesson teaching them."""
     found = []
     for name in type(spec).model_fields:
         entries = getattr(spec, name)
         for entry in entries if isinstance(entries, tuple) else ():
             covers = getattr(entry, "covers", ())
             if covers:
-                found.append((name, covers))
+                found.append((getattr(entry, "id", name), covers))
     return found
 
 

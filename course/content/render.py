@@ -35,14 +35,42 @@ def render_markdown(text: str) -> Markup:
     return Markup(_render(text or ""))  # nosec B704
 
 
+def render_lesson(text: str) -> tuple[Markup, dict[str, str]]:
+    """A lesson body, its headings given ids so feedback can link to the section that
+    teaches a fact; also returns heading id -> heading text for the loader to check links.
+
+    Ids come from the heading text unless the author pins one (`## Title {#my-id}`), and
+    a link to an id that no longer exists stops start-up, so renaming a heading cannot
+    silently break the links. Only lessons get ids: learners' text never does, so it
+    cannot clash with the page's own ids.
+    """
+    md = markdown.Markdown(extensions=[*_EXTENSIONS, "attr_list", "toc"],
+                           output_format="html")
+    html = md.convert(text or "")
+    anchors: dict[str, str] = {}
+    pending = list(getattr(md, "toc_tokens", []))
+    while pending:
+        token = pending.pop(0)
+        anchors[token["id"]] = token["name"]
+        pending.extend(token.get("children", []))
+    return Markup(_clean(html, _LESSON_ATTRIBUTES)), anchors
+
+
+_LESSON_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "h2": ["id"], "h3": ["id"], "h4": ["id"]}
+
+
 @lru_cache(maxsize=4096)
 def _render(text: str) -> str:
     html = markdown.markdown(text, extensions=_EXTENSIONS, output_format="html")
+    return _clean(html, ALLOWED_ATTRIBUTES)
+
+
+def _clean(html: str, attributes: dict[str, list[str]]) -> str:
     # Clean and linkify in one pass: a separate bleach.linkify with skip_tags escapes the
     # entities inside <pre>/<code> a second time (`a < b` would show as `a &lt; b`).
     # A Cleaner is not thread-safe, so each call builds its own (as bleach.clean does).
     cleaner = bleach.Cleaner(
-        tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
+        tags=ALLOWED_TAGS, attributes=attributes, protocols=ALLOWED_PROTOCOLS,
         strip=True, strip_comments=True,
         filters=[partial(LinkifyFilter, callbacks=[_nofollow], skip_tags={"pre", "code"})])
     return _accessible_tables(cleaner.clean(html))

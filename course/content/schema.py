@@ -6,6 +6,7 @@ picture of the course, built once at start-up.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +23,19 @@ class Fact:
 
     id: str
     text: str
+    # "lesson-id#heading-id": where a learner who got this fact wrong should read again
+    # (checked on load against the lesson's headings); "" = the top of a lesson teaching it.
+    taught_in: str = ""
+
+
+@dataclass(frozen=True)
+class LessonSection:
+    """A place in a lesson that a result page links to: "review this"."""
+
+    lesson_id: str
+    lesson_title: str
+    anchor: str  # heading id, "" for the top of the lesson
+    heading: str  # heading text, "" for the top of the lesson
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,7 @@ class Lesson:
     html: Markup  # sanitised by course.content.render
     source_path: str
     kind: Literal["lesson"] = "lesson"
+    anchors: Mapping[str, str] = field(default_factory=dict, compare=False)  # id -> heading
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,8 @@ class Exercise:
     version: str
     source_path: str
     spec: Any = field(compare=False)
+    # item, card, question or prompt id -> the facts it checks (its own `covers`)
+    item_covers: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
     def auto_graded(self) -> bool:
@@ -134,6 +151,28 @@ class Course:
         i = ids.index(step_id)
         return (self.steps[i - 1] if i > 0 else None,
                 self.steps[i + 1] if i + 1 < len(self.steps) else None)
+
+    def fact_section(self, fact_id: str) -> LessonSection | None:
+        """Where the course teaches `fact_id`: its `taught_in` heading, else the top of
+        the first lesson that teaches it, else None."""
+        fact = next((f for f in self.facts if f.id == fact_id), None)
+        if fact is None:
+            return None
+        lesson_id, _, anchor = fact.taught_in.partition("#")
+        lesson = self.lesson(lesson_id) if lesson_id else next(
+            (s for s in self.steps if isinstance(s, Lesson) and fact_id in s.teaches), None)
+        if lesson is None:
+            return None
+        return LessonSection(lesson.id, lesson.title, anchor, lesson.anchors.get(anchor, ""))
+
+    def review_sections(self, exercise: Exercise,
+                        item_id: str | None = None) -> tuple[LessonSection, ...]:
+        """The lesson sections teaching what an item checks (its own `covers`, else the
+        exercise's), without repeats; with no item, those for the whole exercise."""
+        facts: Iterable[str] = (exercise.item_covers.get(item_id) or exercise.covers
+                                if item_id is not None else exercise.covers)
+        found = (self.fact_section(f) for f in facts)
+        return tuple(dict.fromkeys(s for s in found if s is not None))
 
     def by_section(self) -> list[tuple[Section, list[Step]]]:
         return [(sec, [s for s in self.steps if s.section == sec.id]) for sec in self.sections]

@@ -56,10 +56,11 @@ class RuleFeedback:
     points: float
     max_points: float
     message: str
+    title: str = ""  # what the rule asks, for the result page (older attempts have none)
 
     def to_json(self) -> dict[str, Any]:
         return {"rule_id": self.rule_id, "passed": self.passed, "points": self.points,
-                "max_points": self.max_points, "message": self.message}
+                "max_points": self.max_points, "message": self.message, "title": self.title}
 
 
 @dataclass(frozen=True)

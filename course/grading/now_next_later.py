@@ -1,7 +1,7 @@
 """kind: now-next-later -- learners lay cards out on a Now / Next / Later roadmap.
 
-The columns are fixed (COLUMNS); `off` means "not on the roadmap" (backlog or
-delivery-plan material). Scoring has two parts:
+The columns are fixed (COLUMNS); `off`, labelled "Off the roadmap" everywhere, holds
+backlog or delivery-plan material. Scoring has two parts:
 
 Placement credit per card (max 1):
   * 1   if the card is in one of its `accept` columns;
@@ -69,7 +69,7 @@ AUTO_GRADED = True
 PARTIAL = "kinds/now_next_later.html"
 MISTAKE_NOUN = "column"
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("now", "Now"), ("next", "Next"), ("later", "Later"), ("off", "Not on the roadmap"))
+    ("now", "Now"), ("next", "Next"), ("later", "Later"), ("off", "Off the roadmap"))
 COLUMN_IDS = tuple(c for c, _ in COLUMNS)
 COLUMN_LABELS = dict(COLUMNS)
 COLUMN_INDEX = {c: i for i, c in enumerate(COLUMN_IDS)}
@@ -197,8 +197,13 @@ def _what_happened(spec: NowNextLaterSpec, rule: Rule, placements: Mapping[str, 
         return (f"{COLUMN_LABELS[rule.column]} holds {_cards_word(n)}; "
                 f"keep it to at most {rule.max}.")
     first, then = spec.card(rule.first), spec.card(rule.then)
-    return (f"'{first.text}' is in {COLUMN_LABELS[placements[rule.first]]} but "
-            f"'{then.text}' is in {COLUMN_LABELS[placements[rule.then]]}.")
+    return (f"'{first.text}' is {_where(placements[rule.first])} but "
+            f"'{then.text}' is {_where(placements[rule.then])}.")
+
+
+def _where(column: str) -> str:
+    """"in Next", or "off the roadmap" (the column label reads oddly after "in")."""
+    return "off the roadmap" if column == "off" else f"in {COLUMN_LABELS[column]}"
 
 
 def _in_order(first_column: str, then_column: str) -> bool:
@@ -221,7 +226,15 @@ def _check_rule(spec: NowNextLaterSpec, rule: Rule,
     message = ok if passed else f"{rule.feedback} {_what_happened(spec, rule, placements)}"
     return RuleFeedback(rule_id=rule.id, passed=passed,
                         points=rule.points if passed else 0.0, max_points=rule.points,
-                        message=message)
+                        message=message, title=_rule_title(spec, rule))
+
+
+def _rule_title(spec: NowNextLaterSpec, rule: Rule) -> str:
+    """What the rule asks, in a few words, as the heading learners see on their result."""
+    if isinstance(rule, CapacityRule):
+        return f"No more than {_cards_word(rule.max)} in {COLUMN_LABELS[rule.column]}"
+    return (f"\u201c{spec.card(rule.first).text}\u201d no later than "
+            f"\u201c{spec.card(rule.then).text}\u201d")
 
 
 def grade(spec: NowNextLaterSpec, answer: Any) -> Result:

@@ -39,6 +39,11 @@ def answer_from_form(exercise: Exercise, form: FormData) -> Any:
     return kind_of(exercise).answer_from_form(exercise.spec, form)
 
 
+def form_from_answer(exercise: Exercise, answer: Any) -> dict[str, list[str]]:
+    """A stored answer as the form fields that would post it (pre-fills a retry)."""
+    return get_kind(exercise.kind).form_from_answer(exercise.spec, answer)
+
+
 def validate(exercise: Exercise, answer: Any) -> list[str]:
     return kind_of(exercise).validate(exercise.spec, answer)
 

@@ -107,6 +107,10 @@ class Criterion(Block):
 class ReviewSpec(KindSpec):
     prompts: Annotated[tuple[Prompt, ...], Field(min_length=1)]
     rubric: Annotated[tuple[Criterion, ...], Field(min_length=1)]
+    # Markdown: one good answer, shown once the learner has submitted, so a learner with
+    # no instructor still has something to measure their work against. Not graded, so
+    # rewording it does not change the exercise version.
+    worked_example: OptionalWording = ""
 
     def problems(self) -> Iterator[tuple[Location, str]]:
         """Each level of a criterion gives a different number of points (the instructor
@@ -121,6 +125,27 @@ class ReviewSpec(KindSpec):
 
 
 Spec = ReviewSpec
+
+
+def self_assessment_from_form(spec: ReviewSpec, form: FormData) -> dict[str, Any]:
+    """A learner's own rubric levels (`self-<criterion_id>` = points), in the shape an
+    instructor's review is stored in. Raises InvalidAnswer naming each criterion left
+    out or given a level it does not have."""
+    levels: dict[str, float] = {}
+    problems = []
+    for criterion in spec.rubric:
+        raw = list(form.get(f"self-{criterion.id}", ()))
+        try:
+            points = float(raw[0]) if len(raw) == 1 else None
+        except ValueError:
+            points = None
+        if points is None or criterion.level(points) is None:
+            problems.append(f"Choose one level for \u201c{criterion.title}\u201d.")
+        else:
+            levels[criterion.id] = points
+    if problems:
+        raise InvalidAnswer(problems)
+    return {"levels": levels}
 
 
 def max_points(spec: ReviewSpec) -> float:

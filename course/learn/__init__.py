@@ -1,6 +1,6 @@
 """Learner pages: the course outline, lessons, exercises, attempts and progress."""
 
-from course.learn import exercises  # noqa: F401  (registers the exercise routes on bp)
+from course.learn import completion, exercises  # noqa: F401  (register their routes on bp)
 from course.learn.views import bp
 
 __all__ = ["bp"]

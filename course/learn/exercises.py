@@ -6,24 +6,26 @@ redirect; every grading and visibility decision is made in the service.
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from course.content.schema import Exercise
 from course.db import get_session
 from course.grading.base import InvalidAnswer
-from course.learn.forms import ExerciseForm, answer_fields
+from course.learn.forms import ExerciseForm, SelfAssessmentForm, answer_fields
 from course.learn.views import bp
 from course.models import Attempt
 from course.services import attempts as attempt_service
 from course.services import review as review_service
+from course.services import self_assessment
 from course.site import get_course
 
 # Attempt numbers past this are no page of anybody's list (and overflow some drivers).
 MAX_ATTEMPT_NUMBER = 2**31 - 1
-STALE_MESSAGE = ("This exercise changed since you opened it. "
-                 "Reload it to get the current version.")
+STALE_MESSAGE = ("This exercise changed since you opened it, so your answer was not "
+                 "graded. It is filled in again below on the new version, as far as the "
+                 "items are still the same: check it and submit again.")
 
 
 def _exercise_or_404(step_id: str) -> Exercise:
@@ -47,15 +49,25 @@ def _my_attempts(exercise: Exercise, before: int | None
 
 def _render_form(exercise: Exercise, form: ExerciseForm, problems: list[str] | None = None,
                  posted: MultiDict[str, str] | None = None, status: int = 200,
-                 before: int | None = None):
-    """The exercise page; after a refused post it keeps the learner's choices."""
+                 before: int | None = None, prefill: bool = False):
+    """The exercise page; after a refused post it keeps the learner's choices, and with
+    `prefill` a retry starts from their newest attempt's answer."""
     standing, attempts = _my_attempts(exercise, before)
+    prefilled_from = None
+    if prefill and standing.last_id is not None:
+        newest = next((a for a in attempts.attempts if a.id == standing.last_id), None) \
+            or attempt_service.attempt_of(get_session(), current_user.id, standing.last_id)
+        if newest is not None:
+            posted = MultiDict(attempt_service.retry_fields(exercise, newest))
+            prefilled_from = newest.number
     previous, following = get_course().neighbours(exercise.id)
     return render_template(
         "learn/exercise.html", exercise=exercise, form=form, standing=standing,
         attempts=attempts,
         attempts_left=attempt_service.attempts_left(exercise.policy, standing.used),
-        problems=problems or [], posted=posted, previous=previous, following=following), status
+        confirm_last=attempt_service.spends_last_attempt(exercise.policy, standing.used),
+        problems=problems or [], posted=posted, previous=previous, following=following,
+        prefilled_from=prefilled_from, lessons=get_course().review_sections(exercise)), status
 
 
 def _refuse(exercise: Exercise, message: str, status: int, last_attempt: Attempt | None = None):
@@ -65,11 +77,14 @@ def _refuse(exercise: Exercise, message: str, status: int, last_attempt: Attempt
 
 @bp.get("/exercises/<step_id>")
 def exercise(step_id: str):
+    """The form; for a returning learner it holds their last answer unless they asked
+    to start over (`?start=over`)."""
     exercise = _exercise_or_404(step_id)
     before = request.args.get("before", type=int)
     if before is not None and not 0 < before <= MAX_ATTEMPT_NUMBER:
         abort(400)
-    return _render_form(exercise, ExerciseForm.new(exercise.version), before=before)
+    return _render_form(exercise, ExerciseForm.new(exercise.version), before=before,
+                        prefill=request.args.get("start") != "over")
 
 
 @bp.post("/exercises/<step_id>")
@@ -80,12 +95,20 @@ def submit_exercise(step_id: str):
     if not form.validate():
         return _refuse(exercise, "This form is incomplete or was changed: it has no valid "
                        "version or submission token. Reload the page and try again.", 400)
+    used = attempt_service.standing(get_session(), current_user.id, exercise.id).used
+    if attempt_service.spends_last_attempt(exercise.policy, used) and not form.confirm_last.data:
+        return _render_form(exercise, form, [
+            "This would use your last attempt. Tick the box under your answer to confirm, "
+            "then submit again."], request.form, 400)
     try:
         attempt = attempt_service.submit(
             get_session(), current_user.id, exercise, answer_fields(request.form),
             token=form.submission_token.data, version=form.exercise_version.data)
     except attempt_service.StaleExercise:
-        return _refuse(exercise, STALE_MESSAGE, 409)
+        # Keep the learner's work: the form comes back on the current version with their
+        # answer in it, as far as the new version still has the same items.
+        return _render_form(exercise, ExerciseForm.new(exercise.version), [STALE_MESSAGE],
+                            request.form, 409)
     except attempt_service.AttemptLimitReached as refused:
         used = exercise.policy.max_attempts
         return _refuse(exercise, f"You have used all {used} attempts at this exercise, so "
@@ -100,12 +123,44 @@ def submit_exercise(step_id: str):
 def attempt(attempt_id: int):
     """A learner's own attempt; anybody else's is "not found", not "forbidden", so ids
     reveal nothing."""
+    return _render_attempt(_own_attempt(attempt_id))
+
+
+@bp.post("/attempts/<id:attempt_id>/self-assessment")
+@login_required
+def self_assess(attempt_id: int):
+    """The learner's own rubric levels for their written work (auto-graded work has no
+    rubric to assess against, so there is nothing to post to)."""
+    attempt = _own_attempt(attempt_id)
+    exercise = _exercise_or_404(attempt.exercise_id)
+    if exercise.auto_graded or not SelfAssessmentForm().validate():
+        abort(404 if exercise.auto_graded else 400)
+    try:
+        self_assessment.save(get_session(), attempt, exercise, request.form)
+    except InvalidAnswer as invalid:
+        return _render_attempt(attempt, invalid.problems, request.form, 400)
+    flash("Your self-assessment is saved. Compare it with the worked example below.",
+          "success")
+    return redirect(url_for("learn.attempt", attempt_id=attempt.id, _anchor="self-assessment"),
+                    303)
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    return attempt_service.attempt_of(get_session(), current_user.id, attempt_id) or abort(404)
+
+
+def _render_attempt(attempt: Attempt, problems: list[str] | None = None,
+                    posted: MultiDict[str, str] | None = None, status: int = 200):
     session = get_session()
-    attempt = attempt_service.attempt_of(session, current_user.id, attempt_id) or abort(404)
     exercise = _exercise_or_404(attempt.exercise_id)
     report = attempt_service.attempt_report(
-        exercise, attempt, attempt_service.standing(session, current_user.id, exercise.id))
+        exercise, attempt, attempt_service.standing(session, current_user.id, exercise.id),
+        course=get_course())
     _, following = get_course().neighbours(exercise.id)
     return render_template("learn/attempt.html", report=report, exercise=exercise,
                            attempt=attempt, following=following,
-                           feedback=review_service.read_feedback(session, attempt, exercise))
+                           lessons=get_course().review_sections(exercise),
+                           problems=problems or [], posted=posted,
+                           self_form=SelfAssessmentForm(),
+                           feedback=review_service.read_feedback(session, attempt, exercise)
+                           ), status

@@ -6,7 +6,7 @@ from uuid import uuid4
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import AnyOf, InputRequired, Regexp
 
 
@@ -14,6 +14,10 @@ class CompleteForm(FlaskForm):
     """The "Mark as complete" toggle: the wanted state travels with the post."""
 
     done = HiddenField(validators=[AnyOf(["1", "0"])])
+
+
+class SelfAssessmentForm(FlaskForm):
+    """CSRF for the self-assessment; the rubric levels are read by the review kind."""
 
 
 class ExerciseForm(FlaskForm):
@@ -28,7 +32,12 @@ class ExerciseForm(FlaskForm):
     submission_token = HiddenField(validators=[
         InputRequired(), Regexp(r"^[0-9a-f]{32}$", message="Unknown submission token.")])
 
-    ENVELOPE = frozenset({"csrf_token", "exercise_version", "submission_token"})
+    # Ticked to confirm a resubmission that uses the last attempt (checked by the view
+    # only when it does; a plain checkbox so it works without JavaScript).
+    confirm_last = BooleanField("I understand this is my last attempt at this exercise")
+
+    ENVELOPE = frozenset({"csrf_token", "exercise_version", "submission_token",
+                          "confirm_last"})
 
     @classmethod
     def new(cls, version: str) -> ExerciseForm:

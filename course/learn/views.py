@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from course.db import get_session
 from course.learn.forms import CompleteForm
 from course.services import attempts, progress, review
-from course.site import get_course
+from course.services.standing import StepState, course_standing
+from course.site import get_course, step_url
 
 bp = Blueprint("learn", __name__)
 
@@ -19,9 +20,34 @@ def _completed() -> set[str]:
     return progress.completed_steps(get_session(), current_user.id)
 
 
+def _standing():
+    """The learner's summaries and standing (two queries); None for a visitor."""
+    if not current_user.is_authenticated:
+        return {}, None
+    summaries = attempts.exercise_summaries(get_session(), current_user.id, get_course())
+    return summaries, course_standing(get_course(), _completed(), summaries)
+
+
+def _new_feedback() -> set[str]:
+    """Exercises with feedback the learner has not opened: one query per request, shared
+    by the header badge and My progress."""
+    if "new_feedback" not in g:
+        g.new_feedback = (review.exercises_with_new_feedback(get_session(), current_user.id)
+                          if current_user.is_authenticated and not current_user.is_instructor
+                          else set())
+    return g.new_feedback
+
+
+@bp.app_context_processor
+def _header_feedback() -> dict[str, int]:
+    """The header's "New feedback" badge, on every page."""
+    return {"new_feedback_count": len(_new_feedback())}
+
+
 @bp.get("/")
 def home():
-    return render_template("learn/home.html", completed=_completed())
+    _, where = _standing()
+    return render_template("learn/home.html", standing=where, StepState=StepState)
 
 
 @bp.get("/lessons/<step_id>")
@@ -39,21 +65,24 @@ def lesson(step_id: str):
 @bp.post("/lessons/<step_id>/complete")
 @login_required
 def toggle_complete(step_id: str):
-    get_course().lesson(step_id) or abort(404)
+    lesson = get_course().lesson(step_id) or abort(404)
     form = CompleteForm()
     if not form.validate():
         abort(400)
     done = form.done.data == "1"
     progress.set_complete(get_session(), current_user.id, step_id, done)
-    flash("Marked as complete." if done else "Marked as not complete.", "success")
-    return redirect(url_for("learn.lesson", step_id=step_id))
+    if not done:
+        flash("Marked as not complete.", "success")
+        return redirect(url_for("learn.lesson", step_id=step_id))
+    # Done with this lesson: carry on with the next step rather than reload this one.
+    _, following = get_course().neighbours(step_id)
+    flash(f"Marked \u201c{lesson.title}\u201d as complete.", "success")
+    return redirect(step_url(following) if following else url_for("learn.completion"))
 
 
 @bp.get("/progress")
 @login_required
 def my_progress():
-    completed = _completed()
-    summaries = attempts.exercise_summaries(get_session(), current_user.id, get_course())
-    return render_template("learn/progress.html", completed=completed, summaries=summaries,
-                           new_feedback=review.exercises_with_new_feedback(
-                               get_session(), current_user.id))
+    summaries, where = _standing()
+    return render_template("learn/progress.html", standing=where, summaries=summaries,
+                           StepState=StepState, new_feedback=_new_feedback())

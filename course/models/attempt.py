@@ -73,6 +73,9 @@ class Attempt(Base):
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None]
     feedback_unread: Mapped[bool] = mapped_column(default=False)
+    # The learner's own rubric levels for written work ({"levels": {criterion: points}}),
+    # shown beside the instructor's review; never counts towards the score.
+    self_assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     regraded_at: Mapped[datetime | None]
     # A saved review the learner cannot see yet: rubric, score, passed, overridden,
     # feedback and reason as the instructor left them, until someone releases it.

@@ -17,12 +17,15 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from course.content.schema import AttemptPolicy, Course, Exercise
+from course.content.schema import AttemptPolicy, Course, Exercise, LessonSection
 from course.grading import registry
 from course.grading.base import InvalidAnswer
 from course.models import Attempt, LearnerExercise
 from course.models.attempt import AttemptStatus
 from course.services import aggregates, progress
+
+# Form fields as (name, value) pairs, repeated names allowed (a MultiDict's items).
+MultiValues = list[tuple[str, str]]
 
 
 class StaleExercise(Exception):
@@ -224,6 +227,19 @@ def recent_attempts(session: Session, user_id: int, exercise_id: str,
     return AttemptsPage(rows, rows[-1].number if more and rows else None)
 
 
+def retry_fields(exercise: Exercise, attempt: Attempt) -> MultiValues:
+    """An attempt's answer as form fields, so a retry starts from what the learner last
+    submitted instead of a blank form."""
+    fields = registry.form_from_answer(exercise, attempt.answer)
+    return [(name, value) for name, values in fields.items() for value in values]
+
+
+def spends_last_attempt(policy: AttemptPolicy, used: int) -> bool:
+    """Whether the next submission is a resubmission that uses the final attempt: the
+    learner confirms it first, since afterwards the exercise is closed to them."""
+    return used > 0 and attempts_left(policy, used) == 1
+
+
 def exercise_summaries(session: Session, user_id: int,
                        course: Course) -> dict[str, Summary]:
     """Every exercise the learner has tried, by id: one query on their maintained
@@ -282,6 +298,7 @@ class ItemReport:
     expected_labels: tuple[str, ...]
     message: str
     details: tuple[Any, ...] = ()  # the kind's own parts (a question's options)
+    lessons: tuple[LessonSection, ...] = ()  # where the course teaches what this checks
 
 
 @dataclass(frozen=True)
@@ -309,6 +326,16 @@ class AttemptReport:
     def can_retry(self) -> bool:
         return self.attempts_left is None or self.attempts_left > 0
 
+    @property
+    def to_review(self) -> tuple[ItemReport, ...]:
+        """Items not fully right: what the result page leads with."""
+        return tuple(i for i in self.items if i.mark != "right")
+
+    @property
+    def lessons_to_revisit(self) -> tuple[LessonSection, ...]:
+        """The lesson sections behind every item to review, without repeats."""
+        return tuple(dict.fromkeys(s for i in self.to_review for s in i.lessons))
+
 
 def _mark(credit: float, max_credit: float) -> str:
     if credit >= max_credit:
@@ -333,14 +360,15 @@ def _feedback_in_current_wording(exercise: Exercise, attempt: Attempt) -> dict[s
 
 
 def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
-                   reveal: bool = False) -> AttemptReport:
+                   reveal: bool = False, course: Course | None = None) -> AttemptReport:
     """Build the attempt page's content from the stored feedback.
 
     `standing` is the learner's on the whole exercise: whether the answer may be shown
     depends on every attempt (a later pass reveals it on earlier attempts too).
     Items are described with the exercise's current texts, falling back to ids for
     anything a newer version of the file removed. `reveal` shows every explanation and
-    the model answer whatever the policy says (for instructors).
+    the model answer whatever the policy says (for instructors). With `course`, each item
+    that is not right links to the lesson sections teaching the facts it checks.
     """
     visible = reveal or model_answer_visible(exercise.policy, standing.used, standing.passed)
     kind = registry.kind_of(exercise)
@@ -358,7 +386,9 @@ def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
             expected=expected if show else (),
             expected_labels=tuple(labels.get(e, e) for e in expected) if show else (),
             message=fb["explanation"] if show else fb["hint"],
-            details=kind.item_details(exercise.spec, fb["item_id"], given, show)))
+            details=kind.item_details(exercise.spec, fb["item_id"], given, show),
+            lessons=(course.review_sections(exercise, fb["item_id"])
+                     if course is not None and mark != "right" else ())))
     return AttemptReport(
         exercise=exercise, attempt=attempt, answer_visible=visible,
         attempts_used=standing.used,

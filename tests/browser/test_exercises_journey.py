@@ -130,7 +130,7 @@ def test_now_next_later_plan_by_keyboard_only(live_server: str, page: Page) -> N
     capacity = next(r for r in PLAN.spec.rules if r.type == "capacity")
     page.goto(f"{live_server}/exercises/{PLAN.id}")
     order = ["", "now", "next", "later", "off"]  # the tray, then the columns left to right
-    label = {"now": "Now", "next": "Next", "later": "Later", "off": "Not on the roadmap"}
+    label = {"now": "Now", "next": "Next", "later": "Later", "off": "Off the roadmap"}
     total = len(PLAN.spec.cards)
 
     # Tab reaches the first card (the radios are out of the tab order once enhanced).

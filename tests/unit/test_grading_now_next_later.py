@@ -49,7 +49,7 @@ def grade(**moves):
 
 def test_columns_are_fixed():
     assert nnl.COLUMNS == (("now", "Now"), ("next", "Next"), ("later", "Later"),
-                           ("off", "Not on the roadmap"))
+                           ("off", "Off the roadmap"))
 
 
 def test_parse_valid_spec():
@@ -294,4 +294,4 @@ def test_corrupted_answers_rejected(spec, data):
 def test_precedence_broken_when_either_card_leaves_the_roadmap(off_card):
     result = grade(**{off_card: "off"})
     assert not result.rules[1].passed and result.rules[1].points == 0
-    assert "is in Not on the roadmap" in result.rules[1].message
+    assert "is off the roadmap" in result.rules[1].message

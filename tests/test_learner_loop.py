@@ -1,0 +1,285 @@
+"""The learner's loop after a first attempt (issue 10): retry from the last answer, the
+result page's "to review" links into lessons, the main button, running out of attempts,
+step states, the header's feedback badge, completion and the public certificate."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from course.content.errors import ContentError
+from course.content.loader import load_course
+from course.db import get_session
+from course.models import Attempt, StepProgress
+from course.site import get_course
+from tests.test_exercise_views import (
+    REVIEW,
+    SORT,
+    attempts_stored,
+    correct_answer,
+    envelope,
+    exercise,
+    post,
+    text_of,
+    wrong_sort_answer,
+)
+
+FIXTURE = Path(__file__).parent / "fixture_course"
+
+
+def test_retry_starts_from_the_last_answer_and_can_start_over(client, auth, app):
+    auth.learner()
+    ex = exercise(app, SORT)
+    wrong = wrong_sort_answer(ex)
+    assert post(client, SORT, wrong).status_code == 303
+    html = client.get(f"/exercises/{SORT}").get_data(as_text=True)
+    assert "Your answer from attempt 1 is filled in below" in text_of(client.get(
+        f"/exercises/{SORT}"))
+    for name, (value,) in wrong.items():
+        assert f'name="{name}" value="{value}" checked' in html
+    blank = client.get(f"/exercises/{SORT}?start=over").get_data(as_text=True)
+    assert " checked" not in blank
+    assert "filled in below" not in blank
+
+
+def test_written_work_reopens_with_the_last_draft(client, auth, app):
+    auth.learner()
+    ex = exercise(app, REVIEW)
+    assert post(client, REVIEW, correct_answer(ex)).status_code == 303
+    html = client.get(f"/exercises/{REVIEW}").get_data(as_text=True)
+    text_prompt = next(p for p in ex.spec.prompts if p.format == "text")
+    assert "Nothing **dated** &lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in html
+    assert f'name="r-{text_prompt.id}"' in html
+    assert ">Grocer sync</textarea>" in html
+    # While the work awaits review, the result page offers no Retry.
+    attempt_page = client.get(
+        f"/attempts/{_latest_attempt_id(app)}").get_data(as_text=True)
+    assert ">Retry<" not in attempt_page
+    assert "Awaiting review by an instructor" in attempt_page
+
+
+def _latest_attempt_id(app) -> int:
+    with app.app_context():
+        return get_session().scalar(select(func.max(Attempt.id)))
+
+
+def test_the_last_attempt_needs_confirming(client, auth, app):
+    auth.learner()
+    ex = exercise(app, SORT)
+    for _ in range(ex.policy.max_attempts - 1):
+        assert post(client, SORT, wrong_sort_answer(ex)).status_code == 303
+    page = client.get(f"/exercises/{SORT}").get_data(as_text=True)
+    assert 'name="confirm_last"' in page
+    data = {**envelope(client, SORT), **correct_answer(ex)}
+    refused = client.post(f"/exercises/{SORT}", data=data)
+    assert refused.status_code == 400
+    assert "This would use your last attempt" in text_of(refused)
+    assert attempts_stored(app) == ex.policy.max_attempts - 1
+    # The learner's answer is still on the page, and the same form goes through once ticked.
+    html = refused.get_data(as_text=True)
+    first = ex.spec.items[0]
+    assert f'name="place-{first.id}" value="{first.bucket}" checked' in html
+    accepted = client.post(f"/exercises/{SORT}", data={**data, "confirm_last": "y"})
+    assert accepted.status_code == 303
+    assert attempts_stored(app) == ex.policy.max_attempts
+
+
+def test_result_leads_with_what_to_review_and_links_to_the_lesson(client, auth, app):
+    auth.learner()
+    ex = exercise(app, "build-now-next-later")
+    answer = correct_answer(ex)
+    card = next(c for c in ex.spec.cards if c.accept == ("off",))
+    answer[f"place-{card.id}"] = ["now"]
+    location = post(client, ex.id, answer).headers["Location"]
+    response = client.get(location)
+    body = text_of(response)
+    html = response.get_data(as_text=True)
+    assert "1 to review" in body
+    assert f'href="#item-{card.id}"' in html and f'id="item-{card.id}"' in html
+    with app.app_context():
+        section = get_course().review_sections(ex, card.id)[0]
+    link = f'href="/lessons/{section.lesson_id}#{section.anchor}"'
+    assert link in html
+    lesson = client.get(f"/lessons/{section.lesson_id}").get_data(as_text=True)
+    assert f'id="{section.anchor}"' in lesson
+    # Not passed with attempts left: Retry is the main button, Next the secondary one.
+    if not response.get_data(as_text=True).count("status-done"):
+        assert f'class="button" href="/exercises/{ex.id}">Retry' in html
+
+
+def test_passing_makes_next_the_main_button(client, auth, app):
+    auth.learner()
+    ex = exercise(app, SORT)
+    html = client.get(post(client, SORT, correct_answer(ex)).headers["Location"]).get_data(
+        as_text=True)
+    with app.app_context():
+        _, following = get_course().neighbours(SORT)
+    assert f'class="button" href="/lessons/{following.id}">Next: ' in html \
+        or f'class="button" href="/exercises/{following.id}">Next: ' in html
+    assert ">Retry<" not in html
+    assert "nothing to review" in text_of(client.get(f"/attempts/{_latest_attempt_id(app)}"))
+
+
+def test_out_of_attempts_is_explained_and_shown_as_done_not_passed(client, auth, app):
+    auth.learner()
+    ex = exercise(app, SORT)
+    for _ in range(ex.policy.max_attempts):
+        location = post(client, SORT, wrong_sort_answer(ex)).headers["Location"]
+    body = text_of(client.get(location))
+    assert "You have used every attempt" in body
+    assert "done, not passed" in body
+    assert "still finish it and get your certificate of completion" in body
+    assert "The model answer and the full explanation for every item are shown below" in body
+    assert ">Retry<" not in client.get(location).get_data(as_text=True)
+    exercise_page = text_of(client.get(f"/exercises/{SORT}"))
+    assert "Done, not passed" in exercise_page
+    assert "Submit answer" not in exercise_page
+    progress = client.get("/progress").get_data(as_text=True)
+    assert "</span>Done, not passed</span>" in progress
+    assert "step-done-not-passed" in client.get("/").get_data(as_text=True)
+
+
+def test_my_progress_shows_in_progress_and_awaiting_review(client, auth, app):
+    auth.learner()
+    post(client, SORT, wrong_sort_answer(exercise(app, SORT)))
+    post(client, REVIEW, correct_answer(exercise(app, REVIEW)))
+    html = client.get("/progress").get_data(as_text=True)
+    assert "</span>In progress</span>" in html
+    assert "</span>Awaiting review</span>" in html
+    assert "</span>Not started</span>" in html
+
+
+def test_header_shows_new_feedback_on_every_page(client, auth, app):
+    user = auth.learner()
+    post(client, SORT, wrong_sort_answer(exercise(app, SORT)))
+    assert "New feedback" not in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        get_session().execute(update(Attempt).where(Attempt.user_id == user.id)
+                              .values(feedback_unread=True))
+        get_session().commit()
+    for url in ("/", f"/exercises/{SORT}", "/lessons/backlogs"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'New feedback<span class="visually-hidden"> on 1 exercise</span>' in html, url
+
+
+def test_anonymous_visitor_is_told_to_sign_in_first_and_comes_back(client, auth, app):
+    body = client.get(f"/exercises/{SORT}").get_data(as_text=True)
+    assert "Sign in before you start." in body
+    assert f'href="/signin?next=/exercises/{SORT}"' in body
+    from tests.helpers import make_user
+    make_user(app)
+    response = auth.sign_in(next=f"/exercises/{SORT}")
+    assert response.headers["Location"] == f"/exercises/{SORT}"
+
+
+def finish_everything(app, user_id: int) -> None:
+    with app.app_context():
+        session = get_session()
+        session.add_all(StepProgress(user_id=user_id, step_id=s.id)
+                        for s in get_course().steps)
+        session.commit()
+
+
+def test_completion_page_and_public_certificate(client, auth, app):
+    user = auth.learner()
+    unfinished = text_of(client.get("/complete"))
+    assert "still to do before you finish the course" in unfinished
+    finish_everything(app, user.id)
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/complete">See your course results and certificate' in home
+    page = client.get("/complete").get_data(as_text=True)
+    assert "You finished the course" in page
+    start = page.index('href="/certificates/') + len('href="')
+    certificate_url = page[start:page.index('"', start)]
+
+    auth.sign_out()
+    certificate = client.get(certificate_url)
+    assert certificate.status_code == 200
+    body = text_of(certificate)
+    assert "Certificate of completion" in body
+    assert "Lee Learner" in body
+    assert f"http://localhost{certificate_url}" in body
+    assert client.get(certificate_url[:-2] + "xx").status_code == 404
+    assert client.get("/certificates/not-a-token").status_code == 404
+
+
+def test_no_certificate_before_the_course_is_finished(client, auth, app):
+    from course.services import certificates
+    user = auth.learner()
+    token = certificates.token_for(app.secret_key, user.id)
+    assert client.get(f"/certificates/{token}").status_code == 404
+
+
+@pytest.mark.parametrize(("taught_in", "message"), [
+    ("no-such-lesson#x", "'no-such-lesson' is not a lesson id"),
+    ("fixture-welcome#no-such-heading", "'no-such-heading' is not a heading id"),
+])
+def test_taught_in_is_checked_on_load(tmp_path, taught_in, message):
+    folder = tmp_path / "course"
+    shutil.copytree(FIXTURE, folder)
+    yaml = folder / "course.yaml"
+    text = yaml.read_text().replace("  - id: first-fact\n",
+                                    f"  - id: first-fact\n    taught_in: {taught_in}\n", 1)
+    yaml.write_text(text)
+    with pytest.raises(ContentError) as error:
+        load_course(folder)
+    assert "facts[0].taught_in" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_every_fact_of_the_course_links_to_a_lesson_heading(app):
+    with app.app_context():
+        course = get_course()
+        for fact in course.facts:
+            section = course.fact_section(fact.id)
+            assert section is not None and section.anchor and section.heading, fact.id
+
+
+def test_written_work_self_assessment_and_worked_example(client, auth, app):
+    auth.learner()
+    ex = exercise(app, REVIEW)
+    location = post(client, REVIEW, correct_answer(ex)).headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    assert "Check your work against the rubric" in html
+    assert "A worked example" in html
+    attempt_id = int(location.rsplit("/", 1)[1])
+    token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    url = f"/attempts/{attempt_id}/self-assessment"
+    first, *rest = ex.spec.rubric
+    # A criterion left out: a 400 naming it, nothing stored.
+    refused = client.post(url, data={"csrf_token": token,
+                                     f"self-{first.id}": str(first.levels[0].points)})
+    assert refused.status_code == 400
+    assert rest[0].title in text_of(refused)
+    with app.app_context():
+        assert get_session().get(Attempt, attempt_id).self_assessment is None
+    data = {"csrf_token": token}
+    for criterion in ex.spec.rubric:
+        data[f"self-{criterion.id}"] = f"{criterion.max_points:g}"
+    assert client.post(url, data=data).status_code == 303
+    with app.app_context():
+        stored = get_session().get(Attempt, attempt_id).self_assessment
+    assert stored == {"levels": {c.id: c.max_points for c in ex.spec.rubric}}
+    body = text_of(client.get(location))
+    assert "Your assessment" in body
+    assert "once your work is reviewed" in body
+
+
+def test_self_assessment_of_someone_elses_or_auto_graded_work_is_refused(client, auth, app):
+    from tests.helpers import make_user
+    auth.learner()
+    location = post(client, SORT, wrong_sort_answer(exercise(app, SORT))).headers["Location"]
+    attempt_id = int(location.rsplit("/", 1)[1])
+    from tests.helpers import csrf_token
+    token = csrf_token(client, location)
+    assert client.post(f"/attempts/{attempt_id}/self-assessment",
+                       data={"csrf_token": token}).status_code == 404
+    make_user(app, "other@example.com", "Other")
+    auth.sign_out()
+    auth.sign_in("other@example.com")
+    token = csrf_token(client, "/")
+    assert client.post(f"/attempts/{attempt_id}/self-assessment",
+                       data={"csrf_token": token}).status_code == 404
