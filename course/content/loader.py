@@ -41,7 +41,8 @@ def load_course(content_dir: str | Path) -> Course:
     if not loaded and not problems:
         problems.append(Problem(_display(root, root), "", "no lessons or exercises found"))
     facts = tuple(Fact(f.id, f.text, f.taught_in) for f in meta.facts)
-    problems.extend(_check_taught_in(root, facts, steps))
+    if not problems:  # a lesson that failed to load would be blamed twice
+        problems.extend(_check_taught_in(root, facts, steps))
     if problems:
         raise ContentError(problems)
 
