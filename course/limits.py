@@ -53,15 +53,18 @@ def failed(response: Response) -> bool:
 
 
 def account_key() -> str:
-    """The account a form names (its `email` field, normalised); '' skips the limit."""
+    """The account a form names (its `email` field, normalised); a form without one (a
+    reset link's new-password form) counts against its address instead."""
     email = request.form.get("email", "")
-    return User.normalise_email(email) if email else ""
+    return User.normalise_email(email) if email else get_remote_address()
 
 
 def init_app(app: Flask) -> None:
     """Give `app` its Limiter and apply every `rate_limited` mark; call after the
     blueprints are registered."""
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
+    # Flask-Limiter's decorators hold the Limiter weakly: the app must keep it alive.
+    app.extensions["course_limiter"] = limiter
     for endpoint, view in list(app.view_functions.items()):
         mark: RateLimit | None = getattr(view, "rate_limit", None)
         if mark is None:

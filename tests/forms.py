@@ -3,6 +3,7 @@ with one field changed (tests of hostile input over every form of the site)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -74,3 +75,18 @@ def snapshot(app: Flask) -> dict[str, list[tuple]]:
         return {table.name: [tuple(row) for row in session.execute(
                     select(table).order_by(*table.primary_key.columns))]
                 for table in Base.metadata.sorted_tables}
+
+
+def concrete_url(rule: str, attempt_id: int, exercise_id: str) -> str:
+    """A real address for a url_map rule: `attempt_id` for attempt ids, `exercise_id` for
+    exercise pages, a lesson for lesson pages, something harmless for the rest."""
+    values = {"attempt_id": str(attempt_id), "exercise_id": "roadmap-or-backlog",
+              "token": "not-a-token", "filename": "style.css"}
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "step_id":
+            return exercise_id if "exercises" in rule else "product-vision"
+        return values.get(name, "x")
+
+    return re.sub(r"<(?:\w+:)?(\w+)>", fill, rule)
