@@ -63,6 +63,7 @@ class Filled:
     learner_email: str
     attempts_by_exercise: dict[str, int]
     certificate_url: str = "/certificates/x"  # of a learner who finished the course
+    learner_id: int = 1  # the learner whose instructor's page is visited
 
 
 def fill(app: Flask) -> Filled:
@@ -90,7 +91,7 @@ def fill(app: Flask) -> Filled:
         session.commit()
         token = certificates.token_for(app.secret_key, finisher)
         return Filled(busiest.email, {exercise_id: id_ for exercise_id, id_ in rows},
-                      f"/certificates/{token}")
+                      f"/certificates/{token}", busiest.id)
 
 
 def visits(app: Flask, filled: Filled) -> list[Visit]:
@@ -155,6 +156,8 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
     add("instructor", "misconceptions", "instruct.misconceptions",
         "/instructor/misconceptions")
     add("instructor", "submissions", "instruct.submissions", "/instructor/submissions")
+    add("instructor", "learner page", "instruct.learner",
+        f"/instructor/learners/{filled.learner_id}")
     add("instructor", "submissions filtered", "instruct.submissions",
         "/instructor/submissions?status=awaiting_review&learner=zo")
     written = next(e for e in exercises if e.kind == "review")

@@ -46,7 +46,7 @@ def _url(rule: str, attempt_id: int) -> str:
     """A concrete URL for `rule`: real ids where the rule takes one."""
     def value(match: re.Match[str]) -> str:
         converter, name = match.group(1), match.group(2)
-        if converter == "int" or (name.endswith("_id") and "attempt" in name):
+        if converter in ("int", "id") or (name.endswith("_id") and "attempt" in name):
             return str(attempt_id)
         return SORT if "exercise" in name else "x"
     return re.sub(r"<(?:(\w+):)?(\w+)>", value, rule)
@@ -671,3 +671,49 @@ def test_instructor_pages_speak_about_the_learner(app, auth, client, learner_id)
     strong = html.index("<strong>Strong</strong>")
     assert strong < html.index("<strong>Partly there</strong>") < html.index(
         "<strong>Missing or not a vision</strong>")
+
+
+# ------------------------------------------------------------------ learner page
+
+
+def test_learner_page_shows_progress_attempts_and_reviews(app, auth, client, learner_id):
+    vision = submit(app, learner_id, VISION, VISION_ANSWER)
+    sort = submit(app, learner_id, SORT, sort_form(app, wrong=6))
+    auth.instructor()
+    _review(client, sort, override="90", reason="Item 3 was ambiguous.")
+    _release(client, sort)
+    _review(client, vision, **RUBRIC)  # a draft
+    for page in (f"/instructor/submissions/{vision}", EVERY, "/instructor/gradebook"):
+        assert f'href="/instructor/learners/{learner_id}"' in client.get(page).get_data(
+            as_text=True), page
+    html = client.get(f"/instructor/learners/{learner_id}").get_data(as_text=True)
+    assert "Lee Learner" in html and "lee@example.com" in html
+    assert "<td>draft review</td>" in html  # the written work: graded, not released
+    assert "<td>passed</td>" in html  # the override passed the sort exercise
+    assert "Item 3 was ambiguous." in html and "Override released" in html
+    assert f'href="/instructor/submissions/{vision}">#1</a>' in html
+    assert "not graded yet" in html
+    assert "Last activity" in html and "none yet" not in html
+
+
+def test_learner_page_query_count_does_not_grow(make_app):
+    app = make_app()
+    client = app.test_client()
+    AuthActions(client, app).instructor()
+    counts = []
+    for n, size in enumerate((3, 40)):
+        learner = make_user(app, f"l{n}@example.com", f"Learner {n}").id
+        ids = bulk_attempts(app, learner, size)
+        for attempt_id in ids[:2]:
+            _review(client, attempt_id, **RUBRIC)
+            _release(client, attempt_id)
+        with count_queries(app) as statements:
+            assert client.get(f"/instructor/learners/{learner}").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 5  # the signed-in user; learner, steps, attempts, history
+
+
+def test_learner_page_unknown_id_is_404(auth, client):
+    auth.instructor()
+    assert client.get("/instructor/learners/424242").status_code == 404
