@@ -16,10 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from course.content.schema import Course, Exercise, Step
+from course.content.schema import AttemptPolicy, Course, Exercise, Step
 from course.models import Attempt, ScoreChange, StepProgress, User
 from course.models.attempt import AttemptStatus
-from course.services.attempts import counted_attempt
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,17 @@ class LearnerOverview:
     @property
     def steps_done(self) -> int:
         return sum(1 for s in self.steps if s.done)
+
+
+def _counted_score(tried: list[Any], policy: AttemptPolicy) -> float | None:
+    """The score the gradebook counts: the best ("highest") or the newest scored attempt
+    ("latest"); None while nothing is scored (written work awaiting review)."""
+    scored = [a for a in tried if a.score is not None]
+    if not scored:
+        return None
+    if policy.counts == "latest":
+        return max(scored, key=lambda a: a.number).score
+    return max(a.score for a in scored)
 
 
 def _state(step: Step, done: bool, tried: list[Any]) -> str:
@@ -86,11 +96,9 @@ def learner_overview(session: Session, course: Course, user_id: int) -> LearnerO
     steps = []
     for step in course.steps:
         mine = tried.get(step.id, [])
-        counted = (counted_attempt(mine, step.policy)
-                   if isinstance(step, Exercise) and mine else None)
+        counted = _counted_score(mine, step.policy) if isinstance(step, Exercise) else None
         steps.append(StepState(step, step.id in completed, completed.get(step.id), len(mine),
-                               counted.score if counted is not None else None,
-                               _state(step, step.id in completed, mine)))
+                               counted, _state(step, step.id in completed, mine)))
     moments = [*completed.values(), *(a.created_at for a in attempts[:1])]
     return LearnerOverview(user, steps, list(attempts), history,
                            max(moments) if moments else None)
