@@ -50,7 +50,8 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _name_connection_after_process(_dialect, _record, _cargs, cparams: dict) -> None:
+def _name_connection_after_process(_dialect: Any, _record: Any, _cargs: Any,
+                                    cparams: dict[str, Any]) -> None:
     """Label each PostgreSQL connection with the process that opened it, so
     `pg_stat_activity.application_name` tells which gunicorn worker holds which connection."""
     cparams.setdefault("application_name", f"course-{os.getpid()}")
@@ -81,14 +82,16 @@ def init_app(app: Flask) -> None:
 
 
 def get_engine(app: Flask | None = None) -> Engine:
-    return (app or current_app).extensions["db_engine"]
+    engine: Engine = (app or current_app).extensions["db_engine"]
+    return engine
 
 
 def get_session() -> Session:
     """The session of the current app context, opened on first use."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["db_sessionmaker"]()
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -255,7 +255,7 @@ def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
         rows.append(row)
         if row["passed"]:
             passed.add(exercise.id)
-        return row["passed"] or row["status"] == AttemptStatus.AWAITING_REVIEW.value
+        return bool(row["passed"]) or row["status"] == AttemptStatus.AWAITING_REVIEW.value
 
     for profile in profiles:
         limit = profile.exercise.policy.max_attempts or UNLIMITED_TRIES

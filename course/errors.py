@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -23,17 +24,17 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
 
 
-def _render(code: int, description: str | None = None):
+def _render(code: int, description: str | None = None) -> ResponseReturnValue:
     message = description or MESSAGES.get(code, "Something went wrong.")
     return render_template("errors/error.html", code=code, message=message), code
 
 
-def _csrf_error(error: CSRFError):
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     return _render(400, "This form has expired or did not come from this site. "
                         "Reload the page and try again.")
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     """Also renders unhandled exceptions: Flask logs them and hands us a plain 500."""
     code = error.code or 500
     # Werkzeug's default descriptions are generic; ours read better unless a view set one.

@@ -5,10 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from course.db import get_session
+from course.models import User
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
@@ -19,7 +21,7 @@ csrf = CSRFProtect()
 
 
 @login_manager.user_loader
-def _load_user(cookie_id: str):
+def _load_user(cookie_id: str) -> User | None:
     """The user of a live sign-in: an ended or unknown one is treated as signed out."""
     from course.services.sign_ins import signed_in_user
 
@@ -30,7 +32,7 @@ def _load_user(cookie_id: str):
 
 
 @login_manager.unauthorized_handler
-def _sign_in_first():
+def _sign_in_first() -> ResponseReturnValue:
     """Send a signed-out visitor to sign in, then back to the page they were on.
 
     For a POST (say "Mark as complete" after the session ended) the way back is the page
@@ -38,7 +40,7 @@ def _sign_in_first():
     """
     flash(login_manager.login_message, login_manager.login_message_category)
     if request.method == "GET":
-        target = request.full_path.rstrip("?")
+        target: str | None = request.full_path.rstrip("?")
     else:
         referrer = urlsplit(request.referrer or "")
         same_site = referrer.netloc == request.host

@@ -6,6 +6,7 @@ It answers without a session cookie, so probing it never creates sessions.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,7 +16,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
-def health():
+def health() -> ResponseReturnValue:
     try:
         with get_engine().connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -24,6 +24,8 @@ from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
 from course.models import User
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 REFUSAL = ("Too many attempts from this address or for this account in a short time. "
            "Please wait a few minutes and try again.")
@@ -35,12 +37,13 @@ class RateLimit:
     deduct_when: Callable[[Response], bool] | None
 
 
-def rate_limited(config_key: str, *, deduct_when: Callable[[Response], bool] | None = None):
+def rate_limited(config_key: str, *, deduct_when: Callable[[Response], bool] | None = None
+                 ) -> Callable[[View], View]:
     """Mark a view for the limit in `app.config[config_key]` (e.g. "10 per hour"), counted
     on POSTs per network address and per account; with `deduct_when`, only the responses
     it accepts count (see `failed`)."""
 
-    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+    def mark(view: View) -> View:
         view.rate_limit = RateLimit(config_key, deduct_when)  # type: ignore[attr-defined]
         return view
 
@@ -69,13 +72,14 @@ def init_app(app: Flask) -> None:
         mark: RateLimit | None = getattr(view, "rate_limit", None)
         if mark is None:
             continue
-        scope = mark.config_key.lower()
+        config_key, scope = mark.config_key, mark.config_key.lower()
 
-        def limit_value(key: str = mark.config_key) -> str:
-            return current_app.config[key]
+        def limit_value(key: str = config_key) -> str:
+            return str(current_app.config[key])
 
+        limited: Any = view
         for key_func, part in ((get_remote_address, "address"), (account_key, "account")):
-            view = limiter.limit(limit_value, key_func=key_func, methods=["POST"],
-                                 scope=f"{scope}:{part}", deduct_when=mark.deduct_when,
-                                 error_message=REFUSAL)(view)
-        app.view_functions[endpoint] = view
+            limited = limiter.limit(limit_value, key_func=key_func, methods=["POST"],
+                                    scope=f"{scope}:{part}", deduct_when=mark.deduct_when,
+                                    error_message=REFUSAL)(limited)
+        app.view_functions[endpoint] = limited

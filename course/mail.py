@@ -92,6 +92,7 @@ class SmtpSender:
         if settings.server is None:
             raise ValueError("SmtpSender needs MAIL_SERVER")
         self.settings = settings
+        self.server: str = settings.server
         # Certificates are verified against the system's CAs unless a caller (a test with
         # its own CA) passes a context.
         self.tls_context = tls_context or ssl.create_default_context()
@@ -100,11 +101,11 @@ class SmtpSender:
         s = self.settings
         try:
             if s.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.server, s.port or 465,
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.server, s.port or 465,
                                                       timeout=s.timeout,
                                                       context=self.tls_context)
             else:
-                smtp = smtplib.SMTP(s.server, s.port or 587, timeout=s.timeout)
+                smtp = smtplib.SMTP(self.server, s.port or 587, timeout=s.timeout)
             with smtp:
                 if s.security == "starttls":
                     smtp.starttls(context=self.tls_context)

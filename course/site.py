@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from course.content.loader import load_course
@@ -18,7 +18,7 @@ class RowId(IntegerConverter):
     """`<id:name>`: a positive database id; anything larger than the column holds is a
     plain 404 instead of an overflow inside the database driver."""
 
-    def __init__(self, url_map, *args, **kwargs) -> None:
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         super().__init__(url_map, min=1, max=2**31 - 1)
 
 
@@ -36,7 +36,8 @@ def init_app(app: Flask) -> None:
 
 
 def get_course() -> Course:
-    return current_app.extensions["course"]
+    course: Course = current_app.extensions["course"]
+    return course
 
 
 def percent(score: float | None) -> str:
@@ -68,7 +69,7 @@ def field_attrs(field: Any, hint_id: str | None = None) -> dict[str, str]:
     return attrs
 
 
-def step_url(step) -> str:
+def step_url(step: Step) -> str:
     """The page of a lesson or an exercise."""
     from flask import url_for
 

@@ -12,6 +12,7 @@ import json
 import logging
 
 from flask import Response, flash, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 
@@ -35,7 +36,7 @@ audit = logging.getLogger(AUDIT)
 SECTIONS = ["name", "email", "password", "sessions", "data", "delete"]
 
 
-def _page(status: int = 200, **posted: FlaskForm):
+def _page(status: int = 200, **posted: FlaskForm) -> ResponseReturnValue:
     """The page; a section's just-posted form (with its errors) replaces its blank one."""
     user = current_user._get_current_object()
     forms: dict[str, FlaskForm] = {
@@ -52,24 +53,24 @@ def _page(status: int = 200, **posted: FlaskForm):
 
 @bp.get("/account")
 @login_required
-def account():
+def account() -> ResponseReturnValue:
     return _page()
 
 
 @bp.post("/account/name")
 @login_required
-def change_name():
+def change_name() -> ResponseReturnValue:
     form = DisplayNameForm(prefix="name")
     if not form.validate_on_submit():
         return _page(400, name=form)
-    accounts.change_display_name(get_session(), current_user, form.display_name.data)
+    accounts.change_display_name(get_session(), current_user, form.display_name.data or "")
     flash("Your display name is changed.", "success")
     return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/email")
 @login_required
-def change_email_settings():
+def change_email_settings() -> ResponseReturnValue:
     form = EmailSettingsForm(prefix="email")
     if not form.validate_on_submit():
         return _page(400, email=form)
@@ -81,12 +82,12 @@ def change_email_settings():
 
 @bp.post("/account/password")
 @login_required
-def change_password():
+def change_password() -> ResponseReturnValue:
     user = current_user._get_current_object()
     form = ChangePasswordForm(user, prefix="password")
     if form.validate_on_submit():
         if user.check_password(form.current.data):
-            ended = accounts.change_password(get_session(), user, form.password.data)
+            ended = accounts.change_password(get_session(), user, form.password.data or "")
             audit.info("password changed user=%s other_sessions_ended=%s", user.id, ended)
             flash("Your password is changed. Any other browser signed in to your account "
                   "has been signed out.", "success")
@@ -97,7 +98,7 @@ def change_password():
 
 @bp.post("/account/sign-out-everywhere")
 @login_required
-def sign_out_everywhere():
+def sign_out_everywhere() -> ResponseReturnValue:
     form = SignOutEverywhereForm(prefix="sessions")
     if not form.validate_on_submit():
         return _page(400, sessions=form)
@@ -112,7 +113,7 @@ def sign_out_everywhere():
 
 @bp.get("/account/my-data.json")
 @login_required
-def download_data():
+def download_data() -> ResponseReturnValue:
     """Everything we hold about the learner, as a JSON file to keep."""
     data = account_data.export(get_session(), current_user, utcnow())
     response = Response(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
@@ -126,7 +127,7 @@ def download_data():
 
 @bp.post("/account/delete")
 @login_required
-def delete_account():
+def delete_account() -> ResponseReturnValue:
     user = current_user._get_current_object()
     form = DeleteAccountForm(prefix="delete")
     if form.validate_on_submit():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -36,8 +37,15 @@ class StrongPassword:
             raise ValidationError(problem)
 
 
+def field_errors(field: Field) -> list[str]:
+    """A field's error list, to add a message found after validation (the stubs type it
+    as a read-only sequence; after validate() it is a list)."""
+    return cast(list[str], field.errors)
+
+
 def _typed_identity(form: Form) -> list[str]:
-    return [form.email.data or "", form.display_name.data or ""]
+    fields: Any = form  # the sign-up and account forms, which have both fields
+    return [fields.email.data or "", fields.display_name.data or ""]
 
 
 def _account_identity(form: Form) -> list[str]:
@@ -90,7 +98,7 @@ class _NewPasswordForm(FlaskForm):
         DataRequired("Type the new password again."),
         EqualTo("password", message="The two passwords do not match.")])
 
-    def __init__(self, user: User, **kwargs):
+    def __init__(self, user: User, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.user = user
 

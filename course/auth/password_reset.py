@@ -13,6 +13,7 @@ import logging
 import threading
 
 from flask import Flask, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from course.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from course.auth.views import bp
@@ -64,18 +65,18 @@ def _send_in_background(app: Flask, to: str, subject: str, body: str) -> threadi
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @rate_limited("RATE_LIMIT_PASSWORD_RESET")
-def forgot_password():
+def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = find_by_email(get_session(), form.email.data)
+        user = find_by_email(get_session(), form.email.data or "")
         if user is not None:
             token = password_reset.make_token(user, current_app.config["SECRET_KEY"])
             body = _BODY.format(
                 name=user.display_name, course=get_course().title,
                 minutes=int(password_reset.LIFETIME.total_seconds() // 60),
                 link=_reset_link(token))
-            _send_in_background(current_app._get_current_object(), user.email, _SUBJECT,
-                                body)
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            _send_in_background(app, user.email, _SUBJECT, body)
             audit.info("password reset requested user=%s", user.id)
         else:
             audit.info("password reset requested for an address with no account")
@@ -86,14 +87,14 @@ def forgot_password():
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 @rate_limited("RATE_LIMIT_PASSWORD_RESET")
-def reset_password(token: str):
+def reset_password(token: str) -> ResponseReturnValue:
     user = password_reset.user_for_token(get_session(), token,
                                          current_app.config["SECRET_KEY"])
     if user is None:
         return render_template("auth/reset_password_invalid.html"), 404
     form = ResetPasswordForm(user)
     if form.validate_on_submit():
-        accounts.reset_password(get_session(), user, form.password.data)
+        accounts.reset_password(get_session(), user, form.password.data or "")
         audit.info("password reset user=%s", user.id)
         flash("Your password is changed and every browser signed in to your account is "
               "signed out. Sign in with your new password.", "success")

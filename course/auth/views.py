@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from course.auth.forms import SignInForm, SignUpForm
+from course.auth.forms import SignInForm, SignUpForm, field_errors
 from course.auth.redirects import safe_next
 from course.db import get_session
 from course.limits import failed, rate_limited
 from course.logs import AUDIT
+from course.models import User
 from course.services import sign_ins
 from course.services.accounts import EmailTaken, authenticate, create_user
 
@@ -19,7 +21,7 @@ bp = Blueprint("auth", __name__)
 audit = logging.getLogger(AUDIT)
 
 
-def _start_session(user) -> None:
+def _start_session(user: User) -> None:
     """Sign in on a fresh session, so a session id planted before sign-in is worthless.
 
     The cookie names a new stored sign-in, which sign-out ends for every copy of it.
@@ -29,22 +31,22 @@ def _start_session(user) -> None:
     login_user(user)
 
 
-def _after_sign_in(form_next: str | None):
+def _after_sign_in(form_next: str | None) -> ResponseReturnValue:
     return redirect(safe_next(form_next) or url_for("learn.home"))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 @rate_limited("RATE_LIMIT_SIGN_UP")
-def sign_up():
+def sign_up() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("learn.home"))
     form = SignUpForm(next=request.args.get("next"))
     if form.validate_on_submit():
         try:
-            user = create_user(get_session(), form.email.data, form.display_name.data,
-                               form.password.data)
+            user = create_user(get_session(), form.email.data or "",
+                               form.display_name.data or "", form.password.data or "")
         except EmailTaken:
-            form.email.errors.append(
+            field_errors(form.email).append(
                 "An account with this email already exists. Sign in instead?")
         else:
             _start_session(user)
@@ -58,12 +60,12 @@ def sign_up():
 
 @bp.route("/signin", methods=["GET", "POST"])
 @rate_limited("RATE_LIMIT_SIGN_IN", deduct_when=failed)
-def sign_in():
+def sign_in() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("learn.home"))
     form = SignInForm(next=request.args.get("next"))
     if form.validate_on_submit():
-        user = authenticate(get_session(), form.email.data, form.password.data)
+        user = authenticate(get_session(), form.email.data or "", form.password.data or "")
         if user is not None:
             _start_session(user)
             audit.info("signed in user=%s address=%s", user.id, request.remote_addr)
@@ -71,14 +73,14 @@ def sign_in():
             return _after_sign_in(form.next.data)
         audit.warning("sign-in refused email=%r address=%s", form.email.data,
                       request.remote_addr)
-        form.password.errors.append("That email and password do not match an account.")
+        field_errors(form.password).append("That email and password do not match an account.")
     status = 400 if form.errors else 200
     return render_template("auth/sign_in.html", form=form), status
 
 
 @bp.post("/signout")
 @login_required
-def sign_out():
+def sign_out() -> ResponseReturnValue:
     sign_ins.end(get_session(), current_user.sign_in_token)
     audit.info("signed out user=%s", current_user.id)
     logout_user()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import MutableMapping
 from functools import lru_cache, partial
 
 import bleach
@@ -98,7 +99,8 @@ def _accessible_tables(html: str) -> str:
     return _TABLE.sub(wrap, html)
 
 
-def _nofollow(attrs: dict, new: bool = False) -> dict:
+def _nofollow(attrs: MutableMapping[tuple[str | None, str], str],
+              new: bool = False) -> MutableMapping[tuple[str | None, str], str]:
     """Links written by users must not pass on our reputation or open a window handle."""
     attrs[(None, "rel")] = "nofollow noopener"
     return attrs

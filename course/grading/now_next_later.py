@@ -196,9 +196,14 @@ def _what_happened(spec: NowNextLaterSpec, rule: Rule, placements: Mapping[str, 
         n = sum(1 for c in placements.values() if c == rule.column)
         return (f"{COLUMN_LABELS[rule.column]} holds {_cards_word(n)}; "
                 f"keep it to at most {rule.max}.")
-    first, then = spec.card(rule.first), spec.card(rule.then)
-    return (f"'{first.text}' is {_where(placements[rule.first])} but "
-            f"'{then.text}' is {_where(placements[rule.then])}.")
+    return (f"'{_card_text(spec, rule.first)}' is {_where(placements[rule.first])} but "
+            f"'{_card_text(spec, rule.then)}' is {_where(placements[rule.then])}.")
+
+
+def _card_text(spec: NowNextLaterSpec, card_id: str) -> str:
+    """A rule names cards of its own exercise (the spec checks it); the id otherwise."""
+    card = spec.card(card_id)
+    return card.text if card is not None else card_id
 
 
 def _where(column: str) -> str:
@@ -221,8 +226,8 @@ def _check_rule(spec: NowNextLaterSpec, rule: Rule,
               f"within the limit of {rule.max}.")
     else:
         passed = _in_order(placements[rule.first], placements[rule.then])
-        ok = (f"'{spec.card(rule.first).text}' comes no later than "
-              f"'{spec.card(rule.then).text}'.")
+        ok = (f"'{_card_text(spec, rule.first)}' comes no later than "
+              f"'{_card_text(spec, rule.then)}'.")
     message = ok if passed else f"{rule.feedback} {_what_happened(spec, rule, placements)}"
     return RuleFeedback(rule_id=rule.id, passed=passed,
                         points=rule.points if passed else 0.0, max_points=rule.points,
@@ -233,8 +238,8 @@ def _rule_title(spec: NowNextLaterSpec, rule: Rule) -> str:
     """What the rule asks, in a few words, as the heading learners see on their result."""
     if isinstance(rule, CapacityRule):
         return f"No more than {_cards_word(rule.max)} in {COLUMN_LABELS[rule.column]}"
-    return (f"\u201c{spec.card(rule.first).text}\u201d no later than "
-            f"\u201c{spec.card(rule.then).text}\u201d")
+    return (f"\u201c{_card_text(spec, rule.first)}\u201d no later than "
+            f"\u201c{_card_text(spec, rule.then)}\u201d")
 
 
 def grade(spec: NowNextLaterSpec, answer: Any) -> Result:

@@ -203,7 +203,7 @@ def grade(spec: QuizSpec, answer: Any) -> Result:
         items.append(ItemFeedback(
             item_id=q.id, credit=question_credit(q, chosen) * q.points, max_credit=q.points,
             given=tuple(chosen), expected=q.correct_ids,
-            hint=" ".join(q.option(c).feedback for c in chosen),
+            hint=" ".join(o.feedback for o in q.options if o.id in chosen),
             explanation=" ".join(o.feedback for o in q.options if o.correct)))
     return result_from(items)
 

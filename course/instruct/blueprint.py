@@ -10,7 +10,7 @@ bp = Blueprint("instruct", __name__, url_prefix="/instructor")
 
 @bp.before_request
 @login_required
-def _instructors_only():
+def _instructors_only() -> None:
     """Every page of this blueprint is for instructors; checked once, here."""
     if not current_user.is_instructor:
         abort(403)

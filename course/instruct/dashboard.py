@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask.typing import ResponseReturnValue
 
 from course.db import get_session
 from course.instruct.blueprint import bp
@@ -11,7 +12,7 @@ from course.site import get_course
 
 
 @bp.get("/")
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     """Per exercise: attempts, learners, mean counted score, pass rate, awaiting review."""
     stats = reports.dashboard(get_session(), get_course())
     return render_template("instruct/dashboard.html", stats=stats)

@@ -13,10 +13,10 @@ from wtforms import (
     IntegerField,
     RadioField,
     SearchField,
-    SelectChoice,
     SelectField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: 3.2
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
@@ -69,7 +69,7 @@ class QueueFilterForm(FlaskForm):
                             learner=self.learner.data or None,
                             order=self.order.data or OLDEST)
 
-    def query_args(self) -> dict[str, str]:
+    def query_args(self) -> dict[str, Any]:
         """The filters as URL parameters, so links from the queue can lead back to it."""
         return {"exercise": self.exercise.data or "", "status": self.status.data or "",
                 "learner": self.learner.data or "", "order": self.order.data or OLDEST}
@@ -107,7 +107,8 @@ class ReviewForm(FlaskForm):
                 choices=[SelectChoice(level.points, level.label)
                          for level in criterion.best_first],
                 validators=[InputRequired(f"Choose a level for '{criterion.title}'.")])
-        return type("ExerciseReviewForm", (cls,), fields)(**kwargs)
+        form: ReviewForm = type("ExerciseReviewForm", (cls,), fields)(**kwargs)
+        return form
 
     def validate_override(self, field: Field) -> None:
         if field.data is not None and not math.isfinite(field.data):
@@ -118,7 +119,8 @@ class ReviewForm(FlaskForm):
             raise ValidationError("Give a reason for overriding the score.")
 
     def rubric_field(self, criterion: review.Criterion) -> RadioField:
-        return self[RUBRIC_PREFIX + criterion.id]
+        field: RadioField = self[RUBRIC_PREFIX + criterion.id]
+        return field
 
     def rubric_levels(self) -> dict[str, float] | None:
         """Criterion id -> chosen points, or None when this exercise has no rubric."""

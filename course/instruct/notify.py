@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def public_url(endpoint: str, **values: Any) -> str:
     """An absolute link for a mail: on PUBLIC_URL when set (a forged Host header must not
     choose where a link points), else on the address of the current request."""
-    base = current_app.config.get("PUBLIC_URL")
+    base: str | None = current_app.config.get("PUBLIC_URL")
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)

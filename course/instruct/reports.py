@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask import Response, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from course.db import get_engine, get_session
@@ -18,7 +19,7 @@ MAX_PAGE = 100_000
 
 
 @bp.get("/gradebook")
-def gradebook():
+def gradebook() -> ResponseReturnValue:
     """Learners by exercises, one page at a time; a page past the end is a 404."""
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= MAX_PAGE:
@@ -31,7 +32,7 @@ def gradebook():
 
 
 @bp.get("/gradebook.csv")
-def gradebook_csv():
+def gradebook_csv() -> ResponseReturnValue:
     """Every learner, streamed: rows are written as they are read, in batches.
 
     The stream runs after the request's teardown has closed the request's session, so it
@@ -52,7 +53,7 @@ def gradebook_csv():
 
 
 @bp.get("/misconceptions")
-def misconceptions():
+def misconceptions() -> ResponseReturnValue:
     """Per auto-graded exercise, the items the cohort gets wrong most, worst first."""
     report = reports.misconceptions(get_session(), get_course())
     return render_template("instruct/misconceptions.html", report=report)

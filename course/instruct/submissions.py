@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from course.db import get_session
@@ -51,7 +52,7 @@ def _queue_form(args: Any = None) -> QueueFilterForm:
 
 
 @bp.get("/submissions")
-def submissions():
+def submissions() -> ResponseReturnValue:
     course = get_course()
     form = QueueFilterForm(course.exercises, formdata=request.args)
     if not form.validate():
@@ -91,7 +92,8 @@ def _review_data(detail: SubmissionDetail) -> dict[str, Any]:
 
 def _render_submission(detail: SubmissionDetail, form: ReviewForm, queue: QueueFilterForm,
                        status: int = 200, problems: list[str] | None = None,
-                       conflict: str | None = None, draft: str | None = None):
+                       conflict: str | None = None,
+                       draft: str | None = None) -> ResponseReturnValue:
     exercise = get_course().exercise(detail.attempt.exercise_id)
     position = queue_position(get_session(), queue.filters(), detail.attempt)
     return render_template(
@@ -122,7 +124,7 @@ def _detail_or_404(attempt_id: int) -> SubmissionDetail:
 
 
 @bp.get("/submissions/<id:attempt_id>")
-def submission(attempt_id: int):
+def submission(attempt_id: int) -> ResponseReturnValue:
     detail = _detail_or_404(attempt_id)
     exercise = get_course().exercise(detail.attempt.exercise_id)
     form = ReviewForm.for_exercise(exercise, formdata=None, data=_review_data(detail))
@@ -130,7 +132,7 @@ def submission(attempt_id: int):
 
 
 @bp.post("/submissions/<id:attempt_id>")
-def save_review(attempt_id: int):
+def save_review(attempt_id: int) -> ResponseReturnValue:
     detail = _detail_or_404(attempt_id)
     course = get_course()
     queue = _queue_form()
@@ -139,7 +141,7 @@ def save_review(attempt_id: int):
         return _render_submission(detail, form, queue, 400)
     try:
         saved = review_service.save_review(get_session(), attempt_id, current_user.id,
-                                           form.revision.data, form.review_input(),
+                                           form.revision.data or 0, form.review_input(),
                                            course=course)
     except review_service.ReviewInvalid as invalid:
         return _render_submission(detail, form, queue, 400, problems=invalid.problems)
@@ -168,7 +170,7 @@ def save_review(attempt_id: int):
 
 
 @bp.post("/submissions/<id:attempt_id>/release")
-def release_review(attempt_id: int):
+def release_review(attempt_id: int) -> ResponseReturnValue:
     _detail_or_404(attempt_id)
     if not ReleaseForm().validate():
         abort(400)
@@ -184,7 +186,7 @@ def release_review(attempt_id: int):
 
 
 @bp.post("/exercises/<exercise_id>/release")
-def release_exercise(exercise_id: str):
+def release_exercise(exercise_id: str) -> ResponseReturnValue:
     exercise = get_course().exercise(exercise_id) or abort(404)
     if not ReleaseForm().validate():
         abort(400)
@@ -199,7 +201,7 @@ def release_exercise(exercise_id: str):
 
 
 @bp.get("/exercises/<exercise_id>/regrade")
-def regrade_preview(exercise_id: str):
+def regrade_preview(exercise_id: str) -> ResponseReturnValue:
     exercise = get_course().exercise(exercise_id) or abort(404)
     try:
         report = review_service.preview_regrade(get_session(), exercise)
@@ -210,7 +212,7 @@ def regrade_preview(exercise_id: str):
 
 
 @bp.post("/exercises/<exercise_id>/regrade")
-def regrade(exercise_id: str):
+def regrade(exercise_id: str) -> ResponseReturnValue:
     exercise = get_course().exercise(exercise_id) or abort(404)
     if not RegradeForm().validate():
         abort(400)

@@ -7,6 +7,7 @@ on it, so an employer can open it without an account.
 from __future__ import annotations
 
 from flask import abort, current_app, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from course.db import get_session
@@ -18,21 +19,21 @@ from course.site import get_course
 
 @bp.get("/complete")
 @login_required
-def completion():
+def completion() -> ResponseReturnValue:
     course = get_course()
     summaries = attempts.exercise_summaries(get_session(), current_user.id, course)
     where = course_standing(course, progress.completed_steps(get_session(), current_user.id),
                      summaries)
-    token = (certificates.token_for(current_app.secret_key, current_user.id)
+    token = (certificates.token_for(current_app.config["SECRET_KEY"], current_user.id)
              if where.finished else None)
     return render_template("learn/completion.html", standing=where, StepState=StepState,
                            results=section_results(course, where, summaries), token=token)
 
 
 @bp.get("/certificates/<token>")
-def certificate(token: str):
+def certificate(token: str) -> ResponseReturnValue:
     """Anyone with the link sees the certificate; a wrong or stale link is "not found"."""
-    user_id = certificates.user_id_from(current_app.secret_key, token)
+    user_id = certificates.user_id_from(current_app.config["SECRET_KEY"], token)
     found = (certificates.certificate_for(get_session(), get_course(), user_id)
              if user_id is not None else None)
     if found is None:

@@ -7,6 +7,7 @@ redirect; every grading and visibility decision is made in the service.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -49,7 +50,7 @@ def _my_attempts(exercise: Exercise, before: int | None
 
 def _render_form(exercise: Exercise, form: ExerciseForm, problems: list[str] | None = None,
                  posted: MultiDict[str, str] | None = None, status: int = 200,
-                 before: int | None = None, prefill: bool = False):
+                 before: int | None = None, prefill: bool = False) -> ResponseReturnValue:
     """The exercise page; after a refused post it keeps the learner's choices, and with
     `prefill` a retry starts from their newest attempt's answer."""
     standing, attempts = _my_attempts(exercise, before)
@@ -70,13 +71,14 @@ def _render_form(exercise: Exercise, form: ExerciseForm, problems: list[str] | N
         prefilled_from=prefilled_from, lessons=get_course().review_sections(exercise)), status
 
 
-def _refuse(exercise: Exercise, message: str, status: int, last_attempt: Attempt | None = None):
+def _refuse(exercise: Exercise, message: str, status: int,
+            last_attempt: Attempt | None = None) -> ResponseReturnValue:
     return render_template("learn/exercise_refused.html", exercise=exercise, message=message,
                            last_attempt=last_attempt), status
 
 
 @bp.get("/exercises/<step_id>")
-def exercise(step_id: str):
+def exercise(step_id: str) -> ResponseReturnValue:
     """The form; for a returning learner it holds their last answer unless they asked
     to start over (`?start=over`)."""
     exercise = _exercise_or_404(step_id)
@@ -89,7 +91,7 @@ def exercise(step_id: str):
 
 @bp.post("/exercises/<step_id>")
 @login_required
-def submit_exercise(step_id: str):
+def submit_exercise(step_id: str) -> ResponseReturnValue:
     exercise = _exercise_or_404(step_id)
     form = ExerciseForm()
     if not form.validate():
@@ -103,15 +105,15 @@ def submit_exercise(step_id: str):
     try:
         attempt = attempt_service.submit(
             get_session(), current_user.id, exercise, answer_fields(request.form),
-            token=form.submission_token.data, version=form.exercise_version.data)
+            token=form.submission_token.data or "", version=form.exercise_version.data or "")
     except attempt_service.StaleExercise:
         # Keep the learner's work: the form comes back on the current version with their
         # answer in it, as far as the new version still has the same items.
         return _render_form(exercise, ExerciseForm.new(exercise.version), [STALE_MESSAGE],
                             request.form, 409)
     except attempt_service.AttemptLimitReached as refused:
-        used = exercise.policy.max_attempts
-        return _refuse(exercise, f"You have used all {used} attempts at this exercise, so "
+        limit = exercise.policy.max_attempts
+        return _refuse(exercise, f"You have used all {limit} attempts at this exercise, so "
                        "this answer was not submitted.", 409, refused.last_attempt)
     except InvalidAnswer as invalid:
         return _render_form(exercise, form, invalid.problems, request.form, 400)
@@ -120,7 +122,7 @@ def submit_exercise(step_id: str):
 
 @bp.get("/attempts/<id:attempt_id>")
 @login_required
-def attempt(attempt_id: int):
+def attempt(attempt_id: int) -> ResponseReturnValue:
     """A learner's own attempt; anybody else's is "not found", not "forbidden", so ids
     reveal nothing."""
     return _render_attempt(_own_attempt(attempt_id))
@@ -128,7 +130,7 @@ def attempt(attempt_id: int):
 
 @bp.post("/attempts/<id:attempt_id>/self-assessment")
 @login_required
-def self_assess(attempt_id: int):
+def self_assess(attempt_id: int) -> ResponseReturnValue:
     """The learner's own rubric levels for their written work (auto-graded work has no
     rubric to assess against, so there is nothing to post to)."""
     attempt = _own_attempt(attempt_id)
@@ -150,7 +152,8 @@ def _own_attempt(attempt_id: int) -> Attempt:
 
 
 def _render_attempt(attempt: Attempt, problems: list[str] | None = None,
-                    posted: MultiDict[str, str] | None = None, status: int = 200):
+                    posted: MultiDict[str, str] | None = None,
+                    status: int = 200) -> ResponseReturnValue:
     session = get_session()
     exercise = _exercise_or_404(attempt.exercise_id)
     report = attempt_service.attempt_report(

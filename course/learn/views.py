@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from course.db import get_session
 from course.learn.forms import CompleteForm
 from course.services import attempts, progress, review
-from course.services.standing import StepState, course_standing
+from course.services.standing import CourseStanding, StepState, course_standing
 from course.site import get_course, step_url
 
 bp = Blueprint("learn", __name__)
@@ -20,7 +21,7 @@ def _completed() -> set[str]:
     return progress.completed_steps(get_session(), current_user.id)
 
 
-def _standing():
+def _standing() -> tuple[dict[str, attempts.Summary], CourseStanding | None]:
     """The learner's summaries and standing (two queries); None for a visitor."""
     if not current_user.is_authenticated:
         return {}, None
@@ -35,7 +36,8 @@ def _new_feedback() -> set[str]:
         g.new_feedback = (review.exercises_with_new_feedback(get_session(), current_user.id)
                           if current_user.is_authenticated and not current_user.is_instructor
                           else set())
-    return g.new_feedback
+    found: set[str] = g.new_feedback
+    return found
 
 
 @bp.app_context_processor
@@ -45,13 +47,13 @@ def _header_feedback() -> dict[str, int]:
 
 
 @bp.get("/")
-def home():
+def home() -> ResponseReturnValue:
     _, where = _standing()
     return render_template("learn/home.html", standing=where, StepState=StepState)
 
 
 @bp.get("/lessons/<step_id>")
-def lesson(step_id: str):
+def lesson(step_id: str) -> ResponseReturnValue:
     course = get_course()
     lesson = course.lesson(step_id) or abort(404)
     previous, following = course.neighbours(step_id)
@@ -64,7 +66,7 @@ def lesson(step_id: str):
 
 @bp.post("/lessons/<step_id>/complete")
 @login_required
-def toggle_complete(step_id: str):
+def toggle_complete(step_id: str) -> ResponseReturnValue:
     lesson = get_course().lesson(step_id) or abort(404)
     form = CompleteForm()
     if not form.validate():
@@ -82,7 +84,7 @@ def toggle_complete(step_id: str):
 
 @bp.get("/progress")
 @login_required
-def my_progress():
+def my_progress() -> ResponseReturnValue:
     summaries, where = _standing()
     return render_template("learn/progress.html", standing=where, summaries=summaries,
                            StepState=StepState, new_feedback=_new_feedback())

@@ -19,16 +19,18 @@ Nothing here imports Flask.
 from __future__ import annotations
 
 import json
+import typing
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, case, cast, delete, func, select, text, update
+from sqlalchemy import Table, Text, and_, bindparam, case, cast, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
+from course.db import Base
 from course.grading import registry
 from course.models import Attempt, ExerciseTotals, ItemOutcome, LearnerExercise
 from course.models.attempt import AttemptStatus
@@ -39,6 +41,11 @@ AUTO_GRADED = AttemptStatus.AUTO_GRADED.value
 CORRECT = ":correct"
 WRONG = ":wrong"
 BATCH = 2000
+
+def _table(model: type[Base]) -> Table:
+    """A model's table, typed as one (the declarative attribute is a plain FromClause)."""
+    return typing.cast(Table, model.__table__)
+
 
 LEARNER_COLUMNS = ("attempts", "awaiting", "auto_graded", "score", "passed", "ever_passed")
 EMPTY_LEARNER: dict[str, Any] = {"attempts": 0, "awaiting": 0, "auto_graded": 0,
@@ -87,7 +94,7 @@ def after_regrade(session: Session, exercise: Exercise) -> None:
 def forget_learner(session: Session, course: Course, user_id: int) -> None:
     """Take a learner out of the aggregates before their attempts are deleted (in the
     deletion's transaction): their rows leave the totals, their answers the item counts."""
-    table = LearnerExercise.__table__
+    table = _table(LearnerExercise)
     for row in session.execute(delete(table).where(table.c.user_id == user_id)
                                .returning(table.c.exercise_id,
                                           *(table.c[c] for c in LEARNER_COLUMNS))):
@@ -95,6 +102,7 @@ def forget_learner(session: Session, course: Course, user_id: int) -> None:
         _add_totals(session, row.exercise_id, {k: -v for k, v in gone.items()})
     for exercise in course.exercises:
         counts: Counter[tuple[str, str]] = Counter()
+        answer: Any
         for answer in session.scalars(select(Attempt.answer).where(
                 Attempt.user_id == user_id, Attempt.exercise_id == exercise.id,
                 Attempt.status == AUTO_GRADED)):
@@ -111,7 +119,7 @@ def _insert(session: Session, table: Any) -> Any:
 def _lock_learners(session: Session, exercise_id: str,
                    users: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Each learner's row as it was (empty ones created), now locked until commit."""
-    table = LearnerExercise.__table__
+    table = _table(LearnerExercise)
     statement = _insert(session, table).values(
         [{"user_id": u, "exercise_id": exercise_id, **EMPTY_LEARNER} for u in users])
     statement = statement.on_conflict_do_update(
@@ -179,7 +187,7 @@ def _totals_of(row: Mapping[str, Any]) -> Counter[str]:
 
 def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[str, Any]],
                     new: Mapping[tuple[int, str], dict[str, Any]]) -> None:
-    table = LearnerExercise.__table__
+    table = _table(LearnerExercise)
     params = []
     change: dict[str, float] = dict.fromkeys(_totals_of(EMPTY_LEARNER), 0)
     for user_id, before in old.items():
@@ -199,7 +207,7 @@ def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[s
 
 
 def _add_totals(session: Session, exercise_id: str, change: Mapping[str, float]) -> None:
-    table = ExerciseTotals.__table__
+    table = _table(ExerciseTotals)
     statement = _insert(session, table).values(exercise_id=exercise_id, **change)
     session.execute(statement.on_conflict_do_update(
         index_elements=[table.c.exercise_id],
@@ -212,7 +220,7 @@ def _add_item_counts(session: Session, exercise_id: str,
                for (item, outcome), n in sorted(counts.items()) if n]
     if not changes:
         return
-    table = ItemOutcome.__table__
+    table = _table(ItemOutcome)
     statement = _insert(session, table)
     session.execute(statement.on_conflict_do_update(
         index_elements=[table.c.exercise_id, table.c.item_id, table.c.outcome],
@@ -235,7 +243,7 @@ def rebuild(session: Session, course: Course) -> Rebuilt:
     On PostgreSQL the aggregate tables are locked first, so upkeep running at the same
     time waits and then applies its change on top of the rebuilt values.
     """
-    tables = (LearnerExercise.__table__, ExerciseTotals.__table__, ItemOutcome.__table__)
+    tables = (_table(LearnerExercise), _table(ExerciseTotals), _table(ItemOutcome))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE " + ", ".join(t.name for t in tables)
                              + " IN EXCLUSIVE MODE"))
@@ -245,7 +253,7 @@ def rebuild(session: Session, course: Course) -> Rebuilt:
     rows = [{"user_id": u, "exercise_id": e, **values}
             for (u, e), values in sorted(learners.items())]
     for start in range(0, len(rows), BATCH):
-        session.execute(LearnerExercise.__table__.insert(), rows[start:start + BATCH])
+        session.execute(_table(LearnerExercise).insert(), rows[start:start + BATCH])
     totals: dict[str, Counter[str]] = {}
     for (_, exercise_id), values in learners.items():
         totals.setdefault(exercise_id, Counter()).update(_totals_of(values))

@@ -119,7 +119,7 @@ def _checked_answer(exercise: Exercise, form: Mapping[str, Sequence[str]]) -> di
     problems = registry.validate(exercise, answer)
     if problems:
         raise InvalidAnswer(problems)
-    return answer
+    return dict(answer)
 
 
 def _graded_attempt(exercise: Exercise, answer: dict[str, Any], user_id: int, token: str,

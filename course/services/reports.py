@@ -93,7 +93,7 @@ class GradebookPage:
         return max(1, math.ceil(self.learners / self.page_size))
 
 
-def _learners() -> Select[Any]:
+def _learners() -> Select[*tuple[Any, ...]]:
     return (select(User.id, User.display_name, User.email)
             .where(User.role == Role.LEARNER.value)
             .order_by(User.display_name, User.id))
@@ -274,7 +274,8 @@ def misconceptions(session: Session, course: Course) -> list[ExerciseMisconcepti
         for item_id, tally in tallies[exercise.id].items():
             if not tally.answered or item_id not in texts:  # or an item since removed
                 continue
-            wrong, wrong_count = (tally.wrong.most_common(1) or [(None, 0)])[0]
+            top = tally.wrong.most_common(1)
+            wrong, wrong_count = top[0] if top else (None, 0)
             label = (kind.mistake_label(exercise.spec, item_id, wrong)
                      if wrong is not None else None)
             items.append(ItemStat(

@@ -17,9 +17,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
@@ -128,7 +129,7 @@ def _checked_rubric(exercise: Exercise | None, levels: Mapping[str, Any] | None,
         if written and current is None:
             problems.append("Choose a level for every rubric criterion.")
         return current
-    if not written:
+    if exercise is None or not written:
         problems.append("Only written assignments are graded with a rubric.")
         return current
     try:
@@ -185,7 +186,7 @@ def _store_draft(session: Session, attempt_id: int, expected_revision: int,
         .values(draft=outcome.as_draft(), draft_by_id=reviewer_id, draft_saved_at=utcnow(),
                 revision=Attempt.revision + 1)
         .execution_options(synchronize_session=False))
-    if done.rowcount != 1:
+    if cast("CursorResult[Any]", done).rowcount != 1:
         session.rollback()
         raise ReviewConflict(attempt_id)
 
@@ -209,8 +210,9 @@ def save_review(session: Session, attempt_id: int, reviewer_id: int, expected_re
     released = None
     if exercise is not None and exercise.policy.release == "on_save":
         session.expire(attempt)
-        released = _release_one(session, session.get(Attempt, attempt_id), reviewer_id,
-                                course)
+        fresh = session.get(Attempt, attempt_id)
+        if fresh is not None:
+            released = _release_one(session, fresh, reviewer_id, course)
     session.commit()
     session.refresh(attempt)
     return SaveResult(attempt, released)
@@ -242,7 +244,7 @@ def _release_one(session: Session, attempt: Attempt, released_by_id: int,
                 draft=None, draft_by_id=None, draft_saved_at=None,
                 revision=Attempt.revision + 1)
         .execution_options(synchronize_session=False))
-    if done.rowcount != 1:
+    if cast("CursorResult[Any]", done).rowcount != 1:
         return None
     session.add(ScoreChange(
         attempt_id=attempt.id, changed_by_id=released_by_id, changed_at=now,
@@ -393,7 +395,7 @@ def _regrade_rows(session: Session, exercise: Exercise) -> Iterator[list[Any]]:
         if not rows:
             return
         last_id = rows[-1].id
-        yield rows
+        yield list(rows)
 
 
 @dataclass(frozen=True)
@@ -478,7 +480,7 @@ def _store_regrade(session: Session, exercise: Exercise, row: Any, rescored: _Re
                 feedback=result.feedback_json(), score=rescored.score,
                 passed=rescored.passed, regraded_at=now, revision=Attempt.revision + 1)
         .execution_options(synchronize_session=False))
-    if done.rowcount != 1:
+    if cast("CursorResult[Any]", done).rowcount != 1:
         return False
     if rescored.score != row.score:
         session.add(ScoreChange(attempt_id=row.id, changed_by_id=changed_by_id,

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from course.models import SignIn, User
@@ -65,6 +67,6 @@ def end_all(session: Session, user_id: int, keep: str | None = None) -> int:
     statement = delete(SignIn).where(SignIn.user_id == user_id)
     if keep is not None:
         statement = statement.where(SignIn.token_hash != _digest(keep))
-    ended = session.execute(statement).rowcount
+    ended: int = cast("CursorResult[Any]", session.execute(statement)).rowcount
     session.commit()
     return ended
