@@ -52,9 +52,9 @@ def _counted_score(tried: list[Any], policy: AttemptPolicy) -> float | None:
     scored = [a for a in tried if a.score is not None]
     if not scored:
         return None
-    if policy.counts == "latest":
-        return max(scored, key=lambda a: a.number).score
-    return max(a.score for a in scored)
+    chosen: float | None = (max(scored, key=lambda a: a.number).score
+                            if policy.counts == "latest" else max(a.score for a in scored))
+    return chosen
 
 
 def _state(step: Step, done: bool, tried: list[Any]) -> str:
