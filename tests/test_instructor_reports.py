@@ -106,15 +106,19 @@ def test_csv_export_header_encoding_and_download_headers(app, auth, client):
     rows = read_csv(response)
     with app.app_context():
         exercise_ids = [e.id for e in get_course().exercises]
-    assert rows[0] == ["learner_id", "name", "email", *exercise_ids, "total", "completion"]
+    assert rows[0] == ["learner_id", "name", "email", *exercise_ids, "awaiting_review", "total",
+                       "completion"]
     assert read_csv(client.get("/instructor/gradebook.csv"))[0] == rows[0]  # stable
     assert get_engine(app).pool.checkedout() == 0  # the stream closed its session
     assert len(rows) == 1 + 5
     by_email = {r[2]: r for r in rows[1:]}
     assert by_email["learner1@demo.example"][1] == "Zoë Ångström"
     for row in rows[1:]:
-        for cell in row[3:]:
-            assert cell == "" or (0 <= float(cell) <= 100 and len(cell.split(".")[1]) == 1)
+        scores, pending = row[3:3 + len(exercise_ids)], row[3 + len(exercise_ids)]
+        assert int(pending) == scores.count("awaiting review")
+        for cell in [*scores, *row[-2:]]:
+            assert cell in ("", "awaiting review") or (
+                0 <= float(cell) <= 100 and len(cell.split(".")[1]) == 1)
 
 
 @pytest.mark.parametrize("name", ["=1+2", "+SUM(A1:A3)", "-2+3", "@SUM(A1)", '=HYPERLINK("x")'])
@@ -162,3 +166,24 @@ def test_query_counts_do_not_grow_with_the_data(app, auth, client):
         assert get_session().query(User).count() == 53
     assert counts() == small
     assert max(small.values()) <= 6
+
+
+def test_gradebook_page_and_csv_show_awaiting_review_apart_from_not_attempted(app, auth,
+                                                                             client):
+    from tests.review_factories import SORT, VISION, VISION_ANSWER, sort_form, submit
+
+    learner = make_user(app, "pat@example.com", "Pat Pending").id
+    submit(app, learner, VISION, VISION_ANSWER)
+    submit(app, learner, SORT, sort_form(app))
+    auth.instructor()
+    html = client.get("/instructor/gradebook").get_data(as_text=True)
+    assert "awaiting review</span>" in html and "not attempted" in html
+    assert "counts as 0 until it is graded" in html
+    rows = read_csv(client.get("/instructor/gradebook.csv"))
+    header, row = rows[0], next(r for r in rows[1:] if r[2] == "pat@example.com")
+    cells = dict(zip(header, row, strict=True))
+    assert cells[VISION] == "awaiting review" and cells[SORT] == "100.0"
+    assert cells["final-quiz"] == "" and cells["awaiting_review"] == "1"
+    with app.app_context():
+        share = 100 / len(get_course().exercises)
+    assert cells["total"] == f"{share:.1f}"

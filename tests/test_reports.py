@@ -147,7 +147,7 @@ def test_gradebook_csv_covers_every_learner_in_batches(db):
         learner(session, f"Learner {n}")
     rows = list(reports.gradebook_csv(session, course, batch_size=3))
     assert rows[0] == (["learner_id", "name", "email"] + [e.id for e in course.exercises]
-                       + ["total", "completion"])
+                       + ["awaiting_review", "total", "completion"])
     assert [r[1] for r in rows[1:]] == [f"Learner {n}" for n in range(7)]
     assert all(r[-2:] == ["0.0", "0.0"] for r in rows[1:])
 

@@ -79,6 +79,11 @@ class GradebookRow:
     total: float
     completion: float
 
+    @property
+    def awaiting_review(self) -> int:
+        """Exercises whose only work waits for an instructor: 0 in the total until graded."""
+        return sum(1 for score in self.scores.values() if score is None)
+
 
 @dataclass(frozen=True)
 class GradebookPage:
@@ -160,17 +165,31 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}"
 
 
+AWAITING_REVIEW = "awaiting review"
+
+
+def _score_cell(scores: dict[str, float | None], exercise_id: str) -> str:
+    """Empty when never tried, "awaiting review" while an instructor has not graded it
+    (the page shows the same), else the percentage."""
+    if exercise_id not in scores:
+        return ""
+    score = scores[exercise_id]
+    return AWAITING_REVIEW if score is None else _pct(score)
+
+
 def gradebook_csv(session: Session, course: Course,
                   batch_size: int = 500) -> Iterator[list[str]]:
     """The whole gradebook as CSV rows (header first), every learner, read in batches.
 
     Learners are fetched by keyset on (display name, id), three queries per batch, so
-    memory stays flat however large the cohort. Scores are percentages with one decimal;
-    an empty cell means not tried or awaiting review.
+    memory stays flat however large the cohort. The columns are the page's: scores are
+    percentages with one decimal, an empty cell means not tried and "awaiting review"
+    means an instructor has not graded it yet; `awaiting_review` counts those, which the
+    total counts as 0 until they are graded.
     """
     exercises = course.exercises
     yield (["learner_id", "name", "email"] + [e.id for e in exercises]
-           + ["total", "completion"])
+           + ["awaiting_review", "total", "completion"])
     after: tuple[str, int] | None = None
     while True:
         query = _learners().limit(batch_size)
@@ -181,8 +200,8 @@ def gradebook_csv(session: Session, course: Course,
             return
         for row in _rows(session, course, users):
             yield [str(row.user_id), neutralise(row.name), neutralise(row.email),
-                   *(_pct(row.scores.get(e.id)) for e in exercises),
-                   _pct(row.total), _pct(row.completion)]
+                   *(_score_cell(row.scores, e.id) for e in exercises),
+                   str(row.awaiting_review), _pct(row.total), _pct(row.completion)]
         after = (users[-1].display_name, users[-1].id)
 
 
