@@ -127,13 +127,13 @@ class ReviewSpec(KindSpec):
 Spec = ReviewSpec
 
 
-def self_assessment_from_form(spec: ReviewSpec, form: FormData) -> dict[str, Any]:
+def self_assessment_from_form(criteria: Sequence[Criterion], form: FormData) -> dict[str, Any]:
     """A learner's own rubric levels (`self-<criterion_id>` = points), in the shape an
     instructor's review is stored in. Raises InvalidAnswer naming each criterion left
     out or given a level it does not have."""
     levels: dict[str, float] = {}
     problems = []
-    for criterion in spec.rubric:
+    for criterion in criteria:
         raw = list(form.get(f"self-{criterion.id}", ()))
         try:
             points = float(raw[0]) if len(raw) == 1 else None

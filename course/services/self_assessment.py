@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from course.content.schema import Exercise
-from course.grading import review
+from course.grading import registry, review
 from course.grading.base import FormData
 from course.models import Attempt
 
@@ -23,7 +23,8 @@ def save(session: Session, attempt: Attempt, exercise: Exercise, form: FormData)
     Raises InvalidAnswer, storing nothing, when a criterion has no valid level. Doing it
     again replaces the earlier self-assessment: it is the learner's own note.
     """
-    levels = review.self_assessment_from_form(exercise.spec, form)
+    criteria = registry.kind_of(exercise).rubric(exercise.spec)
+    levels = review.self_assessment_from_form(criteria, form)
     # No revision bump: the instructor's open review form must not become stale.
     session.execute(update(Attempt).where(Attempt.id == attempt.id)
                     .values(self_assessment=levels)
