@@ -81,7 +81,9 @@ def test_instructor_grades_a_vision_and_the_learner_reads_the_feedback(
     teacher.get_by_role("button", name="Release this review").click()
     expect(teacher.get_by_text("Review released")).to_have_count(2)  # flash, history
     returning.get_by_role("link", name="My progress").click()
-    expect(returning.get_by_text("New feedback")).to_be_visible()
+    # Shown in the header on every page, and on the exercise's row of My progress.
+    expect(returning.get_by_role("banner").get_by_text("New feedback")).to_be_visible()
+    expect(returning.get_by_role("main").get_by_text("New feedback")).to_be_visible()
     returning.goto(attempt_url)
     feedback = returning.get_by_role("region", name="Feedback from your instructor")
     expect(feedback).to_contain_text("Reviewed by Ines Instructor")
