@@ -91,3 +91,18 @@ def test_no_sideways_scrolling_at_320_px_or_400_percent_zoom(live_server, make_a
         page.goto(live_server + url)
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= width, f"{url} is {wide} px wide at {width} px"
+
+
+@pytest.mark.parametrize("exercise_id", ["roadmap-or-backlog", "build-now-next-later"])
+def test_a_desktop_board_is_no_longer_than_the_plain_form(live_server, make_page,
+                                                          exercise_id):
+    """At 1366 x 900 the columns sit beside the tray, so the enhanced page is no taller
+    than the same page without JavaScript (radio buttons under each card)."""
+    heights = {}
+    for script in (True, False):
+        page = make_page(viewport={"width": 1366, "height": 900}, java_script_enabled=script)
+        page.goto(f"{live_server}/exercises/{exercise_id}")
+        if script:
+            expect(page.locator(".board-enhanced")).to_be_visible()
+        heights[script] = page.evaluate("document.documentElement.scrollHeight")
+    assert heights[True] <= heights[False], heights
