@@ -3,8 +3,9 @@
 Both are rate limited per network address and per account (course/limits.py,
 RATE_LIMIT_PASSWORD_RESET), so the form cannot be used to flood someone's inbox. The
 answer to "send me a link" is the same page whether or not the address has an
-account, and the mail is sent from a background thread so the answer also takes the
-same time either way (an SMTP round trip would otherwise tell who has an account).
+account, and it takes the same time: the address is looked up and the mail sent from
+a background thread after the answer (an SMTP round trip, or even building the message,
+would otherwise tell who has an account).
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask import Flask, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from course.auth.forms import ForgotPasswordForm, ResetPasswordForm
@@ -41,26 +50,43 @@ stays as it is.
 """
 
 
-def _reset_link(token: str) -> str:
-    """The link in the mail: on PUBLIC_URL when set, so a forged Host header cannot
-    point it at another site; else on the address this request came to."""
-    path = url_for("auth.reset_password", token=token)
+#: Stands for the token in a link built during the request and filled in later.
+_TOKEN_SLOT = "TOKEN"
+
+
+def _reset_link_pattern() -> str:
+    """The reset link with `_TOKEN_SLOT` for the token: on PUBLIC_URL when set, so a
+    forged Host header cannot point it at another site; else on the address this
+    request came to."""
     base = current_app.config.get("PUBLIC_URL")
-    return base.rstrip("/") + path if base else url_for(
-        "auth.reset_password", token=token, _external=True)
+    if base:
+        return base.rstrip("/") + url_for("auth.reset_password", token=_TOKEN_SLOT)
+    return url_for("auth.reset_password", token=_TOKEN_SLOT, _external=True)
 
 
-def _send_in_background(app: Flask, to: str, subject: str, body: str) -> threading.Thread:
-    def send() -> None:
-        with app.app_context():
-            try:
-                send_mail(to, subject, body)
-            except MailError:
-                log.exception("password reset mail to %s failed", to)
+def _mail_a_link(app: Flask, email: str, link_pattern: str) -> None:
+    """Look the address up and, when it has an account, mail it a reset link.
 
-    thread = threading.Thread(target=send, name="reset-mail", daemon=True)
-    thread.start()
-    return thread
+    Runs after the answer is sent, in its own thread, app context and database session:
+    the request does the same work whether or not the account exists.
+    """
+    with app.app_context():
+        try:
+            user = find_by_email(get_session(), email)
+            if user is None:
+                audit.info("password reset requested for an address with no account")
+                return
+            token = password_reset.make_token(user, app.config["SECRET_KEY"])
+            head, _, tail = link_pattern.rpartition(_TOKEN_SLOT)
+            send_mail(user.email, _SUBJECT, _BODY.format(
+                name=user.display_name, course=get_course().title,
+                minutes=int(password_reset.LIFETIME.total_seconds() // 60),
+                link=head + token + tail))
+            audit.info("password reset requested user=%s", user.id)
+        except MailError:
+            log.exception("password reset mail to %s failed", email)
+        except Exception:  # a thread's error has nobody else to report it
+            log.exception("password reset for %s failed", email)
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -68,19 +94,13 @@ def _send_in_background(app: Flask, to: str, subject: str, body: str) -> threadi
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = find_by_email(get_session(), form.email.data or "")
-        if user is not None:
-            token = password_reset.make_token(user, current_app.config["SECRET_KEY"])
-            body = _BODY.format(
-                name=user.display_name, course=get_course().title,
-                minutes=int(password_reset.LIFETIME.total_seconds() // 60),
-                link=_reset_link(token))
-            app = current_app._get_current_object()  # type: ignore[attr-defined]
-            _send_in_background(app, user.email, _SUBJECT, body)
-            audit.info("password reset requested user=%s", user.id)
-        else:
-            audit.info("password reset requested for an address with no account")
-        return render_template("auth/forgot_password_sent.html", email=form.email.data)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        work = threading.Thread(target=_mail_a_link, name="reset-mail", daemon=True,
+                                args=(app, form.email.data or "", _reset_link_pattern()))
+        response = make_response(
+            render_template("auth/forgot_password_sent.html", email=form.email.data))
+        response.call_on_close(work.start)  # once the answer is sent
+        return response
     status = 400 if form.errors else 200
     return render_template("auth/forgot_password.html", form=form), status
 
