@@ -58,7 +58,7 @@ def _reset_link_pattern() -> str:
     """The reset link with `_TOKEN_SLOT` for the token: on PUBLIC_URL when set, so a
     forged Host header cannot point it at another site; else on the address this
     request came to."""
-    base = current_app.config.get("PUBLIC_URL")
+    base: str | None = current_app.config.get("PUBLIC_URL")
     if base:
         return base.rstrip("/") + url_for("auth.reset_password", token=_TOKEN_SLOT)
     return url_for("auth.reset_password", token=_TOKEN_SLOT, _external=True)
