@@ -187,3 +187,22 @@ def test_gradebook_page_and_csv_show_awaiting_review_apart_from_not_attempted(ap
     with app.app_context():
         share = 100 / len(get_course().exercises)
     assert cells["total"] == f"{share:.1f}"
+
+
+def test_dashboard_draws_each_score_distribution_with_its_numbers(app, auth, client):
+    from tests.review_factories import SORT, VISION, VISION_ANSWER, sort_form, submit
+
+    for n, wrong in enumerate((0, 0, 9)):
+        learner = make_user(app, f"d{n}@example.com", f"D {n}").id
+        submit(app, learner, SORT, sort_form(app, wrong=wrong))
+        submit(app, learner, VISION, VISION_ANSWER)
+    auth.instructor()
+    html = client.get("/instructor/").get_data(as_text=True)
+    figure = html.split('id="dist-roadmap-or-backlog-caption"')[1].split("</figure>")[0]
+    assert '<svg class="chart-svg"' in figure and 'role="img"' in figure
+    assert "<script" not in html.split('id="distribution-title"')[1]
+    assert figure.count('<rect class="chart-bar') == 6
+    assert '<th scope="row">80\u2013100%</th><td class="num">2</td>' in figure
+    assert '<th scope="row">awaiting review</th><td class="num">0</td>' in figure
+    written = html.split('id="dist-write-a-product-vision-caption"')[1].split("</figure>")[0]
+    assert '<th scope="row">awaiting review</th><td class="num">3</td>' in written

@@ -14,5 +14,6 @@ from course.site import get_course
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     """Per exercise: attempts, learners, mean counted score, pass rate, awaiting review."""
-    stats = reports.dashboard(get_session(), get_course())
-    return render_template("instruct/dashboard.html", stats=stats)
+    session, course = get_session(), get_course()
+    return render_template("instruct/dashboard.html", stats=reports.dashboard(session, course),
+                           distributions=reports.score_distributions(session, course))

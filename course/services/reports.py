@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
@@ -62,6 +62,51 @@ def dashboard(session: Session, course: Course) -> list[ExerciseStats]:
             mean_score=total.score_sum / total.scored if total.scored else None,
             pass_rate=total.passed / total.learners, awaiting_review=total.awaiting))
     return stats
+
+
+# --------------------------------------------------------------- score distribution
+
+SCORE_BANDS = ("0\u201319%", "20\u201339%", "40\u201359%", "60\u201379%", "80\u2013100%")
+PENDING_BAND = "awaiting review"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How many learners' counted scores fall in each band (PENDING_BAND last: learners
+    whose work an instructor has not graded yet)."""
+
+    exercise: Exercise
+    counts: tuple[tuple[str, int], ...]
+
+    @property
+    def learners(self) -> int:
+        return sum(n for _, n in self.counts)
+
+    @property
+    def most(self) -> int:
+        return max((n for _, n in self.counts), default=0)
+
+    @property
+    def rows(self) -> list[tuple[str, str, int]]:
+        """(label, short label for under a bar, count)."""
+        return [(label, "pending" if label == PENDING_BAND else label, n)
+                for label, n in self.counts]
+
+
+def score_distributions(session: Session, course: Course) -> list[Distribution]:
+    """Per exercise, in course order, learners per score band: one grouped query on the
+    maintained per-learner table, whatever the size of the cohort."""
+    band = case((LearnerExercise.score.is_(None), len(SCORE_BANDS)),
+                (LearnerExercise.score < 0.2, 0), (LearnerExercise.score < 0.4, 1),
+                (LearnerExercise.score < 0.6, 2), (LearnerExercise.score < 0.8, 3), else_=4)
+    found: dict[str, Counter[int]] = defaultdict(Counter)
+    for exercise_id, index, count in session.execute(
+            select(LearnerExercise.exercise_id, band, func.count())
+            .group_by(LearnerExercise.exercise_id, band)):
+        found[exercise_id][index] = count
+    labels = (*SCORE_BANDS, PENDING_BAND)
+    return [Distribution(e, tuple((label, found[e.id][i]) for i, label in enumerate(labels)))
+            for e in course.exercises]
 
 
 # ------------------------------------------------------------------------ gradebook
