@@ -266,6 +266,9 @@ def test_written_work_self_assessment_and_worked_example(client, auth, app):
     body = text_of(client.get(location))
     assert "Your assessment" in body
     assert "once your work is reviewed" in body
+    # It is the learner's data: "download my data" includes it.
+    exported = client.get("/account/my-data.json").get_json()
+    assert any(a.get("self_assessment") == stored for a in exported["attempts"])
 
 
 def test_self_assessment_of_someone_elses_or_auto_graded_work_is_refused(client, auth, app):

@@ -67,6 +67,7 @@ def _attempt(a: Attempt) -> dict[str, Any]:
         "passed": a.passed,
         "automatic_score": a.auto_score,
         "feedback": a.feedback,
+        "self_assessment": a.self_assessment,  # the learner's own rubric levels
         # Only what the learner can already see: a draft review stays with the instructor
         # until it is released.
         "review": {"rubric": a.rubric, "comment": a.instructor_feedback,
