@@ -69,7 +69,7 @@ def test_an_unknown_field_inside_a_policy_is_refused(content, monkeypatch):
     replace(content, NNL, "  max_attempts: 3", "  max_attempt: 3")
     assert errors(content, monkeypatch) == [
         f"{NNL}:{line_of(content, NNL, 'max_attempt:')}: policy.max_attempt: unknown field "
-        "(allowed here: counts, max_attempts, model_answer, pass_mark)"]
+        "(allowed here: counts, max_attempts, model_answer, pass_mark, release)"]
 
 
 def test_an_unknown_field_in_course_yaml_is_refused(content, monkeypatch):
