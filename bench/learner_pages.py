@@ -1,14 +1,16 @@
 """Benchmark learner pages' throughput under gunicorn, relative to a hello-world route.
 
-    .venv/bin/python bench/learner_pages.py                   # temporary SQLite, 5 s per page
+    .venv/bin/python bench/learner_pages.py                   # temporary SQLite
     .venv/bin/python bench/learner_pages.py --seconds 10 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
 Fills a fresh database with course.demo (a temporary SQLite file unless --database-url is
 given; that database's tables are dropped and recreated), starts
 `gunicorn --preload -w 2 bench.wsgi:app` on a free port of 127.0.0.1, signs a demo learner
-in with urllib and runs `wrk` against each page for a fixed time. bench/wsgi.py serves a
-hello-world route from the same workers; since these machines are noisy, each page is
-reported as a ratio to that baseline measured in the same run. Not a test: it prints a
+in with urllib (one who still has attempts left, so the exercise page shows its board)
+and runs `wrk` against each page for a fixed time, in rounds. bench/wsgi.py serves a
+hello-world route from the same workers; since these machines are noisy, every page run
+follows its own hello-world run and is reported as the median ratio to it over the
+rounds, with the lowest and highest round as its spread. Not a test: it prints a
 table. Needs `wrk` (Debian: apt-get install wrk); without it, exits with status 2.
 """
 
@@ -23,6 +25,7 @@ import shlex
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +36,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -83,14 +86,23 @@ def prepare_database(url: str | None, workdir: Path, learners: int, attempts: in
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY})
     with app.app_context():
         session = get_session()
-        summary = demo.fill(session, get_course(), learners=learners, attempts=attempts,
-                            seed=seed, password=PASSWORD)
-        email = summary.first_email
-        attempt_id = session.scalar(
-            select(Attempt.id).join(User, User.id == Attempt.user_id)
-            .where(User.email == email).order_by(Attempt.id.desc()).limit(1))
-        if attempt_id is None:
-            raise SystemExit(f"{email} has no attempts; raise --attempts")
+        demo.fill(session, get_course(), learners=learners, attempts=attempts,
+                  seed=seed, password=PASSWORD)
+        # A learner with attempts of their own who may still submit the board exercise,
+        # so the exercise page is measured with its board, as they would see it.
+        limit = get_course().exercise(EXERCISE).policy.max_attempts or 10**9
+        used = (select(func.count()).where(Attempt.user_id == User.id,
+                                           Attempt.exercise_id == EXERCISE)
+                .correlate(User).scalar_subquery())
+        row = session.execute(
+            select(User.email, func.max(Attempt.id))
+            .join(Attempt, Attempt.user_id == User.id)
+            .where(User.email.like(f"%@{demo.DEMO_DOMAIN}"), used < limit)
+            .group_by(User.id, User.email).order_by(User.id).limit(1)).first()
+        if row is None:
+            raise SystemExit("no demo learner with attempts left at the board; "
+                             "lower --attempts or raise --learners")
+        email, attempt_id = row
         lesson = next(s.id for s in get_course().steps if s.kind == "lesson")
     get_engine(app).dispose()
     return url, email, lesson, attempt_id
@@ -179,7 +191,8 @@ def run_wrk(wrk: str, base: str, path: str, cookie: str | None, args: argparse.N
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per page")
+    parser.add_argument("--seconds", type=int, default=3, help="wrk duration per run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
     parser.add_argument("--connections", type=int, default=8, help="wrk -c")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn -w")
@@ -225,11 +238,20 @@ def main() -> int:
                 ("my progress, signed in", "/progress", cookie),
                 ("own attempt, signed in", f"/attempts/{attempt_id}", cookie),
             ]
-            results = []
-            for label, path, page_cookie in pages:
+            for _label, path, page_cookie in pages:
                 check_page(base, path, page_cookie)
-                results.append(run_wrk(wrk, base, path, page_cookie, args, label))
-                print(f"  measured {path}", flush=True)
+            # Each page runs right after a hello-world run in every round, and its ratio
+            # is to that neighbour, so load from elsewhere on the machine hits both alike.
+            ratios: dict[str, list[float]] = {label: [] for label, _, _ in pages[1:]}
+            results: dict[str, list[Result]] = {label: [] for label, _, _ in pages}
+            for round_number in range(1, args.rounds + 1):
+                for label, path, page_cookie in pages[1:]:
+                    hello = run_wrk(wrk, base, pages[0][1], None, args, pages[0][0])
+                    page = run_wrk(wrk, base, path, page_cookie, args, label)
+                    results[pages[0][0]].append(hello)
+                    results[label].append(page)
+                    ratios[label].append(page.requests_per_s / hello.requests_per_s)
+                print(f"  round {round_number} of {args.rounds} measured", flush=True)
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -242,23 +264,30 @@ def main() -> int:
                 print((workdir / "gunicorn.log").read_text(), file=sys.stderr)
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    baseline = results[0].requests_per_s
     print(f"\nMachine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end, "
           f"Python {platform.python_version()}, {platform.platform()}")
     print(f"Database: {backend}, {args.learners:,} demo learners / {args.attempts:,} "
           f"attempts; gunicorn --preload -w {args.workers}; "
-          f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s per page")
+          f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s per run, "
+          f"{args.rounds} rounds, each page right after its own hello-world run")
     print("Command: " + shlex.join([sys.executable, *sys.argv]))
-    print("Ratios are to the hello-world route served by the same gunicorn in this run; "
-          "absolute figures vary from run to run.\n")
-    header = (f"{'page':<38} {'requests/s':>11} {'x hello':>8} {'p50 ms':>8} "
-              f"{'avg ms':>8}  path")
+    print("x hello: median over rounds of (page requests/s / the hello-world run just "
+          "before it); spread: lowest to highest round.\n")
+    header = (f"{'page':<38} {'x hello':>8} {'spread':>13} {'req/s':>7} {'p50 ms':>7}  path")
     print(header)
     print("-" * len(header))
-    for r in results:
-        ratio = r.requests_per_s / baseline if baseline else float("nan")
-        print(f"{r.page:<38} {r.requests_per_s:>11.0f} {ratio:>8.3f} {r.p50_ms:>8.2f} "
-              f"{r.avg_ms:>8.2f}  {r.path}" + (f"  [{r.errors}]" if r.errors else ""))
+    hello = results[pages[0][0]]
+    print(f"{pages[0][0]:<38} {1:>8.3f} {'':>13} "
+          f"{statistics.median(r.requests_per_s for r in hello):>7.0f} "
+          f"{statistics.median(r.p50_ms for r in hello):>7.2f}  {pages[0][1]}")
+    for label, path, _ in pages[1:]:
+        runs, r = results[label], ratios[label]
+        errors = "; ".join(sorted({x.errors for x in runs if x.errors}))
+        print(f"{label:<38} {statistics.median(r):>8.3f} {min(r):>6.3f}-{max(r):<6.3f} "
+              f"{statistics.median(x.requests_per_s for x in runs):>7.0f} "
+              f"{statistics.median(x.p50_ms for x in runs):>7.2f}  {path}"
+              + (f"  [{errors}]" if errors else ""))
     return 0
 
 
