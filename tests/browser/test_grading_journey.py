@@ -39,7 +39,7 @@ def test_ten_in_a_row_with_save_and_next_then_release_and_email(make_app, make_p
             teacher.get_by_role("link", name="Instructor").click()
             teacher.get_by_role("link", name="Submissions", exact=True).click()
             # The work list by default: awaiting review, oldest first.
-            teacher.get_by_role("link", name="Learner 00").click()
+            teacher.get_by_role("link", name="Learner 00", exact=True).click()
 
             for n in range(LEARNERS):
                 expect(teacher.get_by_role("heading", level=1)).to_contain_text("attempt 1")

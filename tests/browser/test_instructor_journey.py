@@ -53,7 +53,7 @@ def test_instructor_grades_a_vision_and_the_learner_reads_the_feedback(
     teacher.get_by_label("Status").select_option(label="Awaiting review")
     teacher.get_by_role("button", name="Filter").click()
     expect(teacher).to_have_url(re.compile(r"status=awaiting_review"))
-    teacher.get_by_role("link", name="Vera Vision").click()
+    teacher.get_by_role("link", name="Vera Vision", exact=True).click()
     expect(teacher.get_by_text("every short trip in the city is")).to_be_visible()
     expect(teacher.locator(".learner-answer em")).to_have_text("easier")  # Markdown rendered
 
