@@ -100,9 +100,10 @@ def score_distributions(session: Session, course: Course) -> list[Distribution]:
                 (LearnerExercise.score < 0.2, 0), (LearnerExercise.score < 0.4, 1),
                 (LearnerExercise.score < 0.6, 2), (LearnerExercise.score < 0.8, 3), else_=4)
     found: dict[str, Counter[int]] = defaultdict(Counter)
-    for exercise_id, index, count in session.execute(
-            select(LearnerExercise.exercise_id, band, func.count())
-            .group_by(LearnerExercise.exercise_id, band)):
+    rows: Iterable[Any] = session.execute(
+        select(LearnerExercise.exercise_id, band, func.count())
+        .group_by(LearnerExercise.exercise_id, band))
+    for exercise_id, index, count in rows:
         found[exercise_id][index] = count
     labels = (*SCORE_BANDS, PENDING_BAND)
     return [Distribution(e, tuple((label, found[e.id][i]) for i, label in enumerate(labels)))
