@@ -16,6 +16,7 @@ import logging
 import time
 
 from flask import Flask, g, request
+from sqlalchemy import inspect
 from werkzeug.wrappers import Response
 
 AUDIT = "course.audit"
@@ -41,8 +42,18 @@ def _start_clock() -> None:
 def _log_request(response: Response) -> Response:
     started = g.get("request_started")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-    user = g.get("_login_user")  # flask-login's user, when this request loaded one
-    user_id = user.id if user is not None and user.is_authenticated else "-"
+    user_id = _user_id(g.get("_login_user"))  # flask-login's user, if this request loaded one
     requests_log.info("%s %s %s %.1fms user=%s", request.method, request.path,
                       response.status_code, duration_ms, user_id)
     return response
+
+
+def _user_id(user: object) -> str:
+    """The signed-in user's id from the identity map, never from the database.
+
+    After a lost database connection the user row is expired; reading `user.id` would
+    try to reload it and turn the clean 503 into a traceback in this after-request hook.
+    """
+    state = inspect(user, raiseerr=False) if user is not None else None
+    identity = state.identity if state is not None else None
+    return str(identity[0]) if identity else "-"

@@ -156,8 +156,14 @@ def _stored(database_url: str) -> dict[str, int]:
 
 
 def _rss_kb(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
+    """A worker's proportional set size: what it costs the machine on its own.
+
+    Workers are forked from a preloaded master, so the pages they still share with it
+    (the code, the course, the password dictionary) are counted once across them, not
+    once per worker as VmRSS would count them.
+    """
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    return int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1))
 
 
 def _wait_for_workers(server: Server, count: int, timeout: float = 30) -> set[int]:
