@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,12 @@ def make_app(tmp_path: Path, database_url: str):
         return app
 
     yield factory
+    # A forgotten-password request mails its link from a thread once the answer is sent;
+    # let it finish before the engine goes, or its connection outlives the pool and is
+    # reported (ResourceWarning) in whichever test runs next.
+    for thread in threading.enumerate():
+        if thread.name == "reset-mail":
+            thread.join(timeout=30)
     for app in apps:
         get_engine(app).dispose()
 
