@@ -76,7 +76,7 @@ def test_an_unknown_field_in_course_yaml_is_refused(content, monkeypatch):
     replace(content, "course.yaml", "title:", "titel: Typo\ntitle:")
     [error] = errors(content, monkeypatch)
     assert error == (f"course.yaml:{line_of(content, 'course.yaml', 'titel:')}: titel: unknown "
-                     "field (allowed here: description, facts, sections, title)")
+                     "field (allowed here: description, facts, release, sections, title)")
 
 
 def test_an_unknown_field_in_a_lesson_is_refused(content, monkeypatch):

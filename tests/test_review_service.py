@@ -421,6 +421,44 @@ def test_an_exercise_can_release_reviews_on_save(make_app, tmp_path):
     assert [c.kind for c in _history(app, attempt_id)] == ["review"]
 
 
+def test_a_course_wide_release_setting_applies_unless_an_exercise_overrides_it(tmp_path):
+    from course.content.loader import load_course
+
+    content = copy_course(tmp_path)
+    before = load_course(content)
+    edit_file(content / "course.yaml", lambda t: t + "release: on_save\n")
+    edit_file(content / "exercises" / "write-a-product-vision.yaml",
+              lambda t: t.replace("  pass_mark: 0.6", "  pass_mark: 0.6\n  release: manual"))
+    course = load_course(content)
+    releases = {e.id: e.policy.release for e in course.exercises}
+    assert releases.pop(VISION) == "manual"  # the exercise's own setting wins
+    assert set(releases.values()) == {"on_save"}
+    # The setting says when learners see a review, not how it is graded: no new version.
+    assert [e.version for e in course.exercises] == [e.version for e in before.exercises]
+
+
+def test_the_course_wide_release_setting_releases_on_save(make_app, tmp_path):
+    content = copy_course(tmp_path)
+    edit_file(content / "course.yaml", lambda t: t + "release: on_save\n")
+    app = make_app(COURSE_CONTENT_DIR=str(content))
+    learner = make_user(app, "lee@example.com", "Lee Learner").id
+    teacher = make_user(app, "ines@example.com", "Ines", Role.INSTRUCTOR).id
+    attempt_id = submit(app, learner, VISION, VISION_ANSWER)
+    saved = _save(app, attempt_id, teacher, release=False)
+    assert saved.released is not None
+    assert _attempt(app, attempt_id).status == "reviewed"
+
+
+def test_an_unknown_course_wide_release_setting_is_refused_naming_the_field(tmp_path):
+    from course.content.errors import ContentError
+    from course.content.loader import load_course
+
+    content = copy_course(tmp_path)
+    edit_file(content / "course.yaml", lambda t: t + "release: weekly\n")
+    with pytest.raises(ContentError, match=r"course\.yaml.*release.*manual.*on_save"):
+        load_course(content)
+
+
 def test_an_unknown_release_setting_is_refused_naming_the_field(tmp_path):
     from course.content.errors import ContentError
     from course.content.loader import load_course

@@ -24,6 +24,7 @@ from course.content.fields import (
     WholeNumber,
     Wording,
 )
+from course.content.schema import Release
 
 
 class FactEntry(Block):
@@ -40,12 +41,15 @@ class SectionEntry(Block):
 
 
 class CourseFile(Block):
-    """course.yaml: the title, the outline's sections and the facts the course promises."""
+    """course.yaml: the title, the outline's sections and the facts the course promises,
+    and when instructors' reviews reach learners in any exercise that does not say
+    (`policy.release` in an exercise file overrides it)."""
 
     title: Text
     description: str = ""
     sections: Annotated[tuple[SectionEntry, ...], Field(min_length=1)]
     facts: tuple[FactEntry, ...] = ()
+    release: Release = "manual"
 
 
 def _known_section(value: str, info: ValidationInfo) -> str:
@@ -82,8 +86,9 @@ class Policy(Block):
     pass_mark: Annotated[Number, Field(ge=0, le=1)] = 0.8
     model_answer: Literal["after_pass", "after_last_attempt", "after_pass_or_last_attempt",
                           "never"] = "after_pass_or_last_attempt"
-    # When learners see a review; grading never looks at it, so it is outside the version.
-    release: Annotated[Literal["manual", "on_save"], WORDING] = "manual"
+    # When learners see a review; None follows course.yaml's `release`. Grading never
+    # looks at it, so it is outside the version.
+    release: Annotated[Release | None, WORDING] = None
 
 
 class ExerciseEnvelope(StepHeader):

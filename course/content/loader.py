@@ -29,7 +29,8 @@ def load_course(content_dir: str | Path) -> Course:
     meta = _load_course_yaml(root, problems)
     if meta is None:
         raise ContentError(problems)
-    context = {"sections": {s.id for s in meta.sections}, "facts": {f.id for f in meta.facts}}
+    context = {"sections": {s.id for s in meta.sections}, "facts": {f.id for f in meta.facts},
+               "release": meta.release}
 
     loaded: list[_Loaded] = []
     for path in sorted((root / "lessons").glob("*.md")):
@@ -187,7 +188,8 @@ def read_exercise(doc: YamlDocument, display: str,
                   context: dict[str, Any]) -> tuple[Exercise | None, list[Problem]]:
     """An exercise from its parsed file: the envelope and its kind's Spec in one model,
     then the spec's own cross-field checks. `context` holds the course's `sections` and
-    `facts` (ids) to check references against."""
+    `facts` (ids) to check references against, and the course's `release` (the default
+    for an exercise whose policy does not set one)."""
     if not isinstance(doc.data, dict):
         return None, [Problem(display, "", "must be a block of `field: value` lines", 1)]
     kind_name = doc.data.get("kind")
@@ -201,11 +203,14 @@ def read_exercise(doc: YamlDocument, display: str,
     spec = kind.Spec.model_construct(
         **{name: getattr(exercise_file, name) for name in kind.Spec.model_fields})
     found = located_problems([*repeated_ids_and_texts(spec), *spec.problems()], doc, display)
-    return (None, found) if found else (_exercise(exercise_file, spec, display), [])
+    return (None, found) if found else (
+        _exercise(exercise_file, spec, display, context.get("release", "manual")), [])
 
 
-def _exercise(header: ExerciseEnvelope, spec: Any, display: str) -> Exercise:
-    policy = AttemptPolicy(**header.policy.model_dump())
+def _exercise(header: ExerciseEnvelope, spec: Any, display: str,
+              course_release: str) -> Exercise:
+    policy = AttemptPolicy(**{**header.policy.model_dump(),
+                              "release": header.policy.release or course_release})
     by_item = _covers_in(spec)
     item_covers = [fact for _id, facts in by_item for fact in facts]
     return Exercise(

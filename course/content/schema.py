@@ -66,7 +66,7 @@ class AttemptPolicy:
     `max_attempts` None means unlimited. `counts` "highest" means a retry never lowers a
     grade. `pass_mark` is a score in [0, 1]. `release` "manual" keeps an instructor's
     review a draft the learner cannot see until someone releases it; "on_save" releases
-    it as it is saved.
+    it as it is saved (the exercise's own setting, else course.yaml's `release`).
     """
 
     max_attempts: int | None = None
