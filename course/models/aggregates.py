@@ -36,7 +36,8 @@ class LearnerExercise(Base):
 
 
 class ExerciseTotals(Base):
-    """The dashboard's line for one exercise: sums over its LearnerExercise rows."""
+    """The dashboard's line and score-distribution chart for one exercise: sums over its
+    LearnerExercise rows, kept with them, so the dashboard reads one row per exercise."""
 
     __tablename__ = "exercise_stats"
 
@@ -48,6 +49,14 @@ class ExerciseTotals(Base):
     scored: Mapped[int] = mapped_column(default=0)  # learners with a counted score
     score_sum: Mapped[float] = mapped_column(default=0.0)  # sum of those counted scores
     passed: Mapped[int] = mapped_column(default=0)  # learners whose counted attempt passed
+    # The score-distribution histogram: learners whose counted score is in 0-19%, 20-39%,
+    # 40-59%, 60-79%, 80-100% (course.services.aggregates.band_of). Those awaiting review
+    # are `learners - scored`.
+    band_0: Mapped[int] = mapped_column(default=0)
+    band_1: Mapped[int] = mapped_column(default=0)
+    band_2: Mapped[int] = mapped_column(default=0)
+    band_3: Mapped[int] = mapped_column(default=0)
+    band_4: Mapped[int] = mapped_column(default=0)
 
 
 class ItemOutcome(Base):

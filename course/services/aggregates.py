@@ -41,6 +41,10 @@ AUTO_GRADED = AttemptStatus.AUTO_GRADED.value
 CORRECT = ":correct"
 WRONG = ":wrong"
 BATCH = 2000
+# Lower edges of the score-distribution bands 1 to 4 (band 0 starts at 0): 0-19%, 20-39%,
+# 40-59%, 60-79%, 80-100%, each counted in ExerciseTotals.band_<n>.
+BAND_EDGES = (0.2, 0.4, 0.6, 0.8)
+BANDS = tuple(f"band_{n}" for n in range(len(BAND_EDGES) + 1))
 
 def _table(model: type[Base]) -> Table:
     """A model's table, typed as one (the declarative attribute is a plain FromClause)."""
@@ -174,15 +178,22 @@ def _computed(session: Session, exercises: Sequence[Exercise],
     return rows
 
 
+def band_of(score: float) -> int:
+    """The score-distribution band a counted score falls in (0 to len(BAND_EDGES))."""
+    return sum(1 for edge in BAND_EDGES if score >= edge)
+
+
 def _totals_of(row: Mapping[str, Any]) -> Counter[str]:
-    """What one learner's row adds to its exercise's totals."""
+    """What one learner's row adds to its exercise's totals, histogram included."""
     tried = row["attempts"] > 0
     scored = tried and row["score"] is not None
+    band = band_of(row["score"]) if scored else None
     return Counter({
         "attempts": row["attempts"], "awaiting": row["awaiting"],
         "auto_graded": row["auto_graded"], "learners": int(tried), "scored": int(scored),
         "score_sum": row["score"] if scored else 0.0,
-        "passed": int(tried and row["passed"])})
+        "passed": int(tried and row["passed"]),
+        **{name: int(band == n) for n, name in enumerate(BANDS)}})
 
 
 def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[str, Any]],

@@ -18,13 +18,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
 from course.grading import registry
 from course.models import ExerciseTotals, ItemOutcome, LearnerExercise, Role, StepProgress, User
-from course.services.aggregates import CORRECT, WRONG
+from course.services.aggregates import BANDS, CORRECT, WRONG
 
 # ------------------------------------------------------------------------ dashboard
 
@@ -94,20 +94,17 @@ class Distribution:
 
 
 def score_distributions(session: Session, course: Course) -> list[Distribution]:
-    """Per exercise, in course order, learners per score band: one grouped query on the
-    maintained per-learner table, whatever the size of the cohort."""
-    band = case((LearnerExercise.score.is_(None), len(SCORE_BANDS)),
-                (LearnerExercise.score < 0.2, 0), (LearnerExercise.score < 0.4, 1),
-                (LearnerExercise.score < 0.6, 2), (LearnerExercise.score < 0.8, 3), else_=4)
-    found: dict[str, Counter[int]] = defaultdict(Counter)
-    rows: Iterable[Any] = session.execute(
-        select(LearnerExercise.exercise_id, band, func.count())
-        .group_by(LearnerExercise.exercise_id, band))
-    for exercise_id, index, count in rows:
-        found[exercise_id][index] = count
+    """Per exercise, in course order, learners per score band: one query on the
+    histogram kept in the exercises' totals, so its cost does not grow with the cohort."""
+    totals = {row.exercise_id: row for row in session.scalars(select(ExerciseTotals))}
     labels = (*SCORE_BANDS, PENDING_BAND)
-    return [Distribution(e, tuple((label, found[e.id][i]) for i, label in enumerate(labels)))
-            for e in course.exercises]
+    distributions = []
+    for exercise in course.exercises:
+        total = totals.get(exercise.id)
+        counts = ([getattr(total, band) for band in BANDS] + [total.learners - total.scored]
+                  if total is not None else [0] * len(labels))
+        distributions.append(Distribution(exercise, tuple(zip(labels, counts, strict=True))))
+    return distributions
 
 
 # ------------------------------------------------------------------------ gradebook
