@@ -1,59 +1,21 @@
-"""Boards on a touch phone (tap a card, then a column; the targets stay in view), axe-core
-after board interactions, and pages that must not scroll sideways at 320 px or at 400 %
-zoom (1280 px / 4 = 320 x 200 CSS px)."""
+"""axe-core after board interactions, desktop boards no longer than the plain form, and
+pages that must not scroll sideways at 320 px or at 400 % zoom (1280 px / 4 = 320 x 200
+CSS px). Tapping boards on a touch phone is part of the phone journey in
+test_loop_journey.py."""
 
 from __future__ import annotations
 
 import pytest
 
 try:
-    from playwright.sync_api import Page, expect
+    from playwright.sync_api import expect
 except ImportError:  # conftest skips every browser test with the reason (fails on CI)
-    Page = expect = None
+    expect = None
 
-from course.config import REPO_ROOT
-from course.content.loader import load_course
-from course.grading import registry
 from tests import page_catalogue
 from tests.browser.axe import axe_source, violations
 from tests.browser.test_axe import sign_in
 from tests.helpers import PASSWORD, make_user
-
-COURSE = load_course(REPO_ROOT)
-SORT = COURSE.exercise("roadmap-or-backlog")
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
-
-
-def test_sort_by_tapping_on_a_phone(live_server, make_app, make_page):
-    make_user(make_app())
-    page = make_page(**PHONE)
-    sign_in(page, live_server, "learner@example.com", PASSWORD)
-    page.goto(f"{live_server}/exercises/{SORT.id}")
-    expect(page.get_by_text("Tap a card, then tap where it goes.")).to_be_visible()
-    expect(page.get_by_text("Press Space to pick up")).to_be_hidden()
-
-    answer = registry.model_answer(SORT)["placements"]
-    label = {b.id: b.label for b in SORT.spec.buckets}
-    targets = page.get_by_role("group", name="Move the selected card to")
-    for n, item in enumerate(SORT.spec.items, start=1):
-        card = page.locator(".board-list > li").filter(has_text=item.text)
-        card.locator(".card-text").tap()
-        expect(card).to_have_accessible_name(f"{item.text} Selected")
-        expect(targets).to_be_visible()
-        box = targets.bounding_box()
-        assert box and box["y"] + box["height"] <= 844, "the targets are below the fold"
-        button = targets.get_by_role("button", name=label[answer[item.id]])
-        assert button.bounding_box()["height"] >= 44
-        button.tap()
-        expect(page.locator("#board-status")).to_contain_text(
-            f"moved to {label[answer[item.id]]}. {n} of {len(SORT.spec.items)} placed.")
-        expect(targets).to_be_hidden()
-    for move in page.locator(".card-move").all():
-        assert move.bounding_box()["height"] >= 44
-    assert not violations(page, axe_source())
-    page.get_by_role("button", name="Submit answer").tap()
-    expect(page.locator(".score")).to_have_text("100%")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_no_axe_violations_after_board_interactions(live_server, make_app, page):
