@@ -206,3 +206,50 @@ def test_dashboard_draws_each_score_distribution_with_its_numbers(app, auth, cli
     assert '<th scope="row">awaiting review</th><td class="num">0</td>' in figure
     written = html.split('id="dist-write-a-product-vision-caption"')[1].split("</figure>")[0]
     assert '<th scope="row">awaiting review</th><td class="num">3</td>' in written
+
+
+def test_misconceptions_draw_a_stacked_bar_per_item_with_its_numbers(app, auth, client):
+    from tests.review_factories import SORT, sort_form, submit
+
+    for n, wrong in enumerate((0, 0, 1)):
+        submit(app, make_user(app, f"m{n}@example.com", f"M {n}").id, SORT,
+               sort_form(app, wrong=wrong))
+    auth.instructor()
+    html = client.get("/instructor/misconceptions").get_data(as_text=True)
+    section = html.split('id="ex-roadmap-or-backlog"')[1].split("</section>")[0]
+    assert "<script" not in section and 'id="chart-hatch"' in html  # hatching defined once
+    first = section.split('<li class="mc-item">')[1]  # worst understood: the moved item
+    assert '<svg class="chart-svg"' in first and 'role="img"' in first
+    # Right first, hatched, two thirds of the bar; the wrong bucket the other third.
+    assert '<rect class="chart-seg chart-seg-right" x="0" y="0" width="200.0"' in first
+    assert '<rect class="chart-seg chart-seg-1" x="200.0" y="0" width="100.0"' in first
+    rows = first.split("<tbody>")[1]
+    assert "<strong>Right</strong>" in rows and "2 (67%)" in rows
+    assert ("Roadmap" in rows or "Backlog" in rows) and "1 (33%)" in rows
+
+
+def test_a_bar_counts_each_wrong_option_ticked_and_wrong_answers_no_option_explains(app):
+    from course.models import ItemOutcome
+    from course.services import reports
+    from course.services.aggregates import CORRECT, WRONG
+
+    counts = {CORRECT: 1, WRONG: 3, "beginners-win": 2, "sprint-bugs": 2}
+    with app.app_context():
+        session = get_session()
+        session.add_all(ItemOutcome(exercise_id="final-quiz", item_id="language-app-strategy",
+                                    outcome=outcome, count=n) for outcome, n in counts.items())
+        session.add_all([ItemOutcome(exercise_id="final-quiz", item_id="bike-share-vision",
+                                     outcome=CORRECT, count=1),
+                         ItemOutcome(exercise_id="final-quiz", item_id="bike-share-vision",
+                                     outcome=WRONG, count=2)])
+        session.commit()
+        quiz = next(e for e in reports.misconceptions(session, get_course())
+                    if e.exercise.id == "final-quiz")
+    items = {i.id: i for i in quiz.items}
+    several = items["language-app-strategy"]
+    assert [s.count for s in several.segments] == [1, 2, 2]
+    assert several.segments[0].right and several.bar_total == 5 and several.answered == 4
+    assert quiz.overlapping
+    missed = items["bike-share-vision"]
+    assert [(s.label, s.count) for s in missed.segments] == [
+        ("right", 1), (reports.OTHER_WRONG, 2)]

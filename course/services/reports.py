@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
 from course.grading import registry
+from course.grading.base import ExerciseKind
 from course.models import ExerciseTotals, ItemOutcome, LearnerExercise, Role, StepProgress, User
 from course.services.aggregates import BANDS, CORRECT, WRONG
 
@@ -266,13 +267,28 @@ def csv_text(rows: Iterable[list[str]], rows_per_chunk: int = 200) -> Iterator[s
 # ------------------------------------------------------------------ misconceptions
 
 
+OTHER_WRONG = "other wrong answers"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of an item's stacked bar: where attempts put it (a bucket, column, place
+    or option, by its label) and how many did; `right` marks the correct answer."""
+
+    label: str
+    count: int
+    right: bool = False
+
+
 @dataclass(frozen=True)
 class ItemStat:
     """How the cohort answered one item, card or question.
 
     `correct_share` is over the attempts that answered it. `wrong` is the most common
     wrong bucket, column or option (its label) with its share of those attempts, or None
-    when nobody got it wrong.
+    when nobody got it wrong. `segments` is the stacked bar: right first, then each wrong
+    place, most common first, then wrong answers no place explains (a multiple-choice
+    answer that missed a correct option).
     """
 
     id: str
@@ -281,6 +297,13 @@ class ItemStat:
     correct_share: float
     wrong: str | None = None
     wrong_share: float = 0.0
+    segments: tuple[Segment, ...] = ()
+
+    @property
+    def bar_total(self) -> int:
+        """What the bar's full length stands for: the attempts that answered the item, or
+        more when a multiple-choice attempt ticked several wrong options (each counts)."""
+        return max(self.answered, sum(s.count for s in self.segments))
 
 
 @dataclass(frozen=True)
@@ -288,6 +311,12 @@ class ExerciseMisconceptions:
     exercise: Exercise
     attempts: int
     items: list[ItemStat] = field(default_factory=list)
+
+    @property
+    def overlapping(self) -> bool:
+        """Whether some attempt counts in more than one segment of a bar (several wrong
+        options ticked), which the page then explains."""
+        return any(i.bar_total > i.answered for i in self.items)
 
 
 class _Tally:
@@ -308,6 +337,18 @@ class _Tally:
             self.answered += count
         else:
             self.wrong[outcome] += count
+
+
+def _segments(kind: ExerciseKind, exercise: Exercise, item_id: str, tally: _Tally,
+              ranked: Sequence[tuple[str, int]]) -> tuple[Segment, ...]:
+    """The item's stacked bar: right, each wrong place (most common first), the rest."""
+    segments = [Segment("right", tally.correct, right=True)]
+    segments += [Segment(kind.mistake_label(exercise.spec, item_id, mistake), n)
+                 for mistake, n in ranked if n > 0]
+    unexplained = tally.answered - tally.correct - sum(n for _, n in ranked if n > 0)
+    if unexplained > 0:
+        segments.append(Segment(OTHER_WRONG, unexplained))
+    return tuple(segments)
 
 
 def misconceptions(session: Session, course: Course) -> list[ExerciseMisconceptions]:
@@ -336,14 +377,15 @@ def misconceptions(session: Session, course: Course) -> list[ExerciseMisconcepti
         for item_id, tally in tallies[exercise.id].items():
             if not tally.answered or item_id not in texts:  # or an item since removed
                 continue
-            top = tally.wrong.most_common(1)
-            wrong, wrong_count = top[0] if top else (None, 0)
+            ranked = sorted(tally.wrong.items(), key=lambda pair: (-pair[1], pair[0]))
+            wrong, wrong_count = ranked[0] if ranked else (None, 0)
             label = (kind.mistake_label(exercise.spec, item_id, wrong)
                      if wrong is not None else None)
             items.append(ItemStat(
                 id=item_id, text=texts[item_id], answered=tally.answered,
                 correct_share=tally.correct / tally.answered, wrong=label,
-                wrong_share=wrong_count / tally.answered))
+                wrong_share=wrong_count / tally.answered,
+                segments=_segments(kind, exercise, item_id, tally, ranked)))
         items.sort(key=lambda i: (i.correct_share, -i.wrong_share, i.id))
         report.append(ExerciseMisconceptions(exercise, attempts.get(exercise.id, 0), items))
     return report
