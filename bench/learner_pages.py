@@ -44,7 +44,8 @@ sys.path.insert(0, str(REPO_ROOT))
 from databases import empty_database  # noqa: E402  (beside this script)
 
 from course import create_app, demo  # noqa: E402
-from course.db import get_engine, get_session  # noqa: E402
+from course.db import get_engine, get_session, make_engine  # noqa: E402
+from course.grading import registry  # noqa: E402
 from course.models import Attempt, User  # noqa: E402
 from course.site import get_course  # noqa: E402
 
@@ -54,6 +55,9 @@ SECRET_KEY = "bench-only-secret"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"'
                         r'|value="([^"]+)"[^>]*name="csrf_token"')
 EXERCISE = "build-now-next-later"
+PAGE_KEYS = ("home", "lesson", "exercise", "progress", "attempt", "submit")
+SUBMITTED = "final-quiz"
+HIDDEN_INPUT = re.compile(r'<input[^>]*type="hidden"[^>]*>')
 
 
 @dataclass
@@ -64,6 +68,8 @@ class Result:
     avg_ms: float
     p50_ms: float
     errors: str
+    requests: int
+    refused: int  # answered with neither 2xx nor 3xx
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -79,9 +85,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Prepared:
+    url: str
+    email: str  # the learner whose pages are measured (they still see the board)
+    lesson: str
+    attempt_id: int  # one of their own attempts
+    submitter: str  # another learner, who posts the submissions
+    answer: list[tuple[str, str]]  # answer fields of a real attempt at SUBMITTED
+
+
 def prepare_database(url: str | None, workdir: Path, learners: int, attempts: int,
-                     seed: int) -> tuple[str, str, str, int]:
-    """Fill the database; the URL, a demo learner's email, a lesson id, one of their attempts."""
+                     seed: int) -> Prepared:
+    """Fill the database; who signs in, and what they open and submit."""
     url = empty_database(url, workdir, "bench")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY})
     with app.app_context():
@@ -104,8 +120,20 @@ def prepare_database(url: str | None, workdir: Path, learners: int, attempts: in
                              "lower --attempts or raise --learners")
         email, attempt_id = row
         lesson = next(s.id for s in get_course().steps if s.kind == "lesson")
+        # Submissions go to an exercise without an attempt limit, so every round can post
+        # as many as the server takes; the answer is a demo learner's real one.
+        exercise = get_course().exercise(SUBMITTED)
+        if exercise is None or exercise.policy.max_attempts is not None:
+            raise SystemExit(f"{SUBMITTED} must be an exercise without an attempt limit")
+        submitter, answer = session.execute(
+            select(User.email, Attempt.answer).join(Attempt, Attempt.user_id == User.id)
+            .where(User.email.like(f"%@{demo.DEMO_DOMAIN}"), User.email != email,
+                   Attempt.exercise_id == SUBMITTED)
+            .order_by(Attempt.id).limit(1)).one()
+        fields = [(name, value) for name, values in
+                  registry.form_from_answer(exercise, answer).items() for value in values]
     get_engine(app).dispose()
-    return url, email, lesson, attempt_id
+    return Prepared(url, email, lesson, attempt_id, submitter, fields)
 
 
 def wait_until_up(base: str, server: subprocess.Popen, timeout: float = 60) -> None:
@@ -140,6 +168,11 @@ def sign_in(base: str, email: str) -> str:
             raise SystemExit(f"sign-in answered {answer.code}, not 302") from answer
     else:
         raise SystemExit("sign-in did not redirect: wrong email or password?")
+    # One page in the browser's shoes: the session then holds its CSRF token, as a real
+    # browser's would after its first page, so wrk's fixed cookie does not make every
+    # measured request mint a new token and a new session cookie.
+    with opener.open(f"{base}/", timeout=10) as response:
+        response.read()
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     if not cookie:
         raise SystemExit("sign-in set no cookie")
@@ -166,27 +199,98 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(wrk: str, base: str, path: str, cookie: str | None, args: argparse.Namespace,
-            label: str) -> Result:
+@dataclass
+class Page:
+    key: str  # for --pages
+    label: str
+    path: str
+    cookie: str | None = None
+    post: bool = False  # a submission: wrk posts through submit.lua
+
+
+def form_envelope(base: str, path: str, cookie: str) -> dict[str, str]:
+    """The hidden fields of the exercise form as the learner's browser gets them (CSRF
+    token, exercise version, a submission token)."""
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as response:
+        page = response.read().decode()
+    fields = {}
+    for tag in HIDDEN_INPUT.findall(page):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and value:
+            fields[name.group(1)] = value.group(1)
+    if not {"csrf_token", "exercise_version", "submission_token"} <= fields.keys():
+        raise SystemExit(f"the form on {path} lacks its CSRF or idempotency token")
+    return fields
+
+
+def submission_script(workdir: Path, path: str, envelope: dict[str, str],
+                      answer: list[tuple[str, str]], nonce: int) -> Path:
+    """A wrk script posting the form with the page's CSRF token and a new idempotency
+    token per request (a resent token would only fetch the stored attempt back), unique
+    across wrk's threads and across runs: run nonce, thread number, request counter."""
+    fields = [(k, v) for k, v in envelope.items() if k != "submission_token"] + answer
+    body = urllib.parse.urlencode(fields)
+    script = workdir / "submit.lua"
+    script.write_text(f"""
+local nonce = "{nonce:08d}"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+local sent = 0
+function request()
+  sent = sent + 1
+  local token = string.format("%s%04d%020d", nonce, thread_number, sent)
+  return wrk.format("POST", {lua_string(path)}, nil,
+                    {lua_string(body)} .. "&submission_token=" .. token)
+end
+""")
+    return script
+
+
+def lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def stored_attempts(url: str, email: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                select(func.count()).select_from(Attempt).join(User, Attempt.user_id == User.id)
+                .where(User.email == email, Attempt.exercise_id == SUBMITTED)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def run_wrk(wrk: str, base: str, page: Page, args: argparse.Namespace,
+            script: Path | None = None) -> Result:
     command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
                "--latency", "--timeout", "10s"]
-    if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
-    command.append(base + path)
+    if page.cookie:
+        command += ["-H", f"Cookie: {page.cookie}"]
+    if script is not None:
+        command += ["-H", "Content-Type: application/x-www-form-urlencoded", "-s", str(script)]
+    command.append(base + page.path)
     output = subprocess.run(command, capture_output=True, text=True, check=True,
                             timeout=args.seconds + 30).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     avg = re.search(r"Latency\s+([\d.]+\w+)", output)
     p50 = re.search(r"^\s+50%\s+([\d.]+\w+)", output, re.M)
-    if not (rate and avg and p50):
-        raise SystemExit(f"could not read wrk's output for {path}:\n{output}")
+    total = re.search(r"(\d+) requests in", output)
+    if not (rate and avg and p50 and total):
+        raise SystemExit(f"could not read wrk's output for {page.path}:\n{output}")
     errors = []
+    refused = 0
     if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
-        errors.append(f"{match.group(1)} non-2xx/3xx")
+        refused = int(match.group(1))
+        errors.append(f"{refused} non-2xx/3xx")
     if match := re.search(r"Socket errors: (.*)", output):
         errors.append("socket errors: " + match.group(1))
-    return Result(label, path, float(rate.group(1)), to_ms(avg.group(1)),
-                  to_ms(p50.group(1)), "; ".join(errors))
+    return Result(page.label, page.path, float(rate.group(1)), to_ms(avg.group(1)),
+                  to_ms(p50.group(1)), "; ".join(errors), int(total.group(1)), refused)
 
 
 def main() -> int:
@@ -200,7 +304,11 @@ def main() -> int:
     parser.add_argument("--attempts", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", help="use this database (its tables are dropped!)")
+    parser.add_argument("--pages", help="comma-separated subset of: " + ", ".join(PAGE_KEYS))
     args = parser.parse_args()
+    chosen = set(args.pages.split(",")) if args.pages else set(PAGE_KEYS)
+    if unknown := chosen - set(PAGE_KEYS):
+        parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
 
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -214,44 +322,62 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-learner-") as tmp:
         workdir = Path(tmp)
         started = time.perf_counter()
-        url, email, lesson, attempt_id = prepare_database(
-            args.database_url, workdir, args.learners, args.attempts, args.seed)
+        prepared = prepare_database(args.database_url, workdir, args.learners, args.attempts,
+                                    args.seed)
+        url = prepared.url
         print(f"Filled {args.learners:,} learners / {args.attempts:,} attempts in "
-              f"{time.perf_counter() - started:.1f} s; signing in as {email}.", flush=True)
+              f"{time.perf_counter() - started:.1f} s; pages as {prepared.email}, "
+              f"submissions as {prepared.submitter}.", flush=True)
 
         port = free_port()
         base = f"http://{HOST}:{port}"
         env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET_KEY)
-        server_command = [str(gunicorn), "--preload", "-w", str(args.workers),
+        # The README's production settings (gunicorn.conf.py: preloaded app, timeouts),
+        # with the benchmark's number of workers and the hello-world route beside the app.
+        server_command = [str(gunicorn), "--config", "gunicorn.conf.py", "-w", str(args.workers),
                           "-b", f"{HOST}:{port}", "--log-level", "warning", "bench.wsgi:app"]
         log = (workdir / "gunicorn.log").open("w")
         server = subprocess.Popen(server_command, cwd=REPO_ROOT, env=env, stdout=log,
                                   stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until_up(base, server)
-            cookie = sign_in(base, email)
-            pages = [
-                ("hello world (baseline)", "/__hello", None),
-                ("course home, anonymous", "/", None),
-                ("lesson, anonymous", f"/lessons/{lesson}", None),
-                ("exercise (Now-Next-Later), signed in", f"/exercises/{EXERCISE}", cookie),
-                ("my progress, signed in", "/progress", cookie),
-                ("own attempt, signed in", f"/attempts/{attempt_id}", cookie),
-            ]
-            for _label, path, page_cookie in pages:
-                check_page(base, path, page_cookie)
+            cookie = sign_in(base, prepared.email)
+            submitter = sign_in(base, prepared.submitter)
+            hello = Page("hello", "hello world (baseline)", "/__hello")
+            pages = [page for page in (
+                Page("home", "course home, anonymous", "/"),
+                Page("lesson", "lesson, anonymous", f"/lessons/{prepared.lesson}"),
+                Page("exercise", "exercise with its board, signed in",
+                     f"/exercises/{EXERCISE}", cookie),
+                Page("progress", "my progress, signed in", "/progress", cookie),
+                Page("attempt", "own attempt, signed in", f"/attempts/{prepared.attempt_id}",
+                     cookie),
+                Page("submit", "submission (final quiz), signed in",
+                     f"/exercises/{SUBMITTED}", submitter, post=True),
+            ) if page.key in chosen]
+            for page in [hello, *pages]:
+                check_page(base, page.path, page.cookie)
+            envelope = form_envelope(base, f"/exercises/{SUBMITTED}", submitter)
+            before = stored_attempts(url, prepared.submitter)
             # Each page runs right after a hello-world run in every round, and its ratio
             # is to that neighbour, so load from elsewhere on the machine hits both alike.
-            ratios: dict[str, list[float]] = {label: [] for label, _, _ in pages[1:]}
-            results: dict[str, list[Result]] = {label: [] for label, _, _ in pages}
+            ratios: dict[str, list[float]] = {page.label: [] for page in pages}
+            results: dict[str, list[Result]] = {page.label: [] for page in [hello, *pages]}
             for round_number in range(1, args.rounds + 1):
-                for label, path, page_cookie in pages[1:]:
-                    hello = run_wrk(wrk, base, pages[0][1], None, args, pages[0][0])
-                    page = run_wrk(wrk, base, path, page_cookie, args, label)
-                    results[pages[0][0]].append(hello)
-                    results[label].append(page)
-                    ratios[label].append(page.requests_per_s / hello.requests_per_s)
+                for page in pages:
+                    script = None
+                    if page.post:
+                        script = submission_script(workdir, page.path, envelope,
+                                                   prepared.answer, round_number)
+                    baseline = run_wrk(wrk, base, hello, args)
+                    measured = run_wrk(wrk, base, page, args, script)
+                    results[hello.label].append(baseline)
+                    results[page.label].append(measured)
+                    ratios[page.label].append(measured.requests_per_s / baseline.requests_per_s)
                 print(f"  round {round_number} of {args.rounds} measured", flush=True)
+            posted = sum(r.requests - r.refused
+                         for page in pages if page.post for r in results[page.label])
+            stored = stored_attempts(url, prepared.submitter) - before
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -268,7 +394,7 @@ def main() -> int:
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end, "
           f"Python {platform.python_version()}, {platform.platform()}")
     print(f"Database: {backend}, {args.learners:,} demo learners / {args.attempts:,} "
-          f"attempts; gunicorn --preload -w {args.workers}; "
+          f"attempts; gunicorn --config gunicorn.conf.py -w {args.workers}; "
           f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s per run, "
           f"{args.rounds} rounds, each page right after its own hello-world run")
     print("Command: " + shlex.join([sys.executable, *sys.argv]))
@@ -277,18 +403,25 @@ def main() -> int:
     header = (f"{'page':<38} {'x hello':>8} {'spread':>13} {'req/s':>7} {'p50 ms':>7}  path")
     print(header)
     print("-" * len(header))
-    hello = results[pages[0][0]]
-    print(f"{pages[0][0]:<38} {1:>8.3f} {'':>13} "
-          f"{statistics.median(r.requests_per_s for r in hello):>7.0f} "
-          f"{statistics.median(r.p50_ms for r in hello):>7.2f}  {pages[0][1]}")
-    for label, path, _ in pages[1:]:
-        runs, r = results[label], ratios[label]
+    baselines = results[hello.label]
+    print(f"{hello.label:<38} {1:>8.3f} {'':>13} "
+          f"{statistics.median(r.requests_per_s for r in baselines):>7.0f} "
+          f"{statistics.median(r.p50_ms for r in baselines):>7.2f}  {hello.path}")
+    for page in pages:
+        runs, r = results[page.label], ratios[page.label]
         errors = "; ".join(sorted({x.errors for x in runs if x.errors}))
-        print(f"{label:<38} {statistics.median(r):>8.3f} {min(r):>6.3f}-{max(r):<6.3f} "
+        print(f"{page.label:<38} {statistics.median(r):>8.3f} {min(r):>6.3f}-{max(r):<6.3f} "
               f"{statistics.median(x.requests_per_s for x in runs):>7.0f} "
-              f"{statistics.median(x.p50_ms for x in runs):>7.2f}  {path}"
+              f"{statistics.median(x.p50_ms for x in runs):>7.2f}  "
+              f"{'POST ' if page.post else ''}{page.path}"
               + (f"  [{errors}]" if errors else ""))
-    return 0
+    lost = stored < posted
+    if any(page.post for page in pages):
+        # wrk stops with up to -c requests still in flight: the server may store those
+        # too, so stored can exceed acknowledged by that much, never fall short.
+        print(f"\nSubmissions: {posted:,} acknowledged (303) to wrk, {stored:,} new attempts "
+              "stored" + ("  [SOME ACKNOWLEDGED SUBMISSIONS WERE NOT STORED]" if lost else ""))
+    return 1 if lost else 0
 
 
 if __name__ == "__main__":

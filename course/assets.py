@@ -13,6 +13,8 @@ JavaScript, SVG and JSON go out as zstd, Brotli or gzip, whichever the browser a
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,11 +48,24 @@ def static_version(filename: str) -> str | None:
     """The first 12 hex digits of the file's SHA-256 (None for a missing file)."""
     from flask import current_app
 
-    folder = Path(current_app.static_folder or "")
-    path = (folder / filename).resolve()
-    if folder.resolve() not in path.parents or not path.is_file():
+    path = _inside(current_app.static_folder or "", filename)
+    if path is None:
         return None
-    return _digest(str(path), path.stat().st_mtime_ns)
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return _digest(path, found.st_mtime_ns) if stat.S_ISREG(found.st_mode) else None
+
+
+@lru_cache(maxsize=256)
+def _inside(folder: str, filename: str) -> str | None:
+    """The file's real path if it lies inside `folder` (None for `../secret`). Cached:
+    resolving a path walks every directory above it, and every page links the same few
+    files, so each page would otherwise pay for it again on every static URL."""
+    root = Path(folder).resolve()
+    path = (root / filename).resolve()
+    return str(path) if root in path.parents else None
 
 
 @lru_cache(maxsize=256)

@@ -62,12 +62,19 @@ def account_key() -> str:
     return User.normalise_email(email) if email else get_remote_address()
 
 
+def _not_a_post() -> bool:
+    return request.method != "POST"
+
+
 def init_app(app: Flask) -> None:
     """Give `app` its Limiter and apply every `rate_limited` mark; call after the
     blueprints are registered."""
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
     # Flask-Limiter's decorators hold the Limiter weakly: the app must keep it alive.
     app.extensions["course_limiter"] = limiter
+    # Every limit counts POSTs only: a page view skips Flask-Limiter's per-request
+    # resolution of which limits apply (about 5% of a lesson page's time).
+    limiter.request_filter(_not_a_post)
     for endpoint, view in list(app.view_functions.items()):
         mark: RateLimit | None = getattr(view, "rate_limit", None)
         if mark is None:

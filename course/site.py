@@ -70,11 +70,22 @@ def field_attrs(field: Any, hint_id: str | None = None) -> dict[str, str]:
 
 
 def step_url(step: Step) -> str:
-    """The page of a lesson or an exercise."""
-    from flask import url_for
+    """The page of a lesson or an exercise.
+
+    Built once per step (and mount point) and remembered on the app: the course outline
+    links every step, and werkzeug's URL building costs more than the rest of a link.
+    """
+    from flask import has_request_context, request, url_for
 
     endpoint = "learn.lesson" if isinstance(step, Lesson) else "learn.exercise"
-    return url_for(endpoint, step_id=step.id)
+    if not has_request_context():  # a mail or a command: url_for decides as usual
+        return url_for(endpoint, step_id=step.id)
+    urls: dict[tuple[str, str], str] = current_app.extensions.setdefault("course_step_urls", {})
+    key = (request.script_root, step.id)
+    url = urls.get(key)
+    if url is None:
+        url = urls[key] = url_for(endpoint, step_id=step.id)
+    return url
 
 
 def step_kind_label(step: Step) -> str:

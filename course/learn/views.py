@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from course.db import get_session
 from course.learn.forms import CompleteForm
+from course.page_cache import same_for_every_visitor
 from course.services import attempts, progress, review
 from course.services.standing import CourseStanding, StepState, course_standing
 from course.site import get_course, step_url
@@ -47,19 +48,23 @@ def _header_feedback() -> dict[str, int]:
 
 
 @bp.get("/")
+@same_for_every_visitor
 def home() -> ResponseReturnValue:
     _, where = _standing()
     return render_template("learn/home.html", standing=where, StepState=StepState)
 
 
 @bp.get("/lessons/<step_id>")
+@same_for_every_visitor
 def lesson(step_id: str) -> ResponseReturnValue:
     course = get_course()
     lesson = course.lesson(step_id) or abort(404)
     previous, following = course.neighbours(step_id)
     done = current_user.is_authenticated and progress.is_complete(
         get_session(), current_user.id, step_id)
-    form = CompleteForm(done="0" if done else "1")
+    # Only a signed-in learner gets the form: building it for a visitor would mint a CSRF
+    # token, so a session cookie, on every anonymous page view.
+    form = CompleteForm(done="0" if done else "1") if current_user.is_authenticated else None
     return render_template("learn/lesson.html", lesson=lesson, previous=previous,
                            following=following, done=done, form=form)
 

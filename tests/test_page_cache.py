@@ -1,0 +1,48 @@
+"""The course home and lessons are rendered once for visitors who are not signed in
+(course/page_cache.py): what a visitor sees must never depend on that copy."""
+
+from __future__ import annotations
+
+from course.site import get_course
+
+
+def _a_lesson(app) -> str:
+    with app.app_context():
+        return next(s.id for s in get_course().steps if s.kind == "lesson")
+
+
+def test_a_visitor_gets_the_same_page_again_and_no_session_cookie(client, app) -> None:
+    lesson = f"/lessons/{_a_lesson(app)}"
+    for url in ("/", lesson):
+        first = client.get(url)
+        again = client.get(url)
+        assert first.status_code == again.status_code == 200
+        assert first.get_data() == again.get_data()
+        # No form on a visitor's page, so no CSRF token and no cookie to carry one.
+        assert "Set-Cookie" not in first.headers and "Set-Cookie" not in again.headers
+        assert 'name="csrf_token"' not in first.get_data(as_text=True)
+    assert app.extensions["course_anonymous_pages"].keys() == {("", "/"), ("", lesson)}
+
+
+def test_signed_in_learners_never_get_the_visitors_copy(client, app, auth) -> None:
+    lesson = f"/lessons/{_a_lesson(app)}"
+    visitor_home = client.get("/").get_data(as_text=True)
+    visitor_lesson = client.get(lesson).get_data(as_text=True)
+    auth.learner()
+    home = client.get("/").get_data(as_text=True)
+    page = client.get(lesson).get_data(as_text=True)
+    assert "Sign up to save your progress" in visitor_home
+    assert "Sign up to save your progress" not in home and "Your progress" in home
+    assert "to keep track of the lessons you have finished" in visitor_lesson
+    assert "Mark as complete" in page and 'name="csrf_token"' in page
+    auth.sign_out()
+    # Signed out again: the flashed message is shown, not hidden behind the copy.
+    after = client.get("/").get_data(as_text=True)
+    assert "You are signed out." in after
+    assert client.get("/").get_data(as_text=True) == visitor_home
+
+
+def test_query_strings_and_unknown_lessons_are_not_kept(client, app) -> None:
+    assert client.get("/?utm=1").status_code == 200
+    assert client.get("/lessons/no-such-lesson").status_code == 404
+    assert app.extensions.get("course_anonymous_pages", {}) == {}
