@@ -148,7 +148,9 @@ def test_queue_opens_on_the_work_list_awaiting_review_oldest_first(app, auth, cl
                                                                     learner_id):
     old = submit(app, learner_id, VISION, VISION_ANSWER)
     submit(app, learner_id, SORT, sort_form(app, wrong=3))
-    new = submit(app, learner_id, VISION, VISION_ANSWER)
+    # A learner's work awaiting review cannot be replaced, so the newer one is another's.
+    new = submit(app, make_user(app, "sam@example.com", "Sam Second").id, VISION,
+                 VISION_ANSWER)
     auth.instructor()
     html = client.get("/instructor/submissions").get_data(as_text=True)
     assert [int(i) for i in ROW_LINK.findall(html)] == [old, new]

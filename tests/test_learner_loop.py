@@ -15,6 +15,8 @@ from course.content.loader import load_course
 from course.db import get_session
 from course.models import Attempt, StepProgress
 from course.site import get_course
+from tests.helpers import AuthActions
+from tests.review_factories import copy_course, edit_file
 from tests.test_exercise_views import (
     REVIEW,
     SORT,
@@ -45,20 +47,79 @@ def test_retry_starts_from_the_last_answer_and_can_start_over(client, auth, app)
     assert "filled in below" not in blank
 
 
-def test_written_work_reopens_with_the_last_draft(client, auth, app):
+def test_written_work_reopens_with_the_last_draft_once_reviewed(client, auth, app):
     auth.learner()
     ex = exercise(app, REVIEW)
     assert post(client, REVIEW, correct_answer(ex)).status_code == 303
-    html = client.get(f"/exercises/{REVIEW}").get_data(as_text=True)
-    text_prompt = next(p for p in ex.spec.prompts if p.format == "text")
-    assert "Nothing **dated** &lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in html
-    assert f'name="r-{text_prompt.id}"' in html
-    assert ">Grocer sync</textarea>" in html
     # While the work awaits review, the result page offers no Retry.
     attempt_page = client.get(
         f"/attempts/{_latest_attempt_id(app)}").get_data(as_text=True)
     assert ">Retry<" not in attempt_page
     assert "Awaiting review by an instructor" in attempt_page
+    _release_as_not_passed(app)
+    html = client.get(f"/exercises/{REVIEW}").get_data(as_text=True)
+    text_prompt = next(p for p in ex.spec.prompts if p.format == "text")
+    assert "Nothing **dated** &lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in html
+    assert f'name="r-{text_prompt.id}"' in html
+    assert ">Grocer sync</textarea>" in html
+
+
+def _release_as_not_passed(app) -> None:
+    """What a released review that did not pass leaves on the learner's attempts."""
+    with app.app_context():
+        get_session().execute(update(Attempt).values(status="reviewed", score=0.4,
+                                                     passed=False))
+        get_session().commit()
+
+
+def test_written_work_awaiting_review_shows_what_happens_next_not_the_form(
+        client, auth, app):
+    auth.learner()
+    ex = exercise(app, REVIEW)
+    answer = {**envelope(client, REVIEW), "confirm_last": "y", **correct_answer(ex)}
+    assert client.post(f"/exercises/{REVIEW}", data=answer).status_code == 303
+    newest = _latest_attempt_id(app)
+    response = client.get(f"/exercises/{REVIEW}")
+    html, body = response.get_data(as_text=True), text_of(response)
+    assert "Your answer is awaiting review" in body
+    assert "What happens next" in body
+    assert "you have 1 attempt left" in body
+    assert f'href="/attempts/{newest}"' in html
+    assert "<form" not in html.split('id="awaiting-title"')[1].split("</article>")[0]
+    assert "Submit answer" not in body and "Retry" not in body
+    # A form still open in another tab is refused, and nothing is stored...
+    again = {**answer, "submission_token": "a" * 32}
+    refused = client.post(f"/exercises/{REVIEW}", data=again)
+    assert refused.status_code == 409
+    assert "still awaiting review" in text_of(refused)
+    assert attempts_stored(app) == 1
+    # ...while the same form resent (a double click) gets its stored attempt back.
+    resent = client.post(f"/exercises/{REVIEW}", data=answer)
+    assert resent.headers["Location"] == f"/attempts/{newest}"
+    # Once the review is released the form is back, with the remaining attempt.
+    _release_as_not_passed(app)
+    page = text_of(client.get(f"/exercises/{REVIEW}"))
+    assert "Submit answer" in page and "awaiting review" not in page
+
+
+def test_the_first_and_only_attempt_needs_confirming(make_app, tmp_path):
+    content = copy_course(tmp_path)
+    edit_file(content / "exercises" / f"{SORT}.yaml",
+              lambda text: text.replace("  max_attempts: 3\n", "  max_attempts: 1\n", 1))
+    app = make_app(COURSE_CONTENT_DIR=str(content))
+    client = app.test_client()
+    AuthActions(client, app).learner()
+    page = client.get(f"/exercises/{SORT}")
+    assert 'name="confirm_last"' in page.get_data(as_text=True)
+    assert "This exercise allows one attempt only" in text_of(page)
+    data = {**envelope(client, SORT), **correct_answer(exercise(app, SORT))}
+    refused = client.post(f"/exercises/{SORT}", data=data)
+    assert refused.status_code == 400
+    assert "This would use your last attempt" in text_of(refused)
+    assert attempts_stored(app) == 0
+    assert client.post(f"/exercises/{SORT}",
+                       data={**data, "confirm_last": "y"}).status_code == 303
+    assert attempts_stored(app) == 1
 
 
 def _latest_attempt_id(app) -> int:
@@ -286,3 +347,4 @@ def test_self_assessment_of_someone_elses_or_auto_graded_work_is_refused(client,
     token = csrf_token(client, "/")
     assert client.post(f"/attempts/{attempt_id}/self-assessment",
                        data={"csrf_token": token}).status_code == 404
+

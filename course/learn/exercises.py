@@ -115,6 +115,11 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
         limit = exercise.policy.max_attempts
         return _refuse(exercise, f"You have used all {limit} attempts at this exercise, so "
                        "this answer was not submitted.", 409, refused.last_attempt)
+    except attempt_service.AwaitingReview as waiting:
+        return _refuse(exercise, "Your last answer is still awaiting review by an "
+                       "instructor, so this one was not submitted. Once the review is "
+                       "released you can see it and, if you have attempts left, answer "
+                       "again.", 409, waiting.last_attempt)
     except InvalidAnswer as invalid:
         return _render_form(exercise, form, invalid.problems, request.form, 400)
     return redirect(url_for("learn.attempt", attempt_id=attempt.id), 303)

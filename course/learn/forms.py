@@ -32,7 +32,7 @@ class ExerciseForm(FlaskForm):
     submission_token = HiddenField(validators=[
         InputRequired(), Regexp(r"^[0-9a-f]{32}$", message="Unknown submission token.")])
 
-    # Ticked to confirm a resubmission that uses the last attempt (checked by the view
+    # Ticked to confirm a submission that uses the last attempt (checked by the view
     # only when it does; a plain checkbox so it works without JavaScript).
     confirm_last = BooleanField("I understand this is my last attempt at this exercise")
 

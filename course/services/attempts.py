@@ -32,6 +32,15 @@ class StaleExercise(Exception):
     """The form was made for an older version of the exercise file."""
 
 
+class AwaitingReview(Exception):
+    """The learner's newest attempt is still waiting for an instructor: a new one would
+    replace the work under review before they have any feedback to act on."""
+
+    def __init__(self, last_attempt: Attempt | None):
+        self.last_attempt = last_attempt
+        super().__init__("the newest attempt awaits review")
+
+
 class AttemptLimitReached(Exception):
     """The learner has used every attempt the policy allows."""
 
@@ -52,7 +61,7 @@ def submit(session: Session, user_id: int, exercise: Exercise,
     `form` holds only the answer fields (field -> every value posted). A token already
     used by this learner returns that attempt unchanged, before any other check, so a
     resent form gets the same answer even when it used the last attempt. Raises
-    StaleExercise, AttemptLimitReached or InvalidAnswer, storing nothing.
+    StaleExercise, AttemptLimitReached, AwaitingReview or InvalidAnswer, storing nothing.
     """
     try:
         return _submit_once(session, user_id, exercise, form, token, version)
@@ -93,15 +102,21 @@ def _submit_once(session: Session, user_id: int, exercise: Exercise,
 
 
 def _check_limit(session: Session, user_id: int, exercise: Exercise) -> int:
-    """How many attempts the learner has used; AttemptLimitReached when none are left.
+    """How many attempts the learner has used; AttemptLimitReached when none are left,
+    AwaitingReview while their newest one waits for an instructor.
 
     One indexed query, whatever the number of earlier attempts.
     """
     used = standing(session, user_id, exercise.id)
     if attempts_left(exercise.policy, used.used) == 0:
-        last = session.get(Attempt, used.last_id) if used.last_id is not None else None
-        raise AttemptLimitReached(last)
+        raise AttemptLimitReached(_newest(session, used))
+    if used.awaiting_review:
+        raise AwaitingReview(_newest(session, used))
     return used.used
+
+
+def _newest(session: Session, used: Standing) -> Attempt | None:
+    return session.get(Attempt, used.last_id) if used.last_id is not None else None
 
 
 def _checked_answer(exercise: Exercise, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
@@ -180,22 +195,30 @@ class Standing:
     used: int
     passed: bool
     last_id: int | None  # their newest attempt
+    # The newest attempt waits for an instructor: no new answer until it is reviewed.
+    awaiting_review: bool = False
 
     @classmethod
     def of(cls, attempts: Sequence[Attempt]) -> Standing:
         """The standing from attempts already loaded, oldest first."""
         return cls(used=len(attempts), passed=any(a.passed for a in attempts),
-                   last_id=attempts[-1].id if attempts else None)
+                   last_id=attempts[-1].id if attempts else None,
+                   awaiting_review=bool(attempts) and
+                   attempts[-1].status == AttemptStatus.AWAITING_REVIEW)
 
 
 def standing(session: Session, user_id: int, exercise_id: str) -> Standing:
-    """Attempts used, whether any passed, and the newest one's id: one aggregate query on
-    the (user, exercise, number) index, so it costs the same after 5 or 5,000 attempts."""
+    """Attempts used, whether any passed, the newest one's id and whether it awaits
+    review: one aggregate query on the (user, exercise, number) index, so it costs the
+    same after 5 or 5,000 attempts."""
+    awaiting_id = case((Attempt.status == AttemptStatus.AWAITING_REVIEW.value, Attempt.id))
     row = session.execute(select(
-        func.count(), func.max(case((Attempt.passed, 1), else_=0)), func.max(Attempt.id))
+        func.count(), func.max(case((Attempt.passed, 1), else_=0)), func.max(Attempt.id),
+        func.max(awaiting_id))
         .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite")
         .where(Attempt.user_id == user_id, Attempt.exercise_id == exercise_id)).one()
-    return Standing(used=row[0], passed=bool(row[1]), last_id=row[2])
+    return Standing(used=row[0], passed=bool(row[1]), last_id=row[2],
+                    awaiting_review=row[3] is not None and row[3] == row[2])
 
 
 ATTEMPTS_PAGE_SIZE = 20
@@ -235,9 +258,10 @@ def retry_fields(exercise: Exercise, attempt: Attempt) -> MultiValues:
 
 
 def spends_last_attempt(policy: AttemptPolicy, used: int) -> bool:
-    """Whether the next submission is a resubmission that uses the final attempt: the
-    learner confirms it first, since afterwards the exercise is closed to them."""
-    return used > 0 and attempts_left(policy, used) == 1
+    """Whether the next submission uses the final attempt (also the first and only one
+    of a one-attempt exercise): the learner confirms it first, since afterwards the
+    exercise is closed to them."""
+    return attempts_left(policy, used) == 1
 
 
 def exercise_summaries(session: Session, user_id: int,
