@@ -23,10 +23,11 @@ from course.content.errors import ContentError
 from course.content.loader import content_files, coverage_gaps, load_course
 from course.db import analyse, create_schema, get_engine, get_session
 from course.instruct import notify
+from course.mail import deliver_queue
 from course.models import Role
 from course.models.timestamps import utcnow
 from course.passwords import password_problem
-from course.services import aggregates
+from course.services import aggregates, mail_queue
 from course.services.accounts import EmailTaken, create_user
 from course.services.review import NothingToRegrade, regrade_exercise
 from course.site import get_course
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     for command in (init_db, create_user_command, regrade_command, demo_data, review_summary,
-                    rebuild_aggregates_command):
+                    send_mail_command, rebuild_aggregates_command):
         app.cli.add_command(command)
 
 
@@ -222,9 +223,35 @@ def review_summary(dry_run: bool) -> None:
         click.echo(messages[0].body)
         click.echo(f"(dry run: would send to {', '.join(m.to for m in messages)})")
         return
-    failed = notify.send_all(messages)
-    click.echo(f"Summary sent to {len(messages) - failed} of {len(messages)} instructors.")
-    if failed:
+    session = get_session()
+    mail_queue.enqueue(session, messages)
+    session.commit()
+    done = deliver_queue()
+    click.echo(f"Summary queued for {len(messages)} instructors; {done.sent} emails sent "
+               f"({done.failed} failed and stay queued for `send-mail`).")
+    if done.failed:
+        sys.exit(1)
+
+
+@click.command("send-mail")
+@with_appcontext
+@click.option("--all", "everything", is_flag=True,
+              help="Send every queued mail now: also mail waiting for its next try after "
+                   "a failure, and mail held after failing too often.")
+def send_mail_command(everything: bool) -> None:
+    """Send the queued mail that is due (release emails the web process could not send).
+
+    Meant for a scheduler, every few minutes (cron: `*/5 * * * * flask --app course
+    send-mail`). Exits 1 when some mail failed; it stays queued for the next run.
+    """
+    done = deliver_queue(everything=everything)
+    left = mail_queue.waiting(get_session())
+    click.echo(f"Sent {done.sent} emails in {done.batches} "
+               f"batch{'' if done.batches == 1 else 'es'}; {done.failed} failed. "
+               f"Still queued: {left.queued} ({left.retrying} waiting to be retried), "
+               f"{left.held} held after {mail_queue.MAX_TRIES} failed tries "
+               "(`send-mail --all` retries them).")
+    if done.failed:
         sys.exit(1)
 
 

@@ -7,17 +7,22 @@ messages go through that SMTP server instead (STARTTLS, implicit TLS or plain, w
 without a login).
 
 The core (`MailSettings`, `SmtpSender`, `OutboxSender`, `build_message`) knows nothing of
-Flask; `init_app` picks a sender from the app's config and `send_mail` is what views and
-commands call.
+Flask; `init_app` picks a sender from the app's config and `send_mail` sends one message
+at once. Mail that belongs to a change in the database (a released review) goes through
+the mail queue instead (`services.mail_queue`): written in the change's transaction,
+then `deliver_soon` wakes this process's background sender, which sends everything due
+in batches, one SMTP connection each; `flask send-mail` does the same from a scheduler.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import smtplib
 import ssl
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -26,6 +31,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flask import Flask, current_app
+
+from course.db import get_session
+from course.services import mail_queue
 
 log = logging.getLogger("course.mail")
 
@@ -80,12 +88,17 @@ def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage
 class Sender(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
+    def send_batch(self, messages: Sequence[EmailMessage]) -> list[MailError | None]:
+        """Send every message; per message, None when sent or the reason it was not."""
+        ...
+
 
 class SmtpSender:
-    """Hands each message to an SMTP server, one connection per message.
+    """Hands messages to an SMTP server: one connection for a single message (a reset)
+    or for a whole batch (the mail queue's release emails).
 
-    Messages are rare (a reset, a released review), so a fresh connection each time is
-    simpler and sturdier than keeping one open across requests and worker forks.
+    No connection is kept open between calls: mail comes in bursts, and a connection held
+    across requests and worker forks would go stale.
     """
 
     def __init__(self, settings: MailSettings, tls_context: ssl.SSLContext | None = None):
@@ -97,25 +110,59 @@ class SmtpSender:
         # its own CA) passes a context.
         self.tls_context = tls_context or ssl.create_default_context()
 
-    def send(self, message: EmailMessage) -> None:
+    def _connect(self) -> smtplib.SMTP:
+        """An open, secured and logged-in connection (OSError or SMTPException if not)."""
         s = self.settings
+        if s.security == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.server, s.port or 465,
+                                                  timeout=s.timeout, context=self.tls_context)
+        else:
+            smtp = smtplib.SMTP(self.server, s.port or 587, timeout=s.timeout)
         try:
-            if s.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.server, s.port or 465,
-                                                      timeout=s.timeout,
-                                                      context=self.tls_context)
-            else:
-                smtp = smtplib.SMTP(self.server, s.port or 587, timeout=s.timeout)
-            with smtp:
-                if s.security == "starttls":
-                    smtp.starttls(context=self.tls_context)
-                if s.username:
-                    smtp.login(s.username, s.password or "")
-                smtp.send_message(message)
+            if s.security == "starttls":
+                smtp.starttls(context=self.tls_context)
+            if s.username:
+                smtp.login(s.username, s.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        [error] = self.send_batch([message])
+        if error is not None:
+            raise error
+
+    def send_batch(self, messages: Sequence[EmailMessage]) -> list[MailError | None]:
+        """Send the messages over one connection. A message the server refuses fails
+        alone; a lost connection fails it and every message after it."""
+        outcome: list[MailError | None] = []
+        try:
+            smtp = self._connect()
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"could not send mail to {message['To']} through "
-                            f"{s.server}: {exc}") from exc
-        log.info("mail sent to %s through %s: %s", message["To"], s.server, message["Subject"])
+            return [self._error(m, exc) for m in messages]
+        with smtp:
+            for message in messages:
+                try:
+                    smtp.send_message(message)
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
+                        smtplib.SMTPDataError) as exc:
+                    outcome.append(self._error(message, exc))
+                    smtp.rset()
+                    continue
+                except (OSError, smtplib.SMTPException) as exc:
+                    outcome += [self._error(m, exc) for m in messages[len(outcome):]]
+                    break
+                outcome.append(None)
+                log.info("mail sent to %s through %s: %s", message["To"], self.server,
+                         message["Subject"])
+        return outcome
+
+    def _error(self, message: EmailMessage, exc: Exception) -> MailError:
+        error = MailError(f"could not send mail to {message['To']} through "
+                          f"{self.server}: {exc}")
+        error.__cause__ = exc
+        return error
 
 
 class OutboxSender:
@@ -143,6 +190,17 @@ class OutboxSender:
         log.info("no MAIL_SERVER set: mail to %s written to %s\n%s", message["To"], path,
                  message.as_string())
 
+    def send_batch(self, messages: Sequence[EmailMessage]) -> list[MailError | None]:
+        outcome: list[MailError | None] = []
+        for message in messages:
+            try:
+                self.send(message)
+            except MailError as exc:
+                outcome.append(exc)
+            else:
+                outcome.append(None)
+        return outcome
+
 
 def sender_for(settings: MailSettings) -> Sender:
     return SmtpSender(settings) if settings.server else OutboxSender(settings.outbox)
@@ -152,6 +210,7 @@ def init_app(app: Flask) -> None:
     settings = MailSettings.from_mapping(app.config)
     app.extensions["mail_settings"] = settings
     app.extensions["mail_sender"] = sender_for(settings)
+    app.extensions["mail_delivery"] = BackgroundDelivery(app)
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -159,3 +218,74 @@ def send_mail(to: str, subject: str, body: str) -> None:
     settings: MailSettings = current_app.extensions["mail_settings"]
     sender: Sender = current_app.extensions["mail_sender"]
     sender.send(build_message(settings.sender, to, subject, body))
+
+
+def send_batch(messages: Sequence[mail_queue.Message]) -> list[MailError | None]:
+    """Send messages from the app's MAIL_FROM over one connection; per message, None or
+    why it was not sent."""
+    settings: MailSettings = current_app.extensions["mail_settings"]
+    sender: Sender = current_app.extensions["mail_sender"]
+    return sender.send_batch([build_message(settings.sender, m.to, m.subject, m.body)
+                              for m in messages])
+
+
+def deliver_queue(everything: bool = False) -> mail_queue.Delivery:
+    """Send the queued mail that is due (or all of it), in batches; failures stay queued
+    for later."""
+    done = mail_queue.deliver_due(get_session(), send_batch, everything=everything)
+    if done.failed:
+        log.warning("mail queue: %s sent, %s failed and stay queued for a later try",
+                    done.sent, done.failed)
+    return done
+
+
+class BackgroundDelivery:
+    """This process's sender of queued mail: a thread that empties the queue and ends.
+
+    `kick` after a commit that queued mail starts it, or, while it runs, makes it look
+    again before it ends, so a burst of releases shares one thread and few batches.
+    Mail it cannot send stays queued; `flask send-mail` from a scheduler retries it.
+    """
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0  # a thread does not survive a fork: the child starts its own
+        self._again = False
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid():
+                self._again = True
+                return
+            self._again = False
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="mail-sender",
+                                            daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                with self.app.app_context():
+                    deliver_queue()
+            except Exception:  # a thread's error has nobody else to report it
+                log.exception("mail queue: delivery failed; the mail stays queued")
+            with self._lock:
+                if not self._again:
+                    self._thread = None
+                    return
+                self._again = False
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Until the thread has finished (for tests and an orderly shutdown)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+
+def deliver_soon() -> None:
+    """Start sending what was just queued, after the answer's commit (not in it)."""
+    delivery: BackgroundDelivery = current_app.extensions["mail_delivery"]
+    delivery.kick()

@@ -85,6 +85,8 @@ def make_app(tmp_path: Path, database_url: str):
     for thread in threading.enumerate():
         if thread.name == "reset-mail":
             thread.join(timeout=30)
+    for app in apps:  # and the same for the sender of queued mail
+        app.extensions["mail_delivery"].wait()
     for app in apps:
         get_engine(app).dispose()
 

@@ -20,22 +20,35 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class _FreePortController(Controller):
-    """aiosmtpd's Controller, listening on a port the OS picks (port 0)."""
+    """aiosmtpd's Controller, listening on a port the OS picks (port 0), counting the
+    connections it accepts (the factory makes one SMTP session per connection)."""
 
     def _trigger_server(self) -> None:
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
 
+    def factory(self) -> Any:
+        self.handler.connections += 1
+        return super().factory()
+
 
 @dataclass
 class Received:
-    """What the server accepted: envelope and parsed message, in order."""
+    """What the server accepted: envelope and parsed message, in order, and how many
+    connections clients opened. While `refusing` is set, every message is refused with
+    a temporary error (451), as a server that is struggling would."""
 
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    connections: int = 0
+    refusing: bool = False
+    refused: int = 0
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        if self.refusing:
+            self.refused += 1
+            return "451 Requested action aborted: try again later"
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
@@ -89,6 +102,7 @@ def local_smtp(security: str = "none", login: tuple[str, str] | None = None
         received, hostname="127.0.0.1", port=0,
         ssl_context=server_tls if security == "ssl" else None, **kwargs)
     controller.start()
+    received.connections = 0  # start() made one connection of its own, to check it is up
     try:
         yield LocalSmtp("127.0.0.1", controller.port, received, client_tls)
     finally:

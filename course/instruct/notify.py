@@ -1,9 +1,10 @@
-"""Sending grading mail: release emails from the review views, the daily summary from
-the CLI. The messages are written in `services.notices`; this module adds the links and
-hands them to `course.mail`.
+"""Grading mail: release emails from the review views, the daily summary from the CLI.
+The messages are written in `services.notices`; this module adds the links.
 
-A mail that fails is logged and counted, never raised: the release it reports on is
-already committed, and the learner still sees the feedback on their attempt page.
+Release emails go into the mail queue in the release's own transaction
+(`queue_feedback_mail`, passed to the review service as its `announce`), and are sent
+after the commit by the process's background sender (`course.mail.deliver_soon`): the
+request never waits on the mail server, and a mail that fails stays queued for a retry.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
+from sqlalchemy.orm import Session
 
 from course.db import get_session
-from course.mail import MailError, send_mail
-from course.services import notices
+from course.services import mail_queue, notices
 from course.services.review import Released
 from course.site import get_course
 
@@ -33,29 +34,17 @@ def public_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def send_all(messages: Sequence[notices.Message]) -> int:
-    """Send each message; how many could not be sent (each one is logged)."""
-    failed = 0
-    for message in messages:
-        try:
-            send_mail(message.to, message.subject, message.body)
-        except MailError:
-            failed += 1
-            log.exception("grading mail to %s failed", message.to)
-    return failed
-
-
-def tell_learners(released: Sequence[Released]) -> int:
-    """Email each learner whose review was just released (unless they turned feedback
-    emails off); how many mails failed."""
-    messages = notices.feedback_messages(
-        get_session(), get_course(), released,
+def queue_feedback_mail(session: Session, released: Sequence[Released]) -> None:
+    """Queue an email to each learner whose review is being released (unless they turned
+    feedback emails off), in the release's transaction: one query, however many."""
+    count = mail_queue.enqueue(session, notices.feedback_messages(
+        session, get_course(), released,
         lambda attempt_id: public_url("learn.attempt", attempt_id=attempt_id),
-        public_url("auth.account"))
-    return send_all(messages)
+        public_url("auth.account")))
+    log.info("release of %s reviews queued %s emails", len(released), count)
 
 
-def daily_summary(now: datetime) -> list[notices.Message]:
+def daily_summary(now: datetime) -> list[mail_queue.Message]:
     """The summary of waiting work for every instructor; none when nothing waits.
 
     Runs outside any request (from the CLI), so links are built in a request context on
@@ -69,5 +58,5 @@ def daily_summary(now: datetime) -> list[notices.Message]:
         link = url_for("instruct.submissions", _external=True)
     body = notices.summary_text(course, waiting, now, link)
     subject = f"{course.title}: work awaiting review"
-    return [notices.Message(user.email, subject, body)
+    return [mail_queue.Message(user.email, subject, body)
             for user in notices.instructors(session)]

@@ -22,9 +22,11 @@ from course.instruct.forms import (
     ReleaseForm,
     ReviewForm,
 )
-from course.instruct.notify import tell_learners
+from course.instruct.notify import queue_feedback_mail
 from course.logs import AUDIT
+from course.mail import deliver_soon
 from course.services import attempts as attempt_service
+from course.services import mail_queue
 from course.services import review as review_service
 from course.services.submissions import (
     BadCursor,
@@ -71,7 +73,8 @@ def submissions() -> ResponseReturnValue:
     return render_template(
         "instruct/submissions.html", form=form, page=page, status_labels=STATUS_LABELS,
         queue=form.query_args(), filtered_exercise=exercise, action_form=ReleaseForm(),
-        drafts=review_service.count_drafts(session, exercise.id) if exercise else 0)
+        drafts=review_service.count_drafts(session, exercise.id) if exercise else 0,
+        mail=mail_queue.waiting(session))
 
 
 def _review_data(detail: SubmissionDetail) -> dict[str, Any]:
@@ -108,15 +111,11 @@ def _render_submission(detail: SubmissionDetail, form: ReviewForm, queue: QueueF
 
 
 def _announce(released: list[review_service.Released]) -> None:
-    """Audit the release, mail the learners (after the commit) and say if a mail failed."""
+    """Audit a committed release and start sending the emails it queued."""
     if released:
         audit.info("reviews released attempts=%s by=%s",
                    ",".join(str(r.attempt_id) for r in released), current_user.id)
-    failed = tell_learners(released)
-    if failed:
-        flash(f"{failed} email{'' if failed == 1 else 's'} to learners could not be sent "
-              "(see the server log); they still see the feedback on their attempt page.",
-              "error")
+        deliver_soon()
 
 
 def _detail_or_404(attempt_id: int) -> SubmissionDetail:
@@ -142,7 +141,7 @@ def save_review(attempt_id: int) -> ResponseReturnValue:
     try:
         saved = review_service.save_review(get_session(), attempt_id, current_user.id,
                                            form.revision.data or 0, form.review_input(),
-                                           course=course)
+                                           course=course, announce=queue_feedback_mail)
     except review_service.ReviewInvalid as invalid:
         return _render_submission(detail, form, queue, 400, problems=invalid.problems)
     except review_service.ReviewConflict:
@@ -175,7 +174,8 @@ def release_review(attempt_id: int) -> ResponseReturnValue:
     if not ReleaseForm().validate():
         abort(400)
     released = review_service.release_reviews(get_session(), current_user.id,
-                                              course=get_course(), attempt_id=attempt_id)
+                                              course=get_course(), attempt_id=attempt_id,
+                                              announce=queue_feedback_mail)
     if released:
         _announce(released)
         flash("Review released: the learner can see it now.", "success")
@@ -191,7 +191,8 @@ def release_exercise(exercise_id: str) -> ResponseReturnValue:
     if not ReleaseForm().validate():
         abort(400)
     released = review_service.release_reviews(get_session(), current_user.id,
-                                              course=get_course(), exercise_id=exercise.id)
+                                              course=get_course(), exercise_id=exercise.id,
+                                              announce=queue_feedback_mail)
     _announce(released)
     count = len(released)
     flash(f"{count} review{'' if count == 1 else 's'} of “{exercise.title}” released."

@@ -2,9 +2,10 @@
 
 from course.models.aggregates import ExerciseTotals, ItemOutcome, LearnerExercise
 from course.models.attempt import Attempt, ScoreChange
+from course.models.mail import QueuedMail
 from course.models.progress import StepProgress
 from course.models.sign_in import SignIn
 from course.models.user import Role, User
 
-__all__ = ["Attempt", "ExerciseTotals", "ItemOutcome", "LearnerExercise", "Role",
-           "ScoreChange", "SignIn", "StepProgress", "User"]
+__all__ = ["Attempt", "ExerciseTotals", "ItemOutcome", "LearnerExercise", "QueuedMail",
+           "Role", "ScoreChange", "SignIn", "StepProgress", "User"]

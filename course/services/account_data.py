@@ -1,8 +1,9 @@
 """A learner's own data: everything we hold about them, and deleting their account.
 
 What deleting an account does (the README's "Deleting an account" says the same):
-- removed: the account (email, name, password hash), its sign-ins, its step progress and
-  every attempt with its answer, feedback and review. Answers are the learner's own
+- removed: the account (email, name, password hash), its sign-ins, its step progress,
+  mail to it still in the mail queue, and every attempt with its answer, feedback and
+  review. Answers are the learner's own
   work and personal data; nothing of them stays;
 - kept, anonymised: the audit trail of score changes (`score_changes`). Those rows are
   the instructors' record of what they graded, overrode or regraded, when and why; they
@@ -24,7 +25,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course
-from course.models import Attempt, ScoreChange, SignIn, StepProgress, User
+from course.models import Attempt, QueuedMail, ScoreChange, SignIn, StepProgress, User
 from course.services import aggregates
 
 EXPORT_FORMAT = "course-account-export/1"
@@ -97,5 +98,7 @@ def delete_account(session: Session, user: User, course: Course) -> None:
     session.execute(delete(Attempt).where(Attempt.user_id == user.id))
     session.execute(delete(StepProgress).where(StepProgress.user_id == user.id))
     session.execute(delete(SignIn).where(SignIn.user_id == user.id))
+    # Mail not yet sent to the account is about data that is gone: it goes too.
+    session.execute(delete(QueuedMail).where(QueuedMail.recipient == user.email))
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

@@ -1,6 +1,7 @@
 """Mail about grading: "your feedback is out" to learners, "what awaits review" to
 instructors. Who gets which message and what it says; sending is the caller's (through
-`course.mail`). Nothing here imports Flask: links are built by the caller and passed in.
+the mail queue, `services.mail_queue`). Nothing here imports Flask: links are built by
+the caller and passed in.
 """
 
 from __future__ import annotations
@@ -15,15 +16,8 @@ from sqlalchemy.orm import Session
 from course.content.schema import Course
 from course.models import Attempt, Role, User
 from course.models.attempt import AttemptStatus
+from course.services.mail_queue import Message
 from course.services.review import Released
-
-
-@dataclass(frozen=True)
-class Message:
-    to: str
-    subject: str
-    body: str
-
 
 _FEEDBACK_BODY = """Hello {name},
 

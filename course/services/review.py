@@ -13,7 +13,7 @@ Nothing here imports Flask: the session is passed in.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -91,6 +91,11 @@ class Released:
     user_id: int
     exercise_id: str
     number: int
+
+
+# Called with the releases of a unit of work before it commits, to add what goes with
+# them to the same transaction (the learners' emails, in the mail queue).
+Announce = Callable[[Session, Sequence[Released]], None]
 
 
 @dataclass(frozen=True)
@@ -192,12 +197,14 @@ def _store_draft(session: Session, attempt_id: int, expected_revision: int,
 
 
 def save_review(session: Session, attempt_id: int, reviewer_id: int, expected_revision: int,
-                given: ReviewInput, *, course: Course) -> SaveResult:
+                given: ReviewInput, *, course: Course,
+                announce: Announce | None = None) -> SaveResult:
     """Store an instructor's review of one attempt as a draft, and commit.
 
     The learner sees nothing of it until it is released (`release_reviews`), unless the
-    exercise's policy releases on save. Raises AttemptNotFound, ReviewInvalid (nothing
-    stored) or ReviewConflict (someone else saved first).
+    exercise's policy releases on save (then `announce` is called before the commit).
+    Raises AttemptNotFound, ReviewInvalid (nothing stored) or ReviewConflict (someone
+    else saved first).
     """
     attempt = session.get(Attempt, attempt_id)
     if attempt is None:
@@ -213,6 +220,8 @@ def save_review(session: Session, attempt_id: int, reviewer_id: int, expected_re
         fresh = session.get(Attempt, attempt_id)
         if fresh is not None:
             released = _release_one(session, fresh, reviewer_id, course)
+    if released is not None and announce is not None:
+        announce(session, [released])
     session.commit()
     session.refresh(attempt)
     return SaveResult(attempt, released)
@@ -260,12 +269,13 @@ def _release_one(session: Session, attempt: Attempt, released_by_id: int,
 
 
 def release_reviews(session: Session, released_by_id: int, *, course: Course,
-                    attempt_id: int | None = None,
-                    exercise_id: str | None = None) -> list[Released]:
+                    attempt_id: int | None = None, exercise_id: str | None = None,
+                    announce: Announce | None = None) -> list[Released]:
     """Release the draft of one attempt, or every draft of an exercise; commit.
 
     One query finds the drafts (over ix_attempts_exercise_draft), then one UPDATE and
     one audit row each. A draft saved again meanwhile is skipped, not overwritten.
+    `announce` gets the releases before the commit, so what it adds commits with them.
     """
     query = select(Attempt).where(Attempt.draft_saved_at.is_not(None))
     if attempt_id is not None:
@@ -274,6 +284,8 @@ def release_reviews(session: Session, released_by_id: int, *, course: Course,
         query = query.where(Attempt.exercise_id == exercise_id)
     released = [done for attempt in session.scalars(query.order_by(Attempt.id)).all()
                 if (done := _release_one(session, attempt, released_by_id, course))]
+    if released and announce is not None:
+        announce(session, released)
     session.commit()
     return released
 

@@ -80,8 +80,12 @@ def test_ten_in_a_row_with_save_and_next_then_release_and_email(make_app, make_p
             teacher.get_by_role("button", name=f"Release {LEARNERS} reviews").click()
             expect(teacher.get_by_text(f"{LEARNERS} reviews of")).to_be_visible()
 
+            # The release queued the mail; the server's background sender sends it after
+            # the answer, all of it over one SMTP connection.
+            app.extensions["mail_delivery"].wait()
             received = list(smtp.received.messages)
             assert sorted(m["To"] for m in received) == sorted(person.email for person in learners)
+            assert smtp.received.connections == 1
             for n, learner in enumerate(learners):
                 message = next(m for m in received if m["To"] == learner.email)
                 link = re.search(r"http://\S+/attempts/\d+", message.get_content()).group(0)
