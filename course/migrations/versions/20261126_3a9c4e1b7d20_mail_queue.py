@@ -1,7 +1,7 @@
 """mail_queue: release emails written in the release's transaction, sent after it
 
 Revision ID: 3a9c4e1b7d20
-Revises: 5e1f0a55e55d
+Revises: b4a7d2c91e05
 Create Date: 2026-11-26 00:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3a9c4e1b7d20"
-down_revision: str | None = "5e1f0a55e55d"
+down_revision: str | None = "b4a7d2c91e05"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
