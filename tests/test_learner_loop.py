@@ -4,6 +4,7 @@ step states, the header's feedback badge, completion and the public certificate.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -348,3 +349,45 @@ def test_self_assessment_of_someone_elses_or_auto_graded_work_is_refused(client,
     assert client.post(f"/attempts/{attempt_id}/self-assessment",
                        data={"csrf_token": token}).status_code == 404
 
+
+SUMMARY = re.compile(r'<div class="error-summary".*?</div>', re.S)
+SUMMARY_LINK = re.compile(r'<li><a href="#([^"]+)">')
+
+
+@pytest.mark.parametrize("step_id", ["roadmap-or-backlog", "build-now-next-later",
+                                     "final-quiz", "order-the-tools",
+                                     "write-a-product-vision", "your-own-roadmap"])
+def test_error_summary_links_to_each_field_in_error(client, auth, app, step_id):
+    """An empty answer: one link per problem, each to the card, question or field it is
+    about, so no problem leaves the learner hunting for its place on the page."""
+    auth.learner()
+    ex = exercise(app, step_id)
+    refused = client.post(f"/exercises/{step_id}", data=envelope(client, step_id))
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    summary = SUMMARY.search(html).group(0)
+    targets = SUMMARY_LINK.findall(summary)
+    assert "Go to your answer" not in summary
+    assert len(targets) == summary.count("<li>")
+    for target in targets:
+        assert html.count(f'id="{target}"') == 1, target
+    if ex.kind in ("sort", "now-next-later"):
+        items = ex.spec.items if ex.kind == "sort" else ex.spec.cards
+        assert targets == [f"place-{i.id}" for i in items]
+    elif ex.kind == "quiz":
+        assert targets == [f"q-{q.id}" for q in ex.spec.questions]
+    elif ex.kind == "order":
+        assert targets == [f"pos-{i.id}" for i in ex.spec.items]
+    else:
+        assert targets == [f"r-{p.id}" for p in ex.spec.prompts]
+
+
+def test_last_attempt_problem_links_to_the_box_to_tick(client, auth, app):
+    auth.learner()
+    ex = exercise(app, SORT)
+    for _ in range(ex.policy.max_attempts - 1):
+        post(client, SORT, wrong_sort_answer(ex))
+    data = {**envelope(client, SORT), **correct_answer(ex)}
+    html = client.post(f"/exercises/{SORT}", data=data).get_data(as_text=True)
+    assert SUMMARY_LINK.findall(SUMMARY.search(html).group(0)) == ["confirm_last"]
+    assert 'id="confirm_last"' in html

@@ -82,6 +82,21 @@ class Result:
                 "rules": [r.to_json() for r in self.rules]}
 
 
+class AnswerProblem(str):
+    """A message for the learner that also names the form field it is about: `field` is
+    the id of the control the error summary links to (None: the answer as a whole).
+
+    A str, so every caller that only reads messages keeps working unchanged.
+    """
+
+    field: str | None
+
+    def __new__(cls, message: str, field: str | None = None) -> AnswerProblem:
+        problem = super().__new__(cls, message)
+        problem.field = field
+        return problem
+
+
 class InvalidAnswer(ValueError):
     """The answer does not fit the exercise; `problems` are messages for the learner."""
 

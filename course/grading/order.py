@@ -37,6 +37,7 @@ from course.content.fields import (
     Wording,
 )
 from course.grading.base import (
+    AnswerProblem,
     DemoLearner,
     FormData,
     InvalidAnswer,
@@ -145,37 +146,50 @@ def _unknown_ids(spec: OrderSpec, positions: Mapping[Any, Any]) -> list[str]:
 
 def _item_value_problems(spec: OrderSpec, positions: Mapping[Any, Any]) -> list[str]:
     """Each item has one position of this exercise, or "doesn't belong"."""
-    problems, missing = [], []
+    problems: list[str] = []
     for item in spec.items:
-        value = positions.get(item.id)
+        value, field = positions.get(item.id), _field(item.id)
         if value is None:
-            missing.append(item.text)
+            # One problem per item, so the error summary links to each of them.
+            problems.append(AnswerProblem(f"Choose a position for every item: '{item.text}' has "
+                                    "none yet.", field))
         elif isinstance(value, list):
-            problems.append(f"'{item.text}' was given more than one position; choose one.")
+            problems.append(AnswerProblem(f"'{item.text}' was given more than one position; "
+                                    "choose one.", field))
         elif value != OUT and (isinstance(value, bool) or not isinstance(value, int)
                                or not 1 <= value <= spec.slots):
-            problems.append(f"'{item.text}' was given {value!r}, which is not a position "
-                            f"of this exercise (use 1 to {spec.slots}, or {OUT_LABEL}).")
-    if missing:
-        problems.append(f"Choose a position for every item: {quote_list(missing)} "
-                        f"{'has' if len(missing) == 1 else 'have'} none yet.")
+            problems.append(AnswerProblem(
+                f"'{item.text}' was given {value!r}, which is not a position of this "
+                f"exercise (use 1 to {spec.slots}, or {OUT_LABEL}).", field))
     return problems
+
+
+def _field(item_id: str) -> str:
+    """The id of an item's position control on the form (its field name)."""
+    return f"pos-{item_id}"
 
 
 def _slot_problems(spec: OrderSpec, positions: Mapping[Any, Any]) -> list[str]:
     """Every position taken by exactly one item."""
-    holders: dict[int, list[str]] = {p: [] for p in range(1, spec.slots + 1)}
+    holders: dict[int, list[Any]] = {p: [] for p in range(1, spec.slots + 1)}
+    left_out = []
     for item in spec.items:
         value = positions.get(item.id)
         if isinstance(value, int) and value in holders:
-            holders[value].append(item.text)
-    problems = [f"Position {p} is given to {quote_list(texts)}; each position takes one item."
-                for p, texts in holders.items() if len(texts) > 1]
-    empty = [str(p) for p, texts in holders.items() if not texts]
+            holders[value].append(item)
+        elif value == OUT:
+            left_out.append(item)
+    problems: list[str] = [
+        AnswerProblem(f"Position {p} is given to {quote_list([i.text for i in items])}; each "
+                "position takes one item.", _field(items[0].id))
+        for p, items in holders.items() if len(items) > 1]
+    empty = [str(p) for p, items in holders.items() if not items]
     if empty:
-        problems.append(f"No item is at position {', '.join(empty)} yet: the order has "
-                        f"{spec.slots} positions, and the items left over are the ones "
-                        "that don't belong.")
+        # Linked to the first item left out: one of those has to move into the gap.
+        problems.append(AnswerProblem(
+            f"No item is at position {', '.join(empty)} yet: the order has {spec.slots} "
+            "positions, and the items left over are the ones that don't belong.",
+            _field(left_out[0].id) if left_out else None))
     return problems
 
 

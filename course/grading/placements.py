@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from course.grading.base import FormData, Verdict
+from course.grading.base import AnswerProblem, FormData, Verdict
 
 PLACE_PREFIX = "place-"
 
@@ -57,18 +57,17 @@ def placement_problems(answer: Any, items: Mapping[str, str], targets: Mapping[s
     for item_id, text in items.items():
         if item_id not in placements:
             continue
-        target = placements[item_id]
+        target, field = placements[item_id], PLACE_PREFIX + item_id
         if isinstance(target, list):
-            problems.append(f"'{text}' was placed more than once; put it in one {container}.")
+            problems.append(AnswerProblem(f"'{text}' was placed more than once; put it in one "
+                                    f"{container}.", field))
         elif not isinstance(target, str) or target not in targets:
-            problems.append(f"'{text}' was put in {target!r}, which is not a {container} "
-                            "of this exercise.")
-    missing = [text for item_id, text in items.items() if item_id not in placements]
-    if len(missing) == 1:
-        problems.append(f"Place every {noun}: '{missing[0]}' is not in a {container} yet.")
-    elif missing:
-        problems.append(f"Place every {noun}: {len(missing)} {noun}s are not in a "
-                        f"{container} yet: {quote_list(missing)}.")
+            problems.append(AnswerProblem(f"'{text}' was put in {target!r}, which is not a "
+                                    f"{container} of this exercise.", field))
+    # One problem per card still to place, so the error summary links to each of them.
+    problems.extend(AnswerProblem(f"Place every {noun}: '{text}' is not in a {container} yet.",
+                            PLACE_PREFIX + item_id)
+                    for item_id, text in items.items() if item_id not in placements)
     return problems
 
 

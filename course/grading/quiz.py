@@ -31,6 +31,7 @@ from course.content.fields import (
     Wording,
 )
 from course.grading.base import (
+    AnswerProblem,
     DemoLearner,
     FormData,
     InvalidAnswer,
@@ -155,19 +156,20 @@ def _unknown_questions(spec: QuizSpec, choices: Mapping[Any, Any]) -> list[str]:
 def _choice_problems(number: int, question: Question, chosen: Any) -> list[str]:
     """Why the options chosen for one question cannot be graded."""
     name = _name(number, question)
+    field = f"q-{question.id}"  # the id of the question's first option
     if chosen is None or chosen == []:
-        return [f"Answer every question: {name} has no answer yet."]
+        return [AnswerProblem(f"Answer every question: {name} has no answer yet.", field)]
     if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
-        return [f"The answer to {name} is not a list of options."]
-    problems = []
+        return [AnswerProblem(f"The answer to {name} is not a list of options.", field)]
+    problems: list[str] = []
     bad = [c for c in chosen if question.option(c) is None]
     if bad:
-        problems.append(f"{name.capitalize()} has no option "
-                        + ", ".join(repr(b) for b in bad) + ".")
+        problems.append(AnswerProblem(f"{name.capitalize()} has no option "
+                                + ", ".join(repr(b) for b in bad) + ".", field))
     if len(set(chosen)) != len(chosen):
-        problems.append(f"{name.capitalize()}: an option was picked twice.")
+        problems.append(AnswerProblem(f"{name.capitalize()}: an option was picked twice.", field))
     elif question.type != "multiple" and len(chosen) != 1:
-        problems.append(f"{name.capitalize()} takes exactly one answer.")
+        problems.append(AnswerProblem(f"{name.capitalize()} takes exactly one answer.", field))
     return problems
 
 

@@ -30,6 +30,7 @@ from course.content.fields import (
     Wording,
 )
 from course.grading.base import (
+    AnswerProblem,
     DemoLearner,
     FormData,
     InvalidAnswer,
@@ -239,22 +240,25 @@ def validate(spec: ReviewSpec, answer: Any) -> list[str]:
         problems.append("This exercise has no prompt " + ", ".join(repr(u) for u in unknown)
                         + "; reload the page and try again.")
     for prompt in spec.prompts:
-        response = responses.get(prompt.id)
-        if prompt.format == "board":
-            if response is None or response == []:
-                problems.append(f"'{prompt.label}' is empty: add at least one card in each "
-                                "of Now, Next and Later.")
-            else:
-                problems.extend(_board_problems(prompt, response))
-            continue
-        if isinstance(response, list):
-            problems.append(f"'{prompt.label}' was sent more than once; reload the page.")
-        elif not isinstance(response, str) or not response.strip():
-            problems.append(f"Answer every prompt: '{prompt.label}' is empty.")
-        elif len(response) > prompt.max_length:
-            problems.append(f"'{prompt.label}' is {len(response):,} characters long; "
-                            f"the limit is {prompt.max_length:,}.")
+        problems.extend(AnswerProblem(message, f"r-{prompt.id}")  # the prompt's field (or board)
+                        for message in _prompt_problems(prompt, responses.get(prompt.id)))
     return problems
+
+
+def _prompt_problems(prompt: Prompt, response: Any) -> list[str]:
+    if prompt.format == "board":
+        if response is None or response == []:
+            return [f"'{prompt.label}' is empty: add at least one card in each of Now, "
+                    "Next and Later."]
+        return _board_problems(prompt, response)
+    if isinstance(response, list):
+        return [f"'{prompt.label}' was sent more than once; reload the page."]
+    if not isinstance(response, str) or not response.strip():
+        return [f"Answer every prompt: '{prompt.label}' is empty."]
+    if len(response) > prompt.max_length:
+        return [f"'{prompt.label}' is {len(response):,} characters long; "
+                f"the limit is {prompt.max_length:,}."]
+    return []
 
 
 def grade(spec: ReviewSpec, answer: Any) -> Result:

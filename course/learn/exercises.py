@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from course.content.schema import Exercise
 from course.db import get_session
-from course.grading.base import InvalidAnswer
+from course.grading.base import AnswerProblem, InvalidAnswer
 from course.learn.forms import ExerciseForm, SelfAssessmentForm, answer_fields
 from course.learn.views import bp
 from course.models import Attempt
@@ -99,9 +99,9 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
                        "version or submission token. Reload the page and try again.", 400)
     used = attempt_service.standing(get_session(), current_user.id, exercise.id).used
     if attempt_service.spends_last_attempt(exercise.policy, used) and not form.confirm_last.data:
-        return _render_form(exercise, form, [
+        return _render_form(exercise, form, [AnswerProblem(
             "This would use your last attempt. Tick the box under your answer to confirm, "
-            "then submit again."], request.form, 400)
+            "then submit again.", "confirm_last")], request.form, 400)
     try:
         attempt = attempt_service.submit(
             get_session(), current_user.id, exercise, answer_fields(request.form),

@@ -626,7 +626,36 @@
     }
   }
 
+  /* --- error summary: each link focuses its card, question or field ---------------- */
+
+  var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+
+  function shown(node) { return !!(node.offsetWidth || node.offsetHeight || node.getClientRects().length); }
+
+  function canFocus(node) { return node.matches(FOCUSABLE) && !node.disabled && shown(node); }
+
+  // The summary links to the plain control (a card's first radio, an item's select). Once
+  // a board or list hides it, the nearest shown thing that takes focus stands in: the card
+  // itself, or the first shown control inside the card, item or fieldset.
+  function focusTargetFor(target) {
+    var node = target;
+    while (node && !shown(node)) { node = node.parentElement; }
+    if (!node || canFocus(node)) { return node; }
+    return Array.from(node.querySelectorAll(FOCUSABLE)).find(canFocus) || null;
+  }
+
+  function onSummaryClick(e) {
+    var link = e.target.closest(".error-summary a[href^='#']");
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    var field = target && focusTargetFor(target);
+    if (!field) { return; } // a heading: the browser's own jump is right
+    e.preventDefault();
+    field.focus({ preventScroll: true });
+    field.scrollIntoView({ block: "center" });
+  }
+
   function init() {
+    document.addEventListener("click", onSummaryClick);
     document.querySelectorAll("[data-board]").forEach(enhancePlacementBoard);
     document.querySelectorAll("[data-text-board]").forEach(enhanceTextBoard);
   }

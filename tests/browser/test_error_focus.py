@@ -62,3 +62,40 @@ def test_review_errors_take_focus_and_are_tied_to_their_fields(live_server, make
     assert page.locator(f"#{described[-1]}").inner_text() == "Enter a score from 0 to 100."
     reason = page.get_by_label("Reason for the override")
     expect(reason).to_have_attribute("aria-invalid", "true")
+
+
+# What a summary link focuses once the page's script has enhanced the form: the card on a
+# board (its radios are hidden), an order item's first button (its select is hidden), the
+# first option of a question, the written answer's field, the first control of a board.
+EXERCISE_TARGETS = {
+    "roadmap-or-backlog": "li.card",
+    "build-now-next-later": "li.card",
+    "final-quiz": "input[type=radio], input[type=checkbox]",
+    "order-the-tools": ".order-item button",
+    "write-a-product-vision": "textarea",
+    "your-own-roadmap": "button, textarea",
+}
+
+
+def test_every_exercise_kind_links_each_problem_to_its_field(live_server, make_app, page):
+    make_user(make_app())
+    sign_in(page, live_server, "learner@example.com", PASSWORD)
+    for step_id, focused_kind in EXERCISE_TARGETS.items():
+        page.goto(f"{live_server}/exercises/{step_id}")
+        page.get_by_role("button", name="Submit answer").click()
+        expect_summary_focused(page)
+        links = page.locator(".error-summary li a")
+        assert links.count() > 1, step_id  # one per problem, not one "Go to your answer"
+        for n in (0, links.count() - 1):
+            link = links.nth(n)
+            target = page.locator(link.get_attribute("href"))
+            link.click()
+            focused = page.locator(":focus")
+            expect(focused).to_have_count(1)
+            assert focused.evaluate(f"el => el.matches({focused_kind!r})"), (step_id, n)
+            # The focus is on the field named, or inside the card or item that holds it.
+            assert focused.evaluate(
+                "(el, t) => el === t || el.contains(t) || t.contains(el)"
+                " || el.closest('li, fieldset') === t.closest('li, fieldset')",
+                target.element_handle()), (step_id, n)
+            page.locator(".error-summary").focus()

@@ -83,25 +83,30 @@ def test_an_untouched_form_is_refused_not_graded():
     spec = build(SPEC)
     blank = order.answer_from_form(spec, {f"pos-{i}": [""] for i in [*ITEMS, "wishes"]})
     problems = order.validate(spec, blank)
-    assert problems == ["Choose a position for every item: 'The vision', 'The strategy', "
-                        "'The roadmap', 'The plan', 'The backlog' and 'The wish list' "
-                        "have none yet."]
+    assert problems == [f"Choose a position for every item: '{text}' has none yet."
+                        for text in ("The vision", "The strategy", "The roadmap", "The plan",
+                                     "The backlog", "The wish list")]
+    assert [p.field for p in problems] == [f"pos-{i}" for i in [*ITEMS, "wishes"]]
     with pytest.raises(InvalidAnswer):
         order.grade(spec, blank)
 
 
-@pytest.mark.parametrize("positions, fragment", [
+@pytest.mark.parametrize("positions, fragment, field", [
     ({**answer(*ITEMS)["positions"], "plan": 2}, "Position 2 is given to 'The strategy' and "
-                                                 "'The plan'"),
-    ({**answer(*ITEMS)["positions"], "plan": "out"}, "No item is at position 4 yet"),
+                                                 "'The plan'", "pos-strategy"),
+    # Linked to the first item left out, since one of those must fill the gap.
+    ({**answer(*ITEMS)["positions"], "plan": "out"}, "No item is at position 4 yet",
+     "pos-plan"),
     ({**answer(*ITEMS)["positions"], "plan": 9}, "'The plan' was given 9, which is not a "
-                                                 "position"),
-    ({**answer(*ITEMS)["positions"], "plan": ["4", "5"]}, "more than one position"),
-    ({**answer(*ITEMS)["positions"], "ghost": 1}, "no item called 'ghost'"),
+                                                 "position", "pos-plan"),
+    ({**answer(*ITEMS)["positions"], "plan": ["4", "5"]}, "more than one position",
+     "pos-plan"),
+    ({**answer(*ITEMS)["positions"], "ghost": 1}, "no item called 'ghost'", None),
 ])
-def test_broken_answers_say_what_to_fix(positions, fragment):
+def test_broken_answers_say_what_to_fix(positions, fragment, field):
     problems = order.validate(build(SPEC), {"positions": positions})
-    assert any(fragment in p for p in problems), problems
+    [problem] = [p for p in problems if fragment in p]
+    assert getattr(problem, "field", None) == field
 
 
 def test_the_form_reads_numbers_and_out():

@@ -104,13 +104,14 @@ def test_missing_item_is_named():
         "Place every item: 'Fix the duplicated eggs' is not in a bucket yet."]
 
 
-def test_untouched_board_lists_everything():
+def test_untouched_board_names_every_item_and_its_field():
     spec = build(SPEC)
     answer = sort.answer_from_form(spec, {f"place-{i['id']}": [""] for i in SPEC["items"]})
     assert answer == {"placements": {}}
-    [problem] = sort.validate(spec, answer)
-    assert "3 items are not in a bucket yet" in problem
-    assert "'Export the list as PDF'" in problem
+    problems = sort.validate(spec, answer)
+    # One problem per item, each naming the field the error summary links to.
+    assert [p.field for p in problems] == [f"place-{i['id']}" for i in SPEC["items"]]
+    assert "Place every item: 'Export the list as PDF' is not in a bucket yet." in problems
 
 
 def test_duplicated_field_is_placed_twice():
