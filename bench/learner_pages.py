@@ -57,6 +57,7 @@ CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"'
 EXERCISE = "build-now-next-later"
 PAGE_KEYS = ("home", "lesson", "exercise", "progress", "attempt", "submit")
 SUBMITTED = "final-quiz"
+USER_AGENT = "course-bench"
 HIDDEN_INPUT = re.compile(r'<input[^>]*type="hidden"[^>]*>')
 
 
@@ -154,6 +155,9 @@ def sign_in(base: str, email: str) -> str:
     """Sign in through the real form; the Cookie header value of the signed-in session."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    # Flask-Login's session protection ties a session to its browser's User-Agent: wrk
+    # sends the same one, or every request would rewrite the session cookie.
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     with opener.open(f"{base}/signin", timeout=10) as response:
         page = response.read().decode()
     match = CSRF_INPUT.search(page)
@@ -182,7 +186,8 @@ def sign_in(base: str, email: str) -> str:
 def check_page(base: str, path: str, cookie: str | None) -> None:
     """One request: the page must answer 200 itself (no redirect to the sign-in page)."""
     opener = urllib.request.build_opener(NoRedirect)
-    request = urllib.request.Request(base + path, headers={"Cookie": cookie} if cookie else {})
+    request = urllib.request.Request(
+        base + path, headers={"Cookie": cookie, "User-Agent": USER_AGENT} if cookie else {})
     try:
         with opener.open(request, timeout=30) as response:
             response.read()
@@ -211,9 +216,12 @@ class Page:
 def form_envelope(base: str, path: str, cookie: str) -> dict[str, str]:
     """The hidden fields of the exercise form as the learner's browser gets them (CSRF
     token, exercise version, a submission token)."""
-    request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie,
+                                                           "User-Agent": USER_AGENT})
     with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as response:
         page = response.read().decode()
+        if response.headers.get("Set-Cookie"):
+            raise SystemExit(f"{path} changed the session cookie: wrk's copy would be stale")
     fields = {}
     for tag in HIDDEN_INPUT.findall(page):
         name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
@@ -270,7 +278,7 @@ def run_wrk(wrk: str, base: str, page: Page, args: argparse.Namespace,
     command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
                "--latency", "--timeout", "10s"]
     if page.cookie:
-        command += ["-H", f"Cookie: {page.cookie}"]
+        command += ["-H", f"Cookie: {page.cookie}", "-H", f"User-Agent: {USER_AGENT}"]
     if script is not None:
         command += ["-H", "Content-Type: application/x-www-form-urlencoded", "-s", str(script)]
     command.append(base + page.path)

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from course.content.schema import AttemptPolicy, Course, Exercise, LessonSection
 from course.grading import registry
@@ -49,9 +49,12 @@ class AttemptLimitReached(Exception):
         super().__init__("no attempts left")
 
 
+_BY_TOKEN = select(Attempt).where(Attempt.user_id == bindparam("user_id"),
+                                  Attempt.submission_token == bindparam("token"))
+
+
 def _by_token(session: Session, user_id: int, token: str) -> Attempt | None:
-    return session.scalar(select(Attempt).where(
-        Attempt.user_id == user_id, Attempt.submission_token == token))
+    return session.scalar(_BY_TOKEN, {"user_id": user_id, "token": token})
 
 
 def submit(session: Session, user_id: int, exercise: Exercise,
@@ -177,15 +180,20 @@ class Summary:
     awaiting_review: bool
 
 
+_OWN_ATTEMPT = select(Attempt).where(Attempt.id == bindparam("attempt_id"),
+                                     Attempt.user_id == bindparam("user_id"))
+
+
 def attempt_of(session: Session, user_id: int, attempt_id: int) -> Attempt | None:
     """The attempt if it belongs to `user_id`; None for anybody else's (one query)."""
-    return session.scalar(select(Attempt).where(Attempt.id == attempt_id,
-                                                Attempt.user_id == user_id))
+    return session.scalar(_OWN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id})
 
 
 # The learner's own rows, whatever SQLite's statistics say (PostgreSQL has no hints; its
 # statistics are kept by autovacuum and course.db.analyse).
 BY_LEARNER_AND_NUMBER = "INDEXED BY ix_attempts_user_exercise"
+_LEARNER_EXERCISE = (Attempt.user_id == bindparam("user_id"),
+                     Attempt.exercise_id == bindparam("exercise_id"))
 
 
 @dataclass(frozen=True)
@@ -211,14 +219,16 @@ def standing(session: Session, user_id: int, exercise_id: str) -> Standing:
     """Attempts used, whether any passed, the newest one's id and whether it awaits
     review: one aggregate query on the (user, exercise, number) index, so it costs the
     same after 5 or 5,000 attempts."""
-    awaiting_id = case((Attempt.status == AttemptStatus.AWAITING_REVIEW.value, Attempt.id))
-    row = session.execute(select(
-        func.count(), func.max(case((Attempt.passed, 1), else_=0)), func.max(Attempt.id),
-        func.max(awaiting_id))
-        .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite")
-        .where(Attempt.user_id == user_id, Attempt.exercise_id == exercise_id)).one()
+    row = session.execute(_STANDING, {"user_id": user_id, "exercise_id": exercise_id}).one()
     return Standing(used=row[0], passed=bool(row[1]), last_id=row[2],
                     awaiting_review=row[3] is not None and row[3] == row[2])
+
+
+_STANDING = (select(func.count(), func.max(case((Attempt.passed, 1), else_=0)),
+                    func.max(Attempt.id),
+                    func.max(case((Attempt.status == AttemptStatus.AWAITING_REVIEW.value,
+                                   Attempt.id))))
+             .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite").where(*_LEARNER_EXERCISE))
 
 
 ATTEMPTS_PAGE_SIZE = 20
@@ -238,16 +248,24 @@ def recent_attempts(session: Session, user_id: int, exercise_id: str,
                     page_size: int = ATTEMPTS_PAGE_SIZE) -> AttemptsPage:
     """The learner's attempts numbered below `before` (all when None), newest first, one
     page of them (one query, by keyset on the attempt number)."""
-    query = (select(Attempt).with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite")
-             .where(Attempt.user_id == user_id,
-                                   Attempt.exercise_id == exercise_id)
-             .order_by(Attempt.number.desc()).limit(page_size + 1))
-    if before is not None:
-        query = query.where(Attempt.number < before)
-    rows = list(session.scalars(query))
+    query = _RECENT if before is None else _RECENT_BEFORE
+    rows = list(session.scalars(query, {"user_id": user_id, "exercise_id": exercise_id,
+                                        "before": before, "rows": page_size + 1}))
     more = len(rows) > page_size
     rows = rows[:page_size]
     return AttemptsPage(rows, rows[-1].number if more and rows else None)
+
+
+# The list shows each attempt's number, score, status and date, and a retry starts from
+# the newest one's answer: the rest (feedback, rubric, drafts) stays in the database,
+# loaded only if something reaches for it (the pages' query-count tests would notice).
+_RECENT = (select(Attempt).options(load_only(
+               Attempt.id, Attempt.user_id, Attempt.exercise_id, Attempt.number,
+               Attempt.answer, Attempt.status, Attempt.score, Attempt.passed,
+               Attempt.created_at))
+           .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite").where(*_LEARNER_EXERCISE)
+           .order_by(Attempt.number.desc()).limit(bindparam("rows")))
+_RECENT_BEFORE = _RECENT.where(Attempt.number < bindparam("before"))
 
 
 def retry_fields(exercise: Exercise, attempt: Attempt) -> MultiValues:
@@ -269,10 +287,14 @@ def exercise_summaries(session: Session, user_id: int,
     """Every exercise the learner has tried, by id: one query on their maintained
     aggregates (course.services.aggregates), however many attempts they made."""
     rows = {row.exercise_id: row for row in session.scalars(
-        select(LearnerExercise).where(LearnerExercise.user_id == user_id))}
+        _LEARNER_SUMMARIES, {"user_id": user_id})}
     return {exercise.id: Summary(attempts_used=row.attempts, counted_score=row.score,
                                  passed=row.ever_passed, awaiting_review=row.awaiting > 0)
             for exercise in course.exercises if (row := rows.get(exercise.id)) is not None}
+
+
+_LEARNER_SUMMARIES = select(LearnerExercise).where(
+    LearnerExercise.user_id == bindparam("user_id"))
 
 
 def attempts_left(policy: AttemptPolicy, used: int) -> int | None:

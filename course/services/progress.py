@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course.models import StepProgress
 
+# Asked by the course home, My progress and every lesson: built once (see
+# course/services/__init__.py).
+_COMPLETED = select(StepProgress.step_id).where(StepProgress.user_id == bindparam("user_id"))
+_IS_COMPLETE = select(StepProgress.id).where(StepProgress.user_id == bindparam("user_id"),
+                                            StepProgress.step_id == bindparam("step_id"))
+
 
 def completed_steps(session: Session, user_id: int) -> set[str]:
     """Ids of the steps `user_id` has completed (one query)."""
-    return set(session.scalars(select(StepProgress.step_id)
-                               .where(StepProgress.user_id == user_id)))
+    return set(session.scalars(_COMPLETED, {"user_id": user_id}))
 
 
 def is_complete(session: Session, user_id: int, step_id: str) -> bool:
-    return session.scalar(select(StepProgress.id).where(
-        StepProgress.user_id == user_id, StepProgress.step_id == step_id)) is not None
+    return session.scalar(_IS_COMPLETE, {"user_id": user_id, "step_id": step_id}) is not None
 
 
 def mark_complete(session: Session, user_id: int, step_id: str) -> None:

@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -41,12 +41,17 @@ def start(session: Session, user: User) -> str:
     return token
 
 
+# Every signed-in request runs this, so it is built once (see course/services/__init__.py).
+_LIVE_SIGN_IN = (select(User).join(SignIn, SignIn.user_id == User.id)
+                 .where(User.id == bindparam("user_id"),
+                        SignIn.token_hash == bindparam("token_hash"),
+                        SignIn.created_at >= bindparam("since")))
+
+
 def signed_in_user(session: Session, user_id: int, token: str) -> User | None:
     """The user a cookie names, if that sign-in is still live (one query)."""
-    user = session.scalar(
-        select(User).join(SignIn, SignIn.user_id == User.id)
-        .where(User.id == user_id, SignIn.token_hash == _digest(token),
-               SignIn.created_at >= utcnow() - LIFETIME))
+    user = session.scalar(_LIVE_SIGN_IN, {"user_id": user_id, "token_hash": _digest(token),
+                                          "since": utcnow() - LIFETIME})
     if user is not None:
         user.sign_in_token = token
     return user
