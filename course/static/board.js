@@ -3,8 +3,10 @@
  * Progressive enhancement only. Without this script the server's form works as it is;
  * with it, the same form fields stay the single source of truth (a radio `place-<id>`
  * for placement boards, a `card-<prompt>-column` select for written cards), so the
- * server always receives one format. Cards move by pointer drag (mouse and pen from
- * anywhere on the card, touch from the grip), by tap-to-place (tap or click a card, then
+ * server always receives one format. Cards move by pointer drag from anywhere on the card
+ * but its fields and buttons (mouse and pen at once; touch at once from the grip, or after
+ * holding the card still for a moment, so a swipe over a card still scrolls the page), by
+ * tap-to-place (tap or click a card, then
  * a column or one of the target buttons that stay in view), by keyboard (Space, arrows,
  * Space, Escape) and by a "Move to…" menu (WCAG 2.5.7 single-pointer alternative).
  * Every move is announced in #board-status, which the page has from the start.
@@ -15,8 +17,9 @@
 
   var HELP = "Press Space to pick up, arrow keys to move, Space to drop, Escape to cancel. " +
     "Or use the Move to… button.";
-  var TAP_HELP = "Tap a card, then tap where it goes. You can also drag a card by its grip.";
+  var TAP_HELP = "Tap a card, then tap where it goes. You can also hold a card and drag it.";
   var DRAG_THRESHOLD = 6; // px: a shorter move is a tap or click, not a drag
+  var HOLD_MS = 400; // a touch held this long on a card picks it up to drag (a swipe scrolls)
   var EDGE = 48; // px from the viewport edge where a drag scrolls the page
   var uid = 0;
 
@@ -166,8 +169,8 @@
       described.push(state.id);
       card.setAttribute("aria-describedby", described.join(" "));
     }
-    // The grip is where touch drags start; the rest of the card still scrolls the page
-    // (and a tap on it selects the card for tap-to-place).
+    // A touch drag starts at once on the grip; elsewhere on the card after a short hold,
+    // so a swipe across cards still scrolls the page (and a tap selects for tap-to-place).
     var grip = el("span", { class: "card-grip", "aria-hidden": "true", title: "Drag to move" });
     card.insertBefore(grip, card.firstChild);
     card.appendChild(this.moveMenu(card));
@@ -181,6 +184,13 @@
       }, 0);
     });
     card.addEventListener("pointerdown", function (e) { board.onPointerDown(card, e); });
+    // Once a held touch has picked the card up, the finger moves the card, not the page.
+    card.addEventListener("touchmove", function (e) {
+      if (board.drag && board.drag.card === card && e.cancelable) { e.preventDefault(); }
+    }, { passive: false });
+    card.addEventListener("contextmenu", function (e) {
+      if (board.hold || board.drag) { e.preventDefault(); } // a long press is a drag here
+    });
     card.addEventListener("click", function (e) {
       // The click that ends a drag must not also press a button under the pointer.
       if (board.justDragged) { e.preventDefault(); e.stopPropagation(); board.justDragged = false; }
@@ -314,21 +324,60 @@
     announce("Move cancelled. " + this.kind.describe(card) + " is back in " + from.label + ".");
   };
 
-  /* pointer: mouse and pen anywhere on the card, touch from the grip */
+  /* pointer: mouse and pen anywhere on the card; touch from the grip, or held anywhere */
 
   Board.prototype.onPointerDown = function (card, e) {
-    if (e.button !== 0 || this.drag) { return; }
-    // A written card drags from anywhere but its fields and buttons (its labels too).
+    if (e.button !== 0 || this.drag || this.hold) { return; }
+    // A card drags from anywhere but its fields and buttons (a written card's labels too).
     if (e.target.closest("button, input, select, textarea, a, .move-menu")) { return; }
-    if (e.pointerType === "touch" && !e.target.closest(".card-grip")) { return; }
+    if (e.pointerType === "touch" && !e.target.closest(".card-grip")) {
+      this.holdToDrag(card, e);
+      return;
+    }
     if (e.pointerType === "mouse") {
       e.preventDefault(); // no text selection while dragging; so focus by hand
       card.focus({ preventScroll: true });
     }
+    this.startDrag(card, e, false);
+  };
+
+  // A touch on the card body: a swipe (it moves first) is left to the page to scroll and a
+  // short tap to tap-to-place; held still for HOLD_MS, it picks the card up to drag.
+  Board.prototype.holdToDrag = function (card, e) {
+    var board = this;
+    var hold = this.hold = { card: card, id: e.pointerId, x0: e.clientX, y0: e.clientY };
+    var stop = function () {
+      clearTimeout(hold.timer);
+      card.removeEventListener("pointermove", onMove);
+      card.removeEventListener("pointerup", stop);
+      card.removeEventListener("pointercancel", stop);
+      if (board.hold === hold) { board.hold = null; }
+    };
+    var onMove = function (ev) {
+      if (ev.pointerId !== hold.id) { return; }
+      hold.x = ev.clientX;
+      hold.y = ev.clientY;
+      if (Math.hypot(ev.clientX - hold.x0, ev.clientY - hold.y0) >= DRAG_THRESHOLD) { stop(); }
+    };
+    hold.timer = setTimeout(function () {
+      stop();
+      if (board.drag) { return; }
+      card.focus({ preventScroll: true });
+      board.startDrag(card, { pointerId: hold.id, clientX: hold.x || hold.x0,
+        clientY: hold.y || hold.y0 }, true);
+    }, HOLD_MS);
+    card.addEventListener("pointermove", onMove);
+    card.addEventListener("pointerup", stop);
+    card.addEventListener("pointercancel", stop);
+  };
+
+  // `lifted`: the card is already up (a held touch), so it follows the finger at once.
+  Board.prototype.startDrag = function (card, e, lifted) {
     var board = this;
     var drag = this.drag = { card: card, id: e.pointerId, x0: e.clientX, y0: e.clientY,
       x: e.clientX, y: e.clientY, sx0: window.scrollX, sy0: window.scrollY, active: false, over: null };
-    card.setPointerCapture(e.pointerId);
+    if (lifted) { this.activate(); }
+    try { card.setPointerCapture(e.pointerId); } catch (err) { /* the touch already ended */ }
     drag.onMove = function (ev) { board.onPointerMove(ev); };
     drag.onUp = function (ev) { board.endDrag(ev.type === "pointerup"); };
     card.addEventListener("pointermove", drag.onMove);
@@ -343,13 +392,18 @@
     drag.y = e.clientY;
     if (!drag.active) {
       if (Math.hypot(drag.x - drag.x0, drag.y - drag.y0) < DRAG_THRESHOLD) { return; }
-      drag.active = true;
-      if (this.grabbed) { this.drop(); }
-      drag.card.classList.add("is-dragging");
-      this.root.classList.add("is-drag-active");
+      this.activate();
     }
     this.followPointer();
     this.autoScroll();
+  };
+
+  Board.prototype.activate = function () {
+    this.drag.active = true;
+    if (this.grabbed) { this.drop(); }
+    if (this.selected) { this.select(null); }
+    this.drag.card.classList.add("is-dragging");
+    this.root.classList.add("is-drag-active");
   };
 
   // Translate the card under the pointer; the scroll delta keeps it there while the page
