@@ -18,32 +18,50 @@ from course.site import get_course
 MAX_PAGE = 100_000
 
 
+# Longer than any name or address (a filter is matched against both).
+MAX_FILTER = 254
+
+
+def _view() -> tuple[reports.GradebookSort, str]:
+    """The order and the learner filter the page and the CSV were asked for (`sort`,
+    `dir`, `learner`); an unknown column sorts by name, as a mangled link should."""
+    sort = reports.GradebookSort.parse(get_course(), request.args.get("sort"),
+                                       request.args.get("dir"))
+    return sort, request.args.get("learner", "").strip()[:MAX_FILTER]
+
+
 @bp.get("/gradebook")
 def gradebook() -> ResponseReturnValue:
-    """Learners by exercises, one page at a time; a page past the end is a 404."""
+    """Learners by exercises, one page at a time, sorted by any column and filtered by
+    name or email; a page past the end is a 404."""
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= MAX_PAGE:
         abort(404)
+    sort, learner = _view()
     book = reports.gradebook(get_session(), get_course(), page,
-                             current_app.config["GRADEBOOK_PAGE_SIZE"])
+                             current_app.config["GRADEBOOK_PAGE_SIZE"], sort, learner)
     if page > book.pages:
         abort(404)
-    return render_template("instruct/gradebook.html", book=book)
+    view = {**sort.query_args(), **({"learner": learner} if learner else {})}
+    return render_template("instruct/gradebook.html", book=book, view=view)
 
 
 @bp.get("/gradebook.csv")
 def gradebook_csv() -> ResponseReturnValue:
-    """Every learner, streamed: rows are written as they are read, in batches.
+    """Every learner (matching the page's filter, in its order), streamed: rows are
+    written as they are read, in batches.
 
     The stream runs after the request's teardown has closed the request's session, so it
     reads through a session of its own, closed when the download ends or is abandoned.
     """
     course = get_course()
+    sort, learner = _view()
     session = Session(get_engine())
 
     def chunks() -> Iterator[str]:
         try:
-            yield from reports.csv_text(reports.gradebook_csv(session, course))
+            yield from reports.csv_text(reports.gradebook_csv(
+                session, course, sort=sort, learner_filter=learner))
         finally:
             session.close()
 

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from course.content.schema import Course, Exercise
 from course.grading import registry
@@ -129,23 +129,129 @@ class GradebookRow:
         return sum(1 for score in self.scores.values() if score is None)
 
 
+# Sort keys of the columns that are not exercises; an exercise's is "ex-" + its id (ids
+# are lowercase words joined by hyphens, so the two never collide).
+NAME, AWAITING, TOTAL, COMPLETION = "name", "awaiting", "total", "completion"
+EXERCISE_PREFIX = "ex-"
+
+
+@dataclass(frozen=True)
+class GradebookColumn:
+    """A column of the gradebook, the same on the page and in the CSV (the Learner column
+    is three cells in the CSV: id, name and email)."""
+
+    key: str  # its sort key in links
+    label: str
+    csv_headers: tuple[str, ...]
+    exercise: Exercise | None = None
+
+
+def gradebook_columns(course: Course) -> list[GradebookColumn]:
+    """The gradebook's columns in page order; the CSV's header follows the same order."""
+    return [GradebookColumn(NAME, "Learner", ("learner_id", "name", "email")),
+            *(GradebookColumn(EXERCISE_PREFIX + e.id, e.title, (e.id,), e)
+              for e in course.exercises),
+            GradebookColumn(AWAITING, "Awaiting review", ("awaiting_review",)),
+            GradebookColumn(TOTAL, "Total", ("total",)),
+            GradebookColumn(COMPLETION, "Completion", ("completion",))]
+
+
+@dataclass(frozen=True)
+class GradebookSort:
+    """Which column orders the learners and which way. Ties are always broken by name,
+    then account id, so every learner has one place and pages never overlap."""
+
+    key: str = NAME
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, course: Course, key: str | None, direction: str | None) -> GradebookSort:
+        """From the page's `sort` and `dir`; anything unknown falls back to by name."""
+        known = {c.key for c in gradebook_columns(course)}
+        return cls(key if key in known else NAME, direction == "desc")
+
+    @property
+    def direction(self) -> str:
+        return "desc" if self.descending else "asc"
+
+    def query_args(self) -> dict[str, str]:
+        """The URL arguments (none for the default, so plain links stay plain)."""
+        return {} if self == GradebookSort() else {"sort": self.key, "dir": self.direction}
+
+    def toggled(self, key: str) -> GradebookSort:
+        """The order a column header's link asks for: the other way round when the table
+        is already sorted by it, else that column ascending."""
+        return GradebookSort(key, not self.descending if key == self.key else False)
+
+
 @dataclass(frozen=True)
 class GradebookPage:
     exercises: tuple[Exercise, ...]
+    columns: list[GradebookColumn]
     rows: list[GradebookRow]
     page: int
     page_size: int
-    learners: int
+    learners: int  # matching the filter
+    sort: GradebookSort = GradebookSort()
+    learner_filter: str = ""
 
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.learners / self.page_size))
 
 
-def _learners() -> Select[*tuple[Any, ...]]:
-    return (select(User.id, User.display_name, User.email)
-            .where(User.role == Role.LEARNER.value)
-            .order_by(User.display_name, User.id))
+_Query = Select[*tuple[Any, ...]]
+
+
+def _sort_key(course: Course, sort: GradebookSort, query: _Query) -> tuple[_Query, Any]:
+    """The learners' query joined to what `sort` orders by, and that value (None when
+    sorting by name). Every value is a number, never NULL: in an exercise's column, not
+    attempted (-2) sorts below awaiting review (-1), below any score (0 to 1)."""
+    if sort.key.startswith(EXERCISE_PREFIX):
+        mine = aliased(LearnerExercise)
+        query = query.outerjoin(mine, (mine.user_id == User.id)
+                                & (mine.exercise_id == sort.key[len(EXERCISE_PREFIX):]))
+        return query, case((mine.user_id.is_(None), -2.0),
+                           else_=func.coalesce(mine.score, -1.0))
+    if sort.key in (TOTAL, AWAITING):
+        per_learner = (select(LearnerExercise.user_id,
+                              func.sum(LearnerExercise.score).label("score_sum"),
+                              func.count().filter(LearnerExercise.score.is_(None))
+                              .label("awaiting"))
+                       .where(LearnerExercise.exercise_id.in_([e.id for e in course.exercises]))
+                       .group_by(LearnerExercise.user_id).subquery())
+        query = query.outerjoin(per_learner, per_learner.c.user_id == User.id)
+        column = per_learner.c.score_sum if sort.key == TOTAL else per_learner.c.awaiting
+        return query, func.coalesce(column, 0)
+    if sort.key == COMPLETION:
+        done = (select(StepProgress.user_id, func.count().label("steps"))
+                .where(StepProgress.step_id.in_([s.id for s in course.steps]))
+                .group_by(StepProgress.user_id).subquery())
+        return query.outerjoin(done, done.c.user_id == User.id), func.coalesce(done.c.steps, 0)
+    return query, None
+
+
+class _Order:
+    """The gradebook's learners in order as SQL (`query`), and filtered only (`filtered`,
+    for counting them)."""
+
+    def __init__(self, course: Course, sort: GradebookSort, learner_filter: str = ""):
+        query: _Query = select(User.id, User.display_name, User.email).where(
+            User.role == Role.LEARNER.value)
+        if learner_filter:
+            query = query.where(User.display_name.icontains(learner_filter, autoescape=True)
+                                | User.email.icontains(learner_filter, autoescape=True))
+        self.filtered = query
+        self.query, self.key = _sort_key(course, sort, query)
+        self.descending = sort.descending
+        if self.key is not None:
+            self.query = self.query.add_columns(self.key.label("sort_key"))
+            self.query = self.query.order_by(self.key.desc() if self.descending else self.key,
+                                             User.display_name, User.id)
+        elif self.descending:
+            self.query = self.query.order_by(User.display_name.desc(), User.id.desc())
+        else:
+            self.query = self.query.order_by(User.display_name, User.id)
 
 
 def _rows(session: Session, course: Course, users: Sequence[Any]) -> list[GradebookRow]:
@@ -170,20 +276,24 @@ def _rows(session: Session, course: Course, users: Sequence[Any]) -> list[Gradeb
         completion=done.get(u.id, 0) / n_steps if n_steps else 0.0) for u in users]
 
 
-def gradebook(session: Session, course: Course, page: int = 1,
-              page_size: int = 50) -> GradebookPage:
-    """One page of learners (by display name, then id) with their counted scores.
+def gradebook(session: Session, course: Course, page: int = 1, page_size: int = 50,
+              sort: GradebookSort = GradebookSort(), learner_filter: str = "") -> GradebookPage:
+    """One page of learners in `sort`'s order (by name by default), with their counted
+    scores; `learner_filter` keeps those whose name or email contains it.
 
-    Four queries whatever the page: the learner count, the page of learners, their counted
-    scores and their completed steps. A page past the end is empty rather than an error.
+    Four queries whatever the page, the column sorted by or the filter: the learner
+    count, the page of learners, their counted scores and their completed steps. A page
+    past the end is empty rather than an error.
     """
     page = max(1, page)
+    order = _Order(course, sort, learner_filter)
     learners = session.scalar(select(func.count()).select_from(
-        _learners().order_by(None).subquery())) or 0
-    users = list(session.execute(_learners().limit(page_size)
+        order.filtered.subquery())) or 0
+    users = list(session.execute(order.query.limit(page_size)
                                  .offset((page - 1) * page_size)))
     rows = _rows(session, course, users) if users else []
-    return GradebookPage(course.exercises, rows, page, page_size, learners)
+    return GradebookPage(course.exercises, gradebook_columns(course), rows, page, page_size,
+                         learners, sort, learner_filter)
 
 
 # ---------------------------------------------------------------------- CSV export
@@ -221,32 +331,29 @@ def _score_cell(scores: dict[str, float | None], exercise_id: str) -> str:
     return AWAITING_REVIEW if score is None else _pct(score)
 
 
-def gradebook_csv(session: Session, course: Course,
-                  batch_size: int = 500) -> Iterator[list[str]]:
-    """The whole gradebook as CSV rows (header first), every learner, read in batches.
+def gradebook_csv(session: Session, course: Course, batch_size: int = 500,
+                  sort: GradebookSort = GradebookSort(),
+                  learner_filter: str = "") -> Iterator[list[str]]:
+    """The gradebook as CSV rows (header first): every learner matching the filter, in
+    the page's order, read in batches.
 
-    Learners are fetched by keyset on (display name, id), three queries per batch, so
-    memory stays flat however large the cohort. The columns are the page's: scores are
-    percentages with one decimal, an empty cell means not tried and "awaiting review"
-    means an instructor has not graded it yet; `awaiting_review` counts those, which the
-    total counts as 0 until they are graded.
+    The learners come from one query in the page's order, streamed (a server-side
+    cursor where the database has one) and taken `batch_size` at a time, with two more
+    queries per batch for their scores and steps, so memory stays flat and no batch
+    repeats the sort however large the cohort. The columns are the page's, in its
+    order: scores are percentages with one decimal, an empty cell means not tried and
+    "awaiting review" means an instructor has not graded it yet; `awaiting_review`
+    counts those, which the total counts as 0 until they are graded.
     """
     exercises = course.exercises
-    yield (["learner_id", "name", "email"] + [e.id for e in exercises]
-           + ["awaiting_review", "total", "completion"])
-    after: tuple[str, int] | None = None
-    while True:
-        query = _learners().limit(batch_size)
-        if after is not None:
-            query = query.where(tuple_(User.display_name, User.id) > tuple_(*after))
-        users = list(session.execute(query))
-        if not users:
-            return
+    yield [header for column in gradebook_columns(course) for header in column.csv_headers]
+    learners = session.execute(_Order(course, sort, learner_filter).query,
+                               execution_options={"yield_per": batch_size})
+    for users in learners.partitions():
         for row in _rows(session, course, users):
             yield [str(row.user_id), neutralise(row.name), neutralise(row.email),
                    *(_score_cell(row.scores, e.id) for e in exercises),
                    str(row.awaiting_review), _pct(row.total), _pct(row.completion)]
-        after = (users[-1].display_name, users[-1].id)
 
 
 def csv_text(rows: Iterable[list[str]], rows_per_chunk: int = 200) -> Iterator[str]:
