@@ -58,6 +58,7 @@ try {
       process.stdout.write(JSON.stringify({
         name: page.name, url: page.url, formFactor, scores,
         finalUrl: lhr.finalDisplayedUrl, losses: losses(lhr),
+        benchmarkIndex: Math.round(lhr.environment.benchmarkIndex),
         runtimeError: lhr.runtimeError ? lhr.runtimeError.message : null,
       }) + "\n");
     }

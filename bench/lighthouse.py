@@ -171,6 +171,7 @@ def run_lighthouse(pages: list[dict[str, object]], form_factors: list[str]) -> l
             scores = " ".join(f"{result['scores'][c]!s:>3}" for c in CATEGORIES)
             lost = ", ".join(f"{x['id']} {x['value']}".strip() for x in result["losses"])
             print(f"  {result['formFactor']:<7} {scores}  {result['name']}"
+                  f"  (CPU index {result['benchmarkIndex']})"
                   + (f"  [{lost}]" if lost else "")
                   + (f"  ERROR {result['runtimeError']}" if result["runtimeError"] else ""),
                   flush=True)
@@ -224,6 +225,10 @@ def report(results: list[dict], base: str, json_path: Path | None) -> int:
                 print(f"      {w}")
     if json_path:
         json_path.write_text(json.dumps(results, indent=1).replace(base, ""))
+    speeds = sorted(r["benchmarkIndex"] for r in results)
+    print(f"\nLighthouse's CPU benchmark index over the runs: {speeds[0]} to {speeds[-1]} "
+          f"(median {speeds[len(speeds) // 2]}). The mobile 4x CPU slowdown is meant for a "
+          "fast desktop CPU; on a slow or busy one it inflates total blocking time.")
     perfect = all(all(r["scores"][c] == 100 for c in CATEGORIES) for r in results)
     print("\nEvery page scored 100 in all four categories." if perfect
           else "\nNot every score is 100.")
