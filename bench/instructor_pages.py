@@ -134,6 +134,7 @@ def run(url: str | None, workdir: Path, name: str, learners: int, attempts: int,
         "gradebook, first page": lambda: "/instructor/gradebook",
         "gradebook, last page": lambda: f"/instructor/gradebook?page={last_page}",
         "misconceptions": lambda: "/instructor/misconceptions",
+        "activity, 12 weeks": lambda: "/instructor/activity?weeks=12",
         "gradebook CSV (all learners)": lambda: "/instructor/gradebook.csv",
     }
     results, urls = {}, {}

@@ -212,7 +212,8 @@ def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
     attempts to spare at the end they keep practising on unlimited exercises.
     """
     base = rng.uniform(0.6, 0.98)
-    when = utcnow() - timedelta(days=rng.uniform(20, 60))
+    now = utcnow()
+    when = now - timedelta(days=rng.uniform(20, 60))
     step = timedelta(days=20) / max(quota, 1)
     rows: list[dict[str, Any]] = []
     passed: set[str] = set()
@@ -226,7 +227,7 @@ def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
         skill = min(0.98, base + 0.12 * (number - 1))
         answer = profile.answer(skill, rng)
         result, feedback = grade(exercise, answer)
-        when += step * rng.uniform(0.3, 1.7)
+        when = min(when + step * rng.uniform(0.3, 1.7), now)  # never in the future
         row = {"user_id": user_id, "exercise_id": exercise.id,
                "exercise_version": exercise.version, "number": number,
                "submission_token": f"demo-{len(rows) + 1}", "answer": answer,

@@ -161,6 +161,8 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
     add("instructor", "gradebook", "instruct.gradebook", "/instructor/gradebook")
     add("instructor", "misconceptions", "instruct.misconceptions",
         "/instructor/misconceptions")
+    add("instructor", "activity", "instruct.activity", "/instructor/activity")
+    add("instructor", "activity, 12 weeks", "instruct.activity", "/instructor/activity?weeks=12")
     add("instructor", "submissions", "instruct.submissions", "/instructor/submissions")
     add("instructor", "learner page", "instruct.learner",
         f"/instructor/learners/{filled.learner_id}")

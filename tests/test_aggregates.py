@@ -12,6 +12,7 @@ import dataclasses
 import math
 import os
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -27,6 +28,7 @@ from course.grading import registry
 from course.grading.base import InvalidAnswer
 from course.models import (
     Attempt,
+    DailyActivity,
     ExerciseTotals,
     ItemOutcome,
     LearnerExercise,
@@ -34,6 +36,7 @@ from course.models import (
     ScoreChange,
     StepProgress,
 )
+from course.models.timestamps import utcnow
 from course.services import aggregates, attempts, review
 from course.site import get_course
 from tests.helpers import make_user
@@ -43,6 +46,7 @@ LEARNERS = 3
 # Sequences per run; raise it to hunt harder (shrinking is off: a failing sequence is
 # printed as drawn, which is quicker to read than to shrink through the database).
 EXAMPLES = int(os.environ.get("AGGREGATE_EXAMPLES", "25"))
+NOW = utcnow()
 
 
 def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
@@ -60,6 +64,9 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
         "exercises": rows(ExerciseTotals, ExerciseTotals.exercise_id),
         "items": rows(ItemOutcome, ItemOutcome.exercise_id, ItemOutcome.item_id,
                       ItemOutcome.outcome, where=ItemOutcome.count != 0),
+        # A day whose attempts all went with a deleted account keeps a row of zeros.
+        "days": rows(DailyActivity, DailyActivity.day, DailyActivity.exercise_id,
+                     where=(DailyActivity.attempts != 0) | (DailyActivity.completions != 0)),
     }
 
 
@@ -97,7 +104,7 @@ def random_form(exercise: Exercise, data: st.DataObject) -> dict[str, list[str]]
 
 def clear(session: Session) -> None:
     for model in (ScoreChange, StepProgress, Attempt, LearnerExercise, ExerciseTotals,
-                  ItemOutcome):
+                  ItemOutcome, DailyActivity):
         session.execute(delete(model))
     session.commit()
 
@@ -113,7 +120,12 @@ def play(session: Session, course: Course, learners: list[int], instructor: int,
         stored = list(session.scalars(select(Attempt).order_by(Attempt.id)))
         if action == "submit" or not stored:
             exercise = data.draw(st.sampled_from(exercises), label="exercise")
-            with contextlib.suppress(attempts.AttemptLimitReached, InvalidAnswer):
+            # Submitted on one of a few days, so first passes land on (and a regrade or
+            # review moves them between) different days of the activity chart.
+            when = NOW - timedelta(days=data.draw(st.integers(0, 3), label="days ago"))
+            with (pytest.MonkeyPatch.context() as clock,
+                  contextlib.suppress(attempts.AttemptLimitReached, InvalidAnswer)):
+                clock.setattr(attempts, "utcnow", lambda when=when: when)
                 attempts.submit(session, data.draw(st.sampled_from(learners)), exercise,
                                 random_form(exercise, data), uuid4().hex, exercise.version)
             continue

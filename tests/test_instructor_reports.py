@@ -21,7 +21,7 @@ from tests.helpers import make_user
 SORT_ID = "roadmap-or-backlog"
 
 PAGES = ["/instructor/", "/instructor/gradebook", "/instructor/gradebook.csv",
-         "/instructor/misconceptions"]
+         "/instructor/misconceptions", "/instructor/activity"]
 
 
 def fill(app, learners: int, attempts: int, seed: int = 1) -> None:
@@ -152,7 +152,8 @@ def read_csv_row(line: str) -> list[str]:
 def test_query_counts_do_not_grow_with_the_data(app, auth, client):
     app.config["GRADEBOOK_PAGE_SIZE"] = 5
     paths = ["/instructor/", "/instructor/gradebook", "/instructor/gradebook?page=2",
-             "/instructor/misconceptions"]
+             "/instructor/misconceptions", "/instructor/activity",
+             "/instructor/activity?weeks=12"]
     auth.instructor()
 
     def counts() -> dict[str, int]:
@@ -346,3 +347,85 @@ def test_an_unknown_sort_or_a_long_filter_is_not_an_error(app, auth, client):
     response = client.get("/instructor/gradebook?learner=" + "x" * 5000)
     assert response.status_code == 200
     assert "No learner's name or email contains" in response.get_data(as_text=True)
+
+
+def submit_on(app, monkeypatch, day_offset: int, learner: int, exercise_id: str,
+              form: dict[str, list[str]]) -> None:
+    """Submit through the service as if `day_offset` days ago (the service's clock)."""
+    from datetime import timedelta
+
+    from course.models.timestamps import utcnow
+    from course.services import attempts
+    from tests.review_factories import submit
+
+    when = utcnow() - timedelta(days=day_offset)
+    with monkeypatch.context() as clock:
+        clock.setattr(attempts, "utcnow", lambda: when)
+        submit(app, learner, exercise_id, form)
+
+
+def activity_rows(html: str) -> list[tuple[str, int, int]]:
+    """(day, attempts, completed) from the activity page's table, newest first."""
+    import re
+
+    body = html.split('class="table chart-table activity-table"')[1].split("</table>")[0]
+    return [(day, int(a.replace(",", "")), int(c.replace(",", ""))) for day, a, c in re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td class="num">([\d,]+)</td>'
+        r'<td class="num">([\d,]+)</td></tr>', body)]
+
+
+def test_activity_counts_attempts_and_first_passes_per_day(app, auth, client, monkeypatch):
+    from tests.review_factories import SORT, sort_form
+
+    ann, bo = (make_user(app, f"{n}@example.com", n).id for n in ("ann", "bo"))
+    submit_on(app, monkeypatch, 2, ann, SORT, sort_form(app, wrong=9))  # failed
+    submit_on(app, monkeypatch, 1, ann, SORT, sort_form(app))  # passed: completed
+    submit_on(app, monkeypatch, 0, ann, SORT, sort_form(app))  # passed again: not again
+    submit_on(app, monkeypatch, 0, bo, SORT, sort_form(app))
+    submit_on(app, monkeypatch, 40, bo, SORT, sort_form(app, wrong=9))  # outside 4 weeks
+    auth.instructor()
+    html = client.get("/instructor/activity").get_data(as_text=True)
+    rows = activity_rows(html)
+    assert len(rows) == 28
+    assert [(a, c) for _, a, c in rows[:4]] == [(2, 1), (1, 1), (1, 0), (0, 0)]
+    assert "<strong>4</strong> attempts and <strong>2</strong> exercises completed" in html
+    assert html.count('<svg class="chart-svg"') == 2 and "<script" not in html.split("<main")[1]
+    twelve = client.get("/instructor/activity?weeks=12").get_data(as_text=True)
+    assert len(activity_rows(twelve)) == 84 and sum(a for _, a, _ in activity_rows(twelve)) == 5
+    assert client.get("/instructor/activity?weeks=5").status_code == 404
+
+
+def test_charts_show_the_numbers_of_the_csv_and_the_dashboard(app, auth, client):
+    """The issue's done-when: the charts and the CSV export agree for the same data."""
+    import re
+
+    from course.services.reports import PENDING_BAND, SCORE_BANDS
+
+    fill(app, learners=25, attempts=400, seed=5)
+    auth.instructor()
+    rows = read_csv(client.get("/instructor/gradebook.csv"))
+    header, learners = rows[0], rows[1:]
+    dashboard = client.get("/instructor/").get_data(as_text=True)
+    with app.app_context():
+        exercises = get_course().exercises
+    for exercise in exercises:
+        cells = [r[header.index(exercise.id)] for r in learners]
+        expected = dict.fromkeys((*SCORE_BANDS, PENDING_BAND), 0)
+        for cell in cells:
+            if cell == "awaiting review":
+                expected[PENDING_BAND] += 1
+            elif cell:
+                expected[SCORE_BANDS[min(4, int(float(cell) // 20))]] += 1
+        figure = dashboard.split(f'id="dist-{exercise.id}-caption"')
+        if not any(expected.values()):
+            assert len(figure) == 1  # nobody tried it: no chart
+            continue
+        table = figure[1].split("</figure>")[0]
+        drawn = {label: int(n) for label, n in re.findall(
+            r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td></tr>', table)}
+        assert drawn == expected, exercise.id
+    # The activity chart's attempts over every day add up to the dashboard's attempts.
+    activity = client.get("/instructor/activity?weeks=12").get_data(as_text=True)
+    attempts = re.findall(r'data-label="Attempts">([\d,]+)</td>', dashboard)
+    assert sum(a for _, a, _ in activity_rows(activity)) == sum(
+        int(a.replace(",", "")) for a in attempts) > 0

@@ -1,4 +1,5 @@
-"""Cohort reports: the gradebook (as a page and a CSV download) and misconceptions."""
+"""Cohort reports: the gradebook (as a page and a CSV download), misconceptions and
+activity over time."""
 
 from __future__ import annotations
 
@@ -75,3 +76,15 @@ def misconceptions() -> ResponseReturnValue:
     """Per auto-graded exercise, the items the cohort gets wrong most, worst first."""
     report = reports.misconceptions(get_session(), get_course())
     return render_template("instruct/misconceptions.html", report=report)
+
+
+@bp.get("/activity")
+def activity() -> ResponseReturnValue:
+    """Attempts and exercises completed per day over the last few weeks; another span
+    than those offered is a 404."""
+    weeks = request.args.get("weeks", reports.ACTIVITY_WEEKS[0], type=int)
+    if weeks not in reports.ACTIVITY_WEEKS:
+        abort(404)
+    return render_template("instruct/activity.html", weeks=weeks,
+                           spans=reports.ACTIVITY_WEEKS,
+                           activity=reports.activity(get_session(), get_course(), weeks))

@@ -1,11 +1,16 @@
 """The database tables. Import models from here; each lives in a module named for it."""
 
-from course.models.aggregates import ExerciseTotals, ItemOutcome, LearnerExercise
+from course.models.aggregates import (
+    DailyActivity,
+    ExerciseTotals,
+    ItemOutcome,
+    LearnerExercise,
+)
 from course.models.attempt import Attempt, ScoreChange
 from course.models.mail import QueuedMail
 from course.models.progress import StepProgress
 from course.models.sign_in import SignIn
 from course.models.user import Role, User
 
-__all__ = ["Attempt", "ExerciseTotals", "ItemOutcome", "LearnerExercise", "QueuedMail",
-           "Role", "ScoreChange", "SignIn", "StepProgress", "User"]
+__all__ = ["Attempt", "DailyActivity", "ExerciseTotals", "ItemOutcome", "LearnerExercise",
+           "QueuedMail", "Role", "ScoreChange", "SignIn", "StepProgress", "User"]

@@ -7,6 +7,8 @@ the truth, and `flask --app course rebuild-aggregates` recomputes these tables f
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +35,9 @@ class LearnerExercise(Base):
     score: Mapped[float | None]
     passed: Mapped[bool] = mapped_column(default=False)  # the counted attempt passed
     ever_passed: Mapped[bool] = mapped_column(default=False)  # any attempt passed
+    # The UTC day the earliest passing attempt was submitted (None until one passes): the
+    # day the learner completed the exercise, on the activity chart.
+    first_passed_on: Mapped[date | None]
 
 
 class ExerciseTotals(Base):
@@ -74,3 +79,17 @@ class ItemOutcome(Base):
     item_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(100), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class DailyActivity(Base):
+    """Per UTC day and exercise: attempts submitted, and learners who completed the
+    exercise (the day of their first passing attempt). The activity chart reads a few
+    weeks of these rows, however many attempts there are."""
+
+    __tablename__ = "daily_activity"
+
+    # The primary key (day, exercise_id) serves the chart's range of days.
+    day: Mapped[date] = mapped_column(primary_key=True)
+    exercise_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    completions: Mapped[int] = mapped_column(default=0)

@@ -39,11 +39,12 @@ class Attempt(Base):
         # Numbers are unique per learner and exercise, so two tabs submitting at once can
         # never both take the last attempt.
         Index("ix_attempts_user_exercise", "user_id", "exercise_id", "number", unique=True),
-        # Covers the upkeep of one learner's aggregates (course.services.aggregates) and
-        # the counting of their attempts without reading rows, which on SQLite means not
-        # paging through each row's answer and feedback JSON.
+        # Covers the upkeep of one learner's aggregates (course.services.aggregates: the
+        # day of the first pass needs created_at) and the counting of their attempts
+        # without reading rows, which on SQLite means not paging through each row's
+        # answer and feedback JSON.
         Index("ix_attempts_learner_scores", "user_id", "exercise_id", "number", "score",
-              "passed", "status"),
+              "passed", "status", "created_at"),
         Index("ix_attempts_exercise_status", "exercise_id", "status"),
         # Drafts to release, per exercise ("Release all"), and the queue's draft filter.
         Index("ix_attempts_exercise_draft", "exercise_id", "draft_saved_at"),

@@ -10,9 +10,11 @@ Upkeep per change: one statement that locks the learner's row for the exercise (
 it as it was), one or two grouped queries over that learner's attempts at that exercise
 on the covering index ix_attempts_learner_scores, one update, and one upsert of the
 exercise's totals; plus one upsert of item counts when answers enter or leave the
-misconceptions report. Locking the learner's row first means two changes to the same
-learner and exercise are applied one after the other, each seeing the other's attempts,
-on PostgreSQL as on SQLite (whose writers are serialised anyway).
+misconceptions report, and one of the daily activity when an attempt is submitted or a
+learner's first pass appears, goes or moves to another day. Locking the learner's row
+first means two changes to the same learner and exercise are applied one after the
+other, each seeing the other's attempts, on PostgreSQL as on SQLite (whose writers are
+serialised anyway).
 Nothing here imports Flask.
 """
 
@@ -23,16 +25,30 @@ import typing
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, bindparam, case, cast, delete, func, select, text, update
+from sqlalchemy import (
+    Date,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
 from course.db import Base
 from course.grading import registry
-from course.models import Attempt, ExerciseTotals, ItemOutcome, LearnerExercise
+from course.models import Attempt, DailyActivity, ExerciseTotals, ItemOutcome, LearnerExercise
 from course.models.attempt import AttemptStatus
 
 AWAITING = AttemptStatus.AWAITING_REVIEW.value
@@ -51,8 +67,10 @@ def _table(model: type[Base]) -> Table:
     return typing.cast(Table, model.__table__)
 
 
-LEARNER_COLUMNS = ("attempts", "awaiting", "auto_graded", "score", "passed", "ever_passed")
+LEARNER_COLUMNS = ("attempts", "awaiting", "auto_graded", "score", "passed", "ever_passed",
+                   "first_passed_on")
 EMPTY_LEARNER: dict[str, Any] = {"attempts": 0, "awaiting": 0, "auto_graded": 0,
+                                 "first_passed_on": None,
                                  "score": None, "passed": False, "ever_passed": False}
 
 
@@ -68,18 +86,23 @@ def outcomes(exercise: Exercise, answer: Any) -> Counter[tuple[str, str]]:
 
 def after_change(session: Session, exercise: Exercise, user_ids: Iterable[int], *,
                  entered: Sequence[Mapping[str, Any]] = (),
-                 left: Sequence[Mapping[str, Any]] = ()) -> None:
+                 left: Sequence[Mapping[str, Any]] = (),
+                 submitted: Sequence[datetime] = ()) -> None:
     """Bring the aggregates in line after attempts of `exercise` by these learners were
     added or rescored; `entered` and `left` are answers of attempts that became or
     stopped being machine-graded (a new auto-graded attempt; one an instructor reviewed),
-    whose verdicts the misconceptions report counts. Runs in the caller's transaction;
-    the caller commits."""
+    whose verdicts the misconceptions report counts; `submitted` the creation times of
+    new attempts, which the activity chart counts per day. Runs in the caller's
+    transaction; the caller commits."""
     session.flush()
+    days: Counter[tuple[date, str]] = Counter(
+        {(when.date(), "attempts"): n for when, n in Counter(submitted).items()})
     users = sorted(set(user_ids))
     if users:
         old = _lock_learners(session, exercise.id, users)
         new = _computed(session, [exercise], users)
-        _write_learners(session, exercise.id, old, new)
+        days.update(_write_learners(session, exercise.id, old, new))
+    _add_days(session, exercise.id, days)
     counts: Counter[tuple[str, str]] = Counter()
     for answer in entered:
         counts.update(outcomes(exercise, answer))
@@ -99,11 +122,21 @@ def forget_learner(session: Session, course: Course, user_id: int) -> None:
     """Take a learner out of the aggregates before their attempts are deleted (in the
     deletion's transaction): their rows leave the totals, their answers the item counts."""
     table = _table(LearnerExercise)
+    days: dict[str, Counter[tuple[date, str]]] = {e.id: Counter() for e in course.exercises}
     for row in session.execute(delete(table).where(table.c.user_id == user_id)
                                .returning(table.c.exercise_id,
                                           *(table.c[c] for c in LEARNER_COLUMNS))):
         gone = _totals_of({c: getattr(row, c) for c in LEARNER_COLUMNS})
         _add_totals(session, row.exercise_id, {k: -v for k, v in gone.items()})
+        if row.first_passed_on is not None and row.exercise_id in days:
+            days[row.exercise_id][(row.first_passed_on, "completions")] -= 1
+    for exercise_id, day, n in session.execute(
+            select(Attempt.exercise_id, DAY, func.count())
+            .where(Attempt.user_id == user_id, Attempt.exercise_id.in_(list(days)))
+            .group_by(Attempt.exercise_id, DAY)):
+        days[exercise_id][(day, "attempts")] -= n
+    for exercise_id, change in days.items():
+        _add_days(session, exercise_id, change)
     for exercise in course.exercises:
         counts: Counter[tuple[str, str]] = Counter()
         answer: Any
@@ -112,6 +145,10 @@ def forget_learner(session: Session, course: Course, user_id: int) -> None:
                 Attempt.status == AUTO_GRADED)):
             counts.subtract(outcomes(exercise, answer))
         _add_item_counts(session, exercise.id, counts)
+
+
+# An attempt's UTC day (timestamps are stored as naive UTC), the same on both databases.
+DAY = func.date(Attempt.created_at, type_=Date)
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -154,12 +191,14 @@ def _computed(session: Session, exercises: Sequence[Exercise],
             func.sum(case((Attempt.status == AWAITING, 1), else_=0)).label("awaiting"),
             func.sum(case((Attempt.status == AUTO_GRADED, 1), else_=0)).label("auto_graded"),
             func.max(Attempt.score).label("score"),
-            func.max(case((Attempt.passed, 1), else_=0)).label("passed")),
+            func.max(case((Attempt.passed, 1), else_=0)).label("passed"),
+            func.min(case((Attempt.passed, Attempt.created_at))).label("first_pass")),
             [e.id for e in exercises])):
         rows[(row.user_id, row.exercise_id)] = {
             "attempts": row.attempts, "awaiting": int(row.awaiting),
             "auto_graded": int(row.auto_graded), "score": row.score,
-            "passed": bool(row.passed), "ever_passed": bool(row.passed)}
+            "passed": bool(row.passed), "ever_passed": bool(row.passed),
+            "first_passed_on": _day_of(row.first_pass)}
     latest = [e.id for e in exercises if e.policy.counts == "latest"]
     if latest:
         for key, values in rows.items():
@@ -183,6 +222,13 @@ def band_of(score: float) -> int:
     return sum(1 for edge in BAND_EDGES if score >= edge)
 
 
+def _day_of(when: datetime | str | None) -> date | None:
+    """The day of a timestamp from min() (SQLite may hand back the stored text)."""
+    if when is None:
+        return None
+    return (datetime.fromisoformat(when) if isinstance(when, str) else when).date()
+
+
 def _totals_of(row: Mapping[str, Any]) -> Counter[str]:
     """What one learner's row adds to its exercise's totals, histogram included."""
     tried = row["attempts"] > 0
@@ -197,10 +243,14 @@ def _totals_of(row: Mapping[str, Any]) -> Counter[str]:
 
 
 def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[str, Any]],
-                    new: Mapping[tuple[int, str], dict[str, Any]]) -> None:
+                    new: Mapping[tuple[int, str], dict[str, Any]]
+                    ) -> Counter[tuple[date, str]]:
+    """Store the learners' new rows and the exercise's totals; returns the change to the
+    days' completions (a first pass that appeared, went, or moved to another day)."""
     table = _table(LearnerExercise)
     params = []
     change: dict[str, float] = dict.fromkeys(_totals_of(EMPTY_LEARNER), 0)
+    days: Counter[tuple[date, str]] = Counter()
     for user_id, before in old.items():
         after = new.get((user_id, exercise_id), EMPTY_LEARNER)
         params.append({"uid": user_id, **after})
@@ -208,6 +258,11 @@ def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[s
             change[name] += value
         for name, value in _totals_of(before).items():
             change[name] -= value
+        if before["first_passed_on"] != after["first_passed_on"]:
+            if before["first_passed_on"] is not None:
+                days[(before["first_passed_on"], "completions")] -= 1
+            if after["first_passed_on"] is not None:
+                days[(after["first_passed_on"], "completions")] += 1
     session.execute(
         update(table).where(table.c.user_id == bindparam("uid"),
                             table.c.exercise_id == exercise_id)
@@ -215,6 +270,7 @@ def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[s
     session.execute(delete(table).where(table.c.exercise_id == exercise_id,
                                         table.c.attempts == 0))
     _add_totals(session, exercise_id, change)
+    return days
 
 
 def _add_totals(session: Session, exercise_id: str, change: Mapping[str, float]) -> None:
@@ -223,6 +279,24 @@ def _add_totals(session: Session, exercise_id: str, change: Mapping[str, float])
     session.execute(statement.on_conflict_do_update(
         index_elements=[table.c.exercise_id],
         set_={name: table.c[name] + statement.excluded[name] for name in change}))
+
+
+def _add_days(session: Session, exercise_id: str,
+              counts: Mapping[tuple[date, str], int]) -> None:
+    """Add (day, "attempts" or "completions") -> n to the exercise's daily activity."""
+    by_day: dict[date, dict[str, int]] = {}
+    for (day, column), n in counts.items():
+        if n:
+            by_day.setdefault(day, {"attempts": 0, "completions": 0})[column] += n
+    if not by_day:
+        return
+    table = _table(DailyActivity)
+    statement = _insert(session, table)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.day, table.c.exercise_id],
+        set_={c: table.c[c] + statement.excluded[c] for c in ("attempts", "completions")}),
+        [{"day": day, "exercise_id": exercise_id, **values}
+         for day, values in sorted(by_day.items())])
 
 
 def _add_item_counts(session: Session, exercise_id: str,
@@ -254,7 +328,8 @@ def rebuild(session: Session, course: Course) -> Rebuilt:
     On PostgreSQL the aggregate tables are locked first, so upkeep running at the same
     time waits and then applies its change on top of the rebuilt values.
     """
-    tables = (_table(LearnerExercise), _table(ExerciseTotals), _table(ItemOutcome))
+    tables = (_table(LearnerExercise), _table(ExerciseTotals), _table(ItemOutcome),
+              _table(DailyActivity))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE " + ", ".join(t.name for t in tables)
                              + " IN EXCLUSIVE MODE"))
@@ -275,14 +350,27 @@ def rebuild(session: Session, course: Course) -> Rebuilt:
         counts = _stored_outcomes(session, exercise)
         _add_item_counts(session, exercise.id, counts)
         items += len(counts)
+    days: dict[str, Counter[tuple[date, str]]] = {}
+    for exercise_id, day, n in session.execute(
+            select(Attempt.exercise_id, DAY, func.count())
+            .where(Attempt.exercise_id.in_([e.id for e in course.exercises]))
+            .group_by(Attempt.exercise_id, DAY)):
+        days.setdefault(exercise_id, Counter())[(day, "attempts")] += n
+    for (_, exercise_id), values in learners.items():
+        if values["first_passed_on"] is not None:
+            days.setdefault(exercise_id, Counter())[(values["first_passed_on"],
+                                                      "completions")] += 1
+    for exercise_id, day_counts in sorted(days.items()):
+        _add_days(session, exercise_id, day_counts)
     session.commit()
     return Rebuilt(len(rows), len(totals), items)
 
 
 def fill_if_missing(session: Session, course: Course) -> bool:
     """Rebuild when there are attempts but no aggregates yet (a database upgraded from
-    before they existed); True when it did. Two cheap queries otherwise."""
-    if session.scalar(select(ExerciseTotals.exercise_id).limit(1)) is not None:
+    before they, or the daily activity, existed); True when it did. Two cheap queries
+    otherwise."""
+    if session.scalar(select(DailyActivity.day).limit(1)) is not None:
         return False
     if session.scalar(select(Attempt.id).limit(1)) is None:
         return False

@@ -22,6 +22,7 @@ from course.grading import registry
 from course.grading.base import InvalidAnswer
 from course.models import Attempt, LearnerExercise
 from course.models.attempt import AttemptStatus
+from course.models.timestamps import utcnow
 from course.services import aggregates, progress
 
 # Form fields as (name, value) pairs, repeated names allowed (a MultiDict's items).
@@ -147,7 +148,7 @@ def _graded_attempt(exercise: Exercise, answer: dict[str, Any], user_id: int, to
     score = None if result.pending else result.score
     return Attempt(
         user_id=user_id, exercise_id=exercise.id, exercise_version=exercise.version,
-        number=number, submission_token=token, answer=answer,
+        number=number, submission_token=token, answer=answer, created_at=utcnow(),
         status=(AttemptStatus.AWAITING_REVIEW if result.pending
                 else AttemptStatus.AUTO_GRADED).value,
         auto_score=score, score=score, points=result.points, max_points=result.max_points,
@@ -163,7 +164,8 @@ def _store(session: Session, exercise: Exercise, attempt: Attempt) -> None:
     if attempt.passed:
         progress.mark_complete(session, attempt.user_id, exercise.id)
     aggregates.after_change(session, exercise, [attempt.user_id], entered=(
-        [attempt.answer] if attempt.status == AttemptStatus.AUTO_GRADED else []))
+        [attempt.answer] if attempt.status == AttemptStatus.AUTO_GRADED else []),
+        submitted=[attempt.created_at])
     session.commit()
 
 

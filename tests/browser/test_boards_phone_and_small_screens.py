@@ -49,7 +49,8 @@ def test_no_sideways_scrolling_at_320_px_or_400_percent_zoom(live_server, make_a
     sign_in(page, live_server, page_catalogue.INSTRUCTOR, PASSWORD)
     attempt = next(iter(filled.attempts_by_exercise.values()))
     for url in ("/instructor/", "/instructor/gradebook", "/instructor/submissions",
-                f"/instructor/submissions/{attempt}", "/instructor/misconceptions", "/progress"):
+                f"/instructor/submissions/{attempt}", "/instructor/misconceptions",
+                "/instructor/activity", "/instructor/activity?weeks=12", "/progress"):
         page.goto(live_server + url)
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= width, f"{url} is {wide} px wide at {width} px"
