@@ -33,6 +33,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,10 +243,21 @@ def submission_script(workdir: Path, path: str, envelope: dict[str, str],
     script = workdir / "submit.lua"
     script.write_text(f"""
 local nonce = "{nonce:08d}"
-local threads = 0
+local threads = {{}}
 function setup(thread)
-  threads = threads + 1
-  thread:set("thread_number", threads)
+  table.insert(threads, thread)
+  thread:set("thread_number", #threads)
+end
+statuses = {{}}
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      io.write(string.format("status %d: %d\\n", status, count))
+    end
+  end
 end
 local sent = 0
 function request()
@@ -297,6 +309,12 @@ def run_wrk(wrk: str, base: str, page: Page, args: argparse.Namespace,
         errors.append(f"{refused} non-2xx/3xx")
     if match := re.search(r"Socket errors: (.*)", output):
         errors.append("socket errors: " + match.group(1))
+    refusals = Counter()
+    for status, count in re.findall(r"^status (\d+): (\d+)$", output, re.M):
+        if not 200 <= int(status) < 400:
+            refusals[status] += int(count)
+    if refusals:
+        errors.append(", ".join(f"{n} x {status}" for status, n in sorted(refusals.items())))
     return Result(page.label, page.path, float(rate.group(1)), to_ms(avg.group(1)),
                   to_ms(p50.group(1)), "; ".join(errors), int(total.group(1)), refused)
 

@@ -6,7 +6,7 @@ terminated). A client that gets no answer, or a 503, sends the same form again w
 same submission token, as a browser's resend would. Afterwards every submission the
 server acknowledged (303 to its attempt) is stored exactly once, no request got a 5xx
 other than the database's clear 503, the log has no traceback or "database is locked",
-the master replaced the killed worker, and each worker stays under 100 MB.
+the master replaced the killed worker, and each worker stays under 100 MB (VmRSS and PSS).
 """
 
 from __future__ import annotations
@@ -155,15 +155,17 @@ def _stored(database_url: str) -> dict[str, int]:
     return dict(rows)
 
 
-def _rss_kb(pid: int) -> int:
-    """A worker's proportional set size: what it costs the machine on its own.
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """A worker's resident set (VmRSS) and proportional set size (PSS), in kB.
 
-    Workers are forked from a preloaded master, so the pages they still share with it
-    (the code, the course, the password dictionary) are counted once across them, not
-    once per worker as VmRSS would count them.
+    Workers are forked from a preloaded master, so VmRSS counts the pages they still
+    share with it (the code, the course, the password dictionary) once per worker; PSS
+    divides them among the processes sharing them. The issue's limit holds for both.
     """
+    status = Path(f"/proc/{pid}/status").read_text()
     rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    return int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1))
+    return (int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)),
+            int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1)))
 
 
 def _wait_for_workers(server: Server, count: int, timeout: float = 30) -> set[int]:
@@ -232,7 +234,10 @@ def test_50_learners_x_20_submissions_with_a_worker_killed(app, tmp_path, databa
             assert again.acknowledged[token] == attempt_id
         assert len(_stored(database_url)) == 50 * 20
         for pid in workers:
-            assert _rss_kb(pid) < MEMORY_LIMIT_KB, f"worker {pid}: {_rss_kb(pid)} kB"
+            rss, pss = _memory_kb(pid)
+            print(f"worker {pid} after the load: VmRSS {rss} kB, PSS {pss} kB")
+            assert rss < MEMORY_LIMIT_KB and pss < MEMORY_LIMIT_KB, \
+                f"worker {pid}: VmRSS {rss} kB, PSS {pss} kB"
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL "

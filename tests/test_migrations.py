@@ -51,3 +51,17 @@ def test_histogram_migration_fills_the_bands_a_rebuild_would(app):
         aggregates.rebuild(session, get_course())
         rebuilt = [tuple(r) for r in session.execute(select(*columns).order_by(columns[0]))]
     assert migrated == rebuilt and sum(sum(r[1:]) for r in rebuilt) > 0
+
+
+def test_start_up_knows_the_newest_migration_without_alembic(app) -> None:
+    """create_schema skips importing Alembic for a current database (worker memory): the
+    head it reads from the migration files must be Alembic's own."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from course import db
+
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS.parent))
+    assert db._head_revision() == ScriptDirectory.from_config(config).get_current_head()
+    assert db._current_revision(get_engine(app)) == db._head_revision()
