@@ -719,3 +719,17 @@ def test_learner_page_query_count_does_not_grow(make_app):
 def test_learner_page_unknown_id_is_404(auth, client):
     auth.instructor()
     assert client.get("/instructor/learners/424242").status_code == 404
+
+
+def test_the_count_after_this_one_stops_at_a_cap(app, auth, client, monkeypatch):
+    """However long the queue, the count reads at most REMAINING_CAP index entries."""
+    from course.services import submissions as queue_service
+
+    monkeypatch.setattr(queue_service, "REMAINING_CAP", 2)
+    people = [make_user(app, f"c{n}@example.com", f"Capped {n}").id for n in range(4)]
+    ids = [submit(app, person, VISION, VISION_ANSWER) for person in people]
+    auth.instructor()
+    first = client.get(f"/instructor/submissions/{ids[0]}").get_data(as_text=True)
+    assert "2 or more after this one" in first
+    third = client.get(f"/instructor/submissions/{ids[2]}").get_data(as_text=True)
+    assert "1 more after this one" in third

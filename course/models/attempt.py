@@ -31,10 +31,18 @@ class Attempt(Base):
     __table_args__ = (
         # A resent form carries the same token: one attempt per token per learner.
         UniqueConstraint("user_id", "submission_token", name="uq_attempts_user_token"),
-        # Instructor lists page newest-first by (created_at, id), optionally filtered.
-        Index("ix_attempts_created", "created_at", "id"),
-        Index("ix_attempts_exercise_created", "exercise_id", "created_at", "id"),
-        Index("ix_attempts_status_created", "status", "created_at", "id"),
+        # The submissions queue (course.services.submissions) pages by (created_at, id)
+        # keyset cursors, each filter on its own index, never OFFSET: all attempts; one
+        # exercise; one status, the work list being "awaiting review, no draft"; and
+        # "N more after this one". The trailing status and draft_saved_at let the
+        # status and draft conditions be checked in the index, without reading each
+        # attempt's row (its answer and feedback JSON), so a page or count costs the same
+        # however many attempts the filter passes over.
+        Index("ix_attempts_created", "created_at", "id", "status", "draft_saved_at"),
+        Index("ix_attempts_exercise_created", "exercise_id", "created_at", "id", "status",
+              "draft_saved_at"),
+        Index("ix_attempts_status_created", "status", "created_at", "id", "draft_saved_at"),
+        # One learner's attempts, newest first (the learner page for instructors).
         Index("ix_attempts_user_created", "user_id", "created_at", "id"),
         # Numbers are unique per learner and exercise, so two tabs submitting at once can
         # never both take the last attempt.

@@ -77,8 +77,13 @@ class QueuePage:
     next: Cursor | None
 
 
-def _filtered(filters: QueueFilters) -> Select[Any]:
-    query = (select(Attempt).join(Attempt.user).options(contains_eager(Attempt.user)))
+def _filtered(filters: QueueFilters, query: Select[Any] | None = None) -> Select[Any]:
+    """The queue's attempts with their learner, or `query` narrowed by the same filters
+    (joining the learner only to match a name: a count then reads one index alone)."""
+    if query is None:
+        query = select(Attempt).join(Attempt.user).options(contains_eager(Attempt.user))
+    elif filters.learner:
+        query = query.join(Attempt.user)
     if filters.exercise_id:
         query = query.where(Attempt.exercise_id == filters.exercise_id)
     if filters.status == DRAFT:
@@ -131,28 +136,38 @@ def submissions_page(session: Session, filters: QueueFilters, page_size: int,
     return QueuePage(attempts, previous=previous, next=following)
 
 
+# "N more after this one" counts up to this many; beyond it the page says "N or more",
+# so the count costs the same however long the queue grows.
+REMAINING_CAP = 1000
+
+
 @dataclass(frozen=True)
 class QueuePosition:
     """Where one attempt sits in a queue: its neighbours and how many come after it."""
 
     previous_id: int | None
     next_id: int | None
-    remaining: int  # matching attempts after this one
+    remaining: int  # matching attempts after this one, at most REMAINING_CAP
+
+    @property
+    def remaining_capped(self) -> bool:
+        """True when there are at least `remaining` more (the count stopped there)."""
+        return self.remaining >= REMAINING_CAP
 
 
 def queue_position(session: Session, filters: QueueFilters, attempt: Attempt) -> QueuePosition:
-    """The attempts either side of `attempt` in the queue, and the count after it, in three
-    indexed queries. The attempt need not match the filters any more (a review was just
-    saved): its place in the order is enough."""
+    """The attempts either side of `attempt` in the queue, and the count after it (up to
+    REMAINING_CAP), in three queries on the covering index of the queue's filter. The
+    attempt need not match the filters any more (a review was just saved): its place in
+    the order is enough."""
     forward = filters.oldest_first
     here = Cursor.of(attempt)
-    ids = _filtered(filters).with_only_columns(Attempt.id)
+    ids = _filtered(filters, select(Attempt.id))
     next_id = session.scalar(_in_order(ids.where(_beyond(here, forward)), forward).limit(1))
     previous_id = session.scalar(
         _in_order(ids.where(_beyond(here, not forward)), not forward).limit(1))
-    remaining = session.scalar(
-        _filtered(filters).where(_beyond(here, forward))
-        .with_only_columns(func.count(Attempt.id))) or 0
+    following = ids.where(_beyond(here, forward)).limit(REMAINING_CAP).subquery()
+    remaining = session.scalar(select(func.count()).select_from(following)) or 0
     return QueuePosition(previous_id, next_id, remaining)
 
 
