@@ -1,14 +1,21 @@
-"""Benchmark the instructor pages on a large cohort: SQL queries per request and time.
+"""Benchmark the instructor pages at 1,000, 100,000 and 1,000,000 attempts, as ratios to a
+lesson page measured interleaved with them.
 
-    .venv/bin/python bench/instructor_pages.py                # 2,000 learners, 100,000 attempts
+    .venv/bin/python bench/instructor_pages.py                       # SQLite
     .venv/bin/python bench/instructor_pages.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
-Fills a fresh database with course.demo (a temporary SQLite file unless --database-url is
-given; that database's tables are dropped and recreated), signs in an instructor with
-Flask's test client and, for each page, counts the SQL statements of one request and
-takes the median time of --requests requests, relative to a lesson page in the same run.
-It does the same on a small database to show that the query counts do not grow with the
-data. Pages that are not there yet (404) are reported as such. Not a test: it prints a table.
+For each size it opens a database holding that many attempts (bench/databases.py: filled
+once, in minutes, and reused by later runs from --workdir, or from one schema per size in
+the --database-url database), signs an instructor in with Flask's test client and, in each
+of --rounds rounds, times every page against the lesson page in the same round, request for
+request (lesson, page, lesson, page, ...), so load from elsewhere on the machine falls on
+both alike. A page's ratio is the median over rounds of (its median time / the lesson's
+median time in that round); the spread is the lowest and highest round. It also counts
+each page's SQL statements, which must not grow with the data.
+
+It ends by checking the issue's bar: the dashboard and misconceptions cost within 2x of
+each other at the smallest and largest size, and within 3x of a lesson page.
+Not a test: it prints tables.
 """
 
 from __future__ import annotations
@@ -17,21 +24,20 @@ import argparse
 import math
 import re
 import statistics
-import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 
-from databases import empty_database  # beside this script
+from databases import Filled, filled_database, size_label  # beside this script
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
-from course import create_app, demo
+from course import create_app
+from course.content.schema import Course
 from course.db import get_engine, get_session
-from course.models import Attempt, Role
+from course.models import Attempt, Role, User
 from course.models.attempt import AttemptStatus
 from course.services.accounts import create_user
 from course.site import get_course
@@ -39,152 +45,211 @@ from course.site import get_course
 INSTRUCTOR = ("bench-instructor@example.com", "bench-password-123")
 DEEP_PAGES = 50
 OLDER_LINK = re.compile(r'<a rel="next"[^>]*href="([^"]+)"')
+BASELINE = "lesson page"
+# The pages the issue holds to "the same cost at 1,000 and 1,000,000 attempts".
+FLAT = ("dashboard", "misconceptions")
+FLAT_ACROSS_SIZES = 2.0
+WITHIN_LESSON = 3.0
 
 
 @dataclass
-class Measure:
-    queries: int | None = None
-    median_ms: float | None = None
+class Result:
+    queries: int = 0
+    ratios: list[float] = field(default_factory=list)  # one per round
+    times_ms: list[float] = field(default_factory=list)  # the page's median per round
     status: int = 200
 
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios) if self.ratios else math.nan
 
-def build_app(url: str | None, workdir: Path, name: str) -> Flask:
-    """An app on an empty database: a new SQLite file, or the given one wiped."""
-    return create_app({"DATABASE_URL": empty_database(url, workdir, name),
-                       "SECRET_KEY": "bench-only", "WTF_CSRF_ENABLED": False,
-                       "TESTING": False})
+    @property
+    def ms(self) -> float:
+        return statistics.median(self.times_ms) if self.times_ms else math.nan
 
 
-def fill(app: Flask, learners: int, attempts: int, seed: int) -> tuple[float, int]:
-    """Demo data plus an instructor; seconds taken and the newest attempt's id."""
-    with app.app_context():
-        session = get_session()
-        started = time.perf_counter()
-        demo.fill(session, get_course(), learners=learners, attempts=attempts, seed=seed)
-        took = time.perf_counter() - started
-        create_user(session, INSTRUCTOR[0], "Bench Instructor", INSTRUCTOR[1], Role.INSTRUCTOR)
-        newest = session.scalar(select(func.max(Attempt.id)).where(
-            Attempt.status == AttemptStatus.AWAITING_REVIEW.value))
-    return took, newest or 1
+def app_for(filled: Filled) -> Flask:
+    return create_app({"DATABASE_URL": filled.url, "SECRET_KEY": "bench-only",
+                       "WTF_CSRF_ENABLED": False, "TESTING": False})
 
 
 def signed_in(app: Flask) -> FlaskClient:
+    """A client signed in as the bench's instructor (made on first use of a database)."""
+    with app.app_context():
+        session = get_session()
+        if session.scalar(select(User.id).where(User.email == INSTRUCTOR[0])) is None:
+            create_user(session, INSTRUCTOR[0], "Bench Instructor", INSTRUCTOR[1],
+                        Role.INSTRUCTOR)
     client = app.test_client()
     response = client.post("/signin", data={"email": INSTRUCTOR[0], "password": INSTRUCTOR[1]})
     assert response.status_code == 302, "could not sign the instructor in"
     return client
 
 
-def deep_queue_url(client: FlaskClient) -> str | None:
+def deep_queue_url(client: FlaskClient) -> str:
     """Follow the queue's "Older" link DEEP_PAGES times, as a reader paging back would."""
     url = "/instructor/submissions"
     for _ in range(DEEP_PAGES):
-        response = client.get(url)
-        if response.status_code != 200:
-            return None
-        match = OLDER_LINK.search(response.get_data(as_text=True))
+        match = OLDER_LINK.search(client.get(url).get_data(as_text=True))
         if match is None:
             break
         url = unescape(match.group(1))
     return url
 
 
-def measure(app: Flask, client: FlaskClient, url: str, requests: int) -> Measure:
+def page_urls(app: Flask, client: FlaskClient) -> dict[str, str]:
+    """Every page to time, the lesson first. The learner is one with the most attempts and
+    the submission the newest awaiting review (set-up queries, not timed)."""
+    with app.app_context():
+        session, course = get_session(), get_course()
+        lesson = next(s for s in course.steps if s.kind == "lesson")
+        learner = session.execute(
+            select(Attempt.user_id, func.count()).group_by(Attempt.user_id)
+            .order_by(func.count().desc(), Attempt.user_id).limit(1)).one()[0]
+        awaiting = session.scalar(select(func.max(Attempt.id)).where(
+            Attempt.status == AttemptStatus.AWAITING_REVIEW.value))
+        learners = session.scalar(select(func.count()).select_from(User).where(
+            User.role == Role.LEARNER.value)) or 0
+        last_page = max(1, math.ceil(learners / app.config["GRADEBOOK_PAGE_SIZE"]))
+    return {
+        BASELINE: f"/lessons/{lesson.id}",
+        "dashboard": "/instructor/",
+        "misconceptions": "/instructor/misconceptions",
+        "activity, 12 weeks": "/instructor/activity?weeks=12",
+        "gradebook, first page": "/instructor/gradebook",
+        "gradebook, last page": f"/instructor/gradebook?page={last_page}",
+        "queue, first page": "/instructor/submissions",
+        f"queue, {DEEP_PAGES} pages deep": deep_queue_url(client),
+        "queue, awaiting review": "/instructor/submissions?status=awaiting_review",
+        "submission page": f"/instructor/submissions/{awaiting}",
+        "learner page": f"/instructor/learners/{learner}",
+    }
+
+
+def timed_get(client: FlaskClient, url: str) -> tuple[float, int]:
+    started = time.perf_counter()
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return time.perf_counter() - started, response.status_code
+
+
+def count_queries(app: Flask, client: FlaskClient, url: str) -> tuple[int, int]:
+    """(SQL statements, status) of one request."""
     statements: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
+    def count(*_args: object) -> None:
+        statements.append("")
 
-    response = client.get(url)  # warm-up (and the 404 check)
-    response.close()
-    if response.status_code != 200:
-        return Measure(status=response.status_code)
     engine = get_engine(app)
     event.listen(engine, "before_cursor_execute", count)
-    response = client.get(url)
-    response.get_data()  # read it all: the CSV runs its queries as it streams
-    response.close()  # ends a streamed response's app context, and its transaction
-    event.remove(engine, "before_cursor_execute", count)
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        response = client.get(url)
-        response.get_data()
-        response.close()
-        times.append(time.perf_counter() - started)
-    return Measure(len(statements), statistics.median(times) * 1000)
+    try:
+        _, status = timed_get(client, url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements), status
 
 
-def run(url: str | None, workdir: Path, name: str, learners: int, attempts: int, seed: int,
-        requests: int) -> tuple[dict[str, Measure], dict[str, str], float]:
-    app = build_app(url, workdir, name)
-    took, attempt_id = fill(app, learners, attempts, seed)
-    client = signed_in(app)
-    with app.app_context():
-        lesson = next(s for s in get_course().steps if s.kind == "lesson")
-    last_page = math.ceil(learners / app.config["GRADEBOOK_PAGE_SIZE"])
-    pages: dict[str, Callable[[], str | None]] = {
-        "lesson page (baseline)": lambda: f"/lessons/{lesson.id}",
-        "dashboard": lambda: "/instructor/",
-        "queue, first page": lambda: "/instructor/submissions",
-        f"queue, {DEEP_PAGES} pages deep": lambda: deep_queue_url(client),
-        "queue, filtered (awaiting review)":
-            lambda: "/instructor/submissions?status=awaiting_review",
-        "submission page": lambda: f"/instructor/submissions/{attempt_id}",
-        "gradebook, first page": lambda: "/instructor/gradebook",
-        "gradebook, last page": lambda: f"/instructor/gradebook?page={last_page}",
-        "misconceptions": lambda: "/instructor/misconceptions",
-        "activity, 12 weeks": lambda: "/instructor/activity?weeks=12",
-        "gradebook CSV (all learners)": lambda: "/instructor/gradebook.csv",
-    }
-    results, urls = {}, {}
-    for label, make_url in pages.items():
-        page_url = make_url()
-        urls[label] = page_url or "-"
-        results[label] = (measure(app, client, page_url, requests) if page_url
-                          else Measure(status=404))
-    get_engine(app).dispose()
-    return results, urls, took
+def measure(app: Flask, client: FlaskClient, urls: dict[str, str], rounds: int,
+            requests: int) -> dict[str, Result]:
+    results = {}
+    for label, url in urls.items():
+        timed_get(client, url)  # warm-up: templates compiled, caches filled
+        queries, status = count_queries(app, client, url)
+        results[label] = Result(queries=queries, status=status)
+    for _ in range(rounds):
+        for label, url in urls.items():
+            result = results[label]
+            if result.status != 200 or label == BASELINE:
+                continue
+            lesson_times, page_times = [], []
+            for _ in range(requests):
+                lesson_times.append(timed_get(client, urls[BASELINE])[0])
+                page_times.append(timed_get(client, url)[0])
+            lesson, page = statistics.median(lesson_times), statistics.median(page_times)
+            result.ratios.append(page / lesson)
+            result.times_ms.append(page * 1000)
+            results[BASELINE].times_ms.append(lesson * 1000)
+            results[BASELINE].ratios.append(1.0)
+    return results
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
+
+
+def report(backend: str, sizes: list[Filled], results: list[dict[str, Result]],
+           args: argparse.Namespace) -> bool:
+    print(f"\n{backend}: ratio to the lesson page, median of {args.rounds} rounds of "
+          f"{args.requests} interleaved requests (lowest-highest round); queries per request.")
+    for filled in sizes:
+        how = ("reused" if filled.reused else f"filled in {filled.seconds:.0f} s")
+        print(f"  {size_label(filled.attempts)}: {filled.attempts:,} attempts, "
+              f"{filled.learners:,} users ({how})")
+    header = f"{'page':<26}" + "".join(f"{size_label(f.attempts):>27}" for f in sizes)
+    print(header)
+    print("-" * len(header))
+    for label in results[0]:
+        cells = []
+        for result in (r[label] for r in results):
+            if result.status != 200:
+                cells.append(f"{'HTTP ' + str(result.status):>27}")
+            elif label == BASELINE:
+                cells.append(f"{f'{result.ms:.1f} ms':>18} {f'{result.queries} q':>8}")
+            else:
+                cells.append(f"{result.ratio:>7.2f} ({spread(result.ratios):>9}) "
+                             f"{result.queries:>3} q")
+        print(f"{label:<26}" + "".join(f"{c:>27}" for c in cells))
+    ok = True
+    small, large = results[0], results[-1]
+    print()
+    for label in FLAT:
+        growth = large[label].ratio / small[label].ratio
+        worst = max(r[label].ratio for r in results)
+        good = growth <= FLAT_ACROSS_SIZES and 1 / growth <= FLAT_ACROSS_SIZES and (
+            worst <= WITHIN_LESSON)
+        ok = ok and good
+        print(f"{label}: {size_label(sizes[-1].attempts)} / {size_label(sizes[0].attempts)} "
+              f"= {growth:.2f} (bar: within {FLAT_ACROSS_SIZES:g}x), at most "
+              f"{worst:.2f}x a lesson page (bar: {WITHIN_LESSON:g}x): "
+              f"{'met' if good else 'NOT MET'}")
+    return ok
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--learners", type=int, default=2000)
-    parser.add_argument("--attempts", type=int, default=100_000)
-    parser.add_argument("--small-learners", type=int, default=50)
-    parser.add_argument("--small-attempts", type=int, default=1000)
-    parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
+    parser.add_argument("--sizes", default="1000,100000,1000000",
+                        help="attempts per database, comma-separated")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=5,
+                        help="requests per page (and as many lesson requests) per round")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", help="use this database (its tables are dropped!)")
+    parser.add_argument("--database-url",
+                        help="PostgreSQL: fill schemas bench_1k, bench_100k, ... in this database")
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out",
+                        help="where the SQLite databases are kept between runs")
     args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
 
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        workdir = Path(tmp)
-        small, _, small_fill = run(args.database_url, workdir, "small", args.small_learners,
-                                   args.small_attempts, args.seed, 3)
-        large, urls, large_fill = run(args.database_url, workdir, "large", args.learners,
-                                      args.attempts, args.seed, args.requests)
-    backend = "PostgreSQL" if args.database_url else "SQLite"
-    print(f"\n{backend}; demo data: {args.small_learners:,} learners / "
-          f"{args.small_attempts:,} attempts ({small_fill:.1f} s to fill) and "
-          f"{args.learners:,} learners / {args.attempts:,} attempts ({large_fill:.1f} s).")
-    print(f"Median of {args.requests} requests per page on the large database.\n")
-    baseline = large["lesson page (baseline)"].median_ms
-    header = (f"{'page':<36} {'queries small':>13} {'queries large':>13} "
-              f"{'median ms':>10} {'x lesson':>9}")
-    print(header)
-    print("-" * len(header))
-    for label, result in large.items():
-        if result.status != 200:
-            print(f"{label:<36} {'(HTTP ' + str(result.status) + ': not there yet)':>47}")
-            continue
-        few = small[label].queries
-        ratio = result.median_ms / baseline if baseline else float("nan")
-        print(f"{label:<36} {few if few is not None else '-':>13} {result.queries:>13} "
-              f"{result.median_ms:>10.1f} {ratio:>9.1f}")
-    print(f"\nDeep queue page: {urls[f'queue, {DEEP_PAGES} pages deep']}")
-    print("The CSV export reads learners in batches of 500, so its query count grows by "
-          "three per 500 learners; every other page runs a fixed number of queries.")
+    course = get_course_outside_a_request()
+    sizes, results = [], []
+    for attempts in (int(n) for n in args.sizes.split(",")):
+        filled = filled_database(args.database_url, args.workdir, course, attempts, args.seed)
+        app = app_for(filled)
+        client = signed_in(app)
+        results.append(measure(app, client, page_urls(app, client), args.rounds, args.requests))
+        sizes.append(filled)
+        get_engine(app).dispose()
+    met = report("PostgreSQL" if args.database_url else "SQLite", sizes, results, args)
+    raise SystemExit(0 if met else 1)
+
+
+def get_course_outside_a_request() -> Course:
+    """The course as the app loads it (an app on an in-memory database, only to read it)."""
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "bench-only",
+                      "TESTING": False})
+    with app.app_context():
+        return get_course()
 
 
 if __name__ == "__main__":
