@@ -70,7 +70,8 @@ class Result:
 
 def app_for(filled: Filled) -> Flask:
     return create_app({"DATABASE_URL": filled.url, "SECRET_KEY": "bench-only",
-                       "WTF_CSRF_ENABLED": False, "TESTING": False})
+                       "WTF_CSRF_ENABLED": False, "TESTING": False,
+                       "LOG_LEVEL": "WARNING"})  # no request log in the timings
 
 
 def signed_in(app: Flask) -> FlaskClient:
