@@ -5,7 +5,7 @@ trailing status / draft_saved_at columns, so the queue's pages and its "N more a
 one" count check their filters in the index instead of reading each attempt's row.
 
 Revision ID: c2e8f4a6b913
-Revises: 7d2e9b4f1c38
+Revises: 3f9d2b7a6c41
 Create Date: 2026-11-26 00:05:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "c2e8f4a6b913"
-down_revision: str | None = "7d2e9b4f1c38"
+down_revision: str | None = "3f9d2b7a6c41"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
