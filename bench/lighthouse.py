@@ -6,8 +6,10 @@
 
 Fills a temporary SQLite database as tests/page_catalogue.py does (demo learners, a
 learner with an attempt at every exercise, an instructor, a learner who finished the
-course), starts `gunicorn --preload -w 2 bench.wsgi:app` on a free local port, signs the
-learner and the instructor in through the real form, and runs bench/lighthouse.mjs, which
+course), starts `gunicorn --config gunicorn.conf.py -w 2 --worker-class gthread
+bench.wsgi:app` on a free local port (threads: Chromium's spare connections would hold
+sync workers until they time out), signs the learner and the instructor in through the
+real form with the app's test client, and runs bench/lighthouse.mjs, which
 drives Lighthouse in one headless Chromium (CHROME_PATH, default /usr/bin/chromium),
 passing each role's session cookie as an extra request header. Prints the four category
 scores per page and form factor, then every audit that cost a point. The catalogue's
@@ -135,10 +137,13 @@ def session_cookie(app: Flask, filled: page_catalogue.Filled, role: str) -> str:
 
 @contextmanager
 def gunicorn(url: str, workdir: Path) -> Iterator[str]:
-    """`gunicorn --preload -w 2 bench.wsgi:app` on the database; yields its base URL."""
+    """The README's production settings (gunicorn.conf.py) with two threaded workers, on
+    the database; yields the base URL. Threads, because Chromium opens spare connections
+    it may never send a request on: each would hold a sync worker until its timeout."""
     port = free_port()
     base = f"http://{HOST}:{port}"
-    command = [str(Path(sys.executable).with_name("gunicorn")), "--preload", "-w", "2",
+    command = [str(Path(sys.executable).with_name("gunicorn")), "--config", "gunicorn.conf.py",
+               "-w", "2", "--worker-class", "gthread", "--threads", "4",
                "-b", f"{HOST}:{port}", "--log-level", "warning", "bench.wsgi:app"]
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET_KEY)
     with (workdir / "gunicorn.log").open("w") as log:
