@@ -93,12 +93,12 @@ class Prepared:
     email: str  # the learner whose pages are measured (they still see the board)
     lesson: str
     attempt_id: int  # one of their own attempts
-    submitter: str  # another learner, who posts the submissions
+    submitters: list[str]  # other learners, who post the submissions
     answer: list[tuple[str, str]]  # answer fields of a real attempt at SUBMITTED
 
 
 def prepare_database(url: str | None, workdir: Path, learners: int, attempts: int,
-                     seed: int) -> Prepared:
+                     seed: int, submitters: int) -> Prepared:
     """Fill the database; who signs in, and what they open and submit."""
     url = empty_database(url, workdir, "bench")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY})
@@ -127,15 +127,19 @@ def prepare_database(url: str | None, workdir: Path, learners: int, attempts: in
         exercise = get_course().exercise(SUBMITTED)
         if exercise is None or exercise.policy.max_attempts is not None:
             raise SystemExit(f"{SUBMITTED} must be an exercise without an attempt limit")
-        submitter, answer = session.execute(
-            select(User.email, Attempt.answer).join(Attempt, Attempt.user_id == User.id)
-            .where(User.email.like(f"%@{demo.DEMO_DOMAIN}"), User.email != email,
-                   Attempt.exercise_id == SUBMITTED)
-            .order_by(Attempt.id).limit(1)).one()
+        answer = session.scalars(select(Attempt.answer).where(Attempt.exercise_id == SUBMITTED)
+                                 .order_by(Attempt.id).limit(1)).one()
+        # One learner per wrk connection, as in a class: one learner posting several forms
+        # at the same instant is not what this measures.
+        others = list(session.scalars(
+            select(User.email).where(User.email.like(f"%@{demo.DEMO_DOMAIN}"),
+                                     User.email != email).order_by(User.id).limit(submitters)))
+        if len(others) < submitters:
+            raise SystemExit("fewer demo learners than wrk connections: raise --learners")
         fields = [(name, value) for name, values in
                   registry.form_from_answer(exercise, answer).items() for value in values]
     get_engine(app).dispose()
-    return Prepared(url, email, lesson, attempt_id, submitter, fields)
+    return Prepared(url, email, lesson, attempt_id, others, fields)
 
 
 def wait_until_up(base: str, server: subprocess.Popen, timeout: float = 60) -> None:
@@ -233,20 +237,29 @@ def form_envelope(base: str, path: str, cookie: str) -> dict[str, str]:
     return fields
 
 
-def submission_script(workdir: Path, path: str, envelope: dict[str, str],
+def submission_script(workdir: Path, path: str, learners: list[tuple[str, dict[str, str]]],
                       answer: list[tuple[str, str]], nonce: int) -> Path:
-    """A wrk script posting the form with the page's CSRF token and a new idempotency
-    token per request (a resent token would only fetch the stored attempt back), unique
-    across wrk's threads and across runs: run nonce, thread number, request counter."""
-    fields = [(k, v) for k, v in envelope.items() if k != "submission_token"] + answer
-    body = urllib.parse.urlencode(fields)
+    """A wrk script posting the form as the given learners (each with their session cookie
+    and their page's CSRF token; wrk's threads take turns over separate learners), with
+    a new idempotency token per request (a resent token would only fetch the stored
+    attempt back), unique across threads and runs: run nonce, thread number, counter."""
+    posts = []
+    for cookie, envelope in learners:
+        fields = [(k, v) for k, v in envelope.items() if k != "submission_token"] + answer
+        posts.append(f"{{cookie = {lua_string(cookie)}, "
+                     f"body = {lua_string(urllib.parse.urlencode(fields))}}}")
     script = workdir / "submit.lua"
     script.write_text(f"""
 local nonce = "{nonce:08d}"
+local learners = {{{", ".join(posts)}}}
+local thread_count = 0
 local threads = {{}}
 function setup(thread)
   table.insert(threads, thread)
   thread:set("thread_number", #threads)
+end
+function init(args)
+  thread_count = tonumber(args[1])
 end
 statuses = {{}}
 function response(status, headers, body)
@@ -263,8 +276,13 @@ local sent = 0
 function request()
   sent = sent + 1
   local token = string.format("%s%04d%020d", nonce, thread_number, sent)
-  return wrk.format("POST", {lua_string(path)}, nil,
-                    {lua_string(body)} .. "&submission_token=" .. token)
+  -- thread t posts as learners t, t + threads, t + 2 threads, ... in turn
+  local mine = math.floor((#learners - thread_number) / thread_count) + 1
+  local learner = learners[thread_number + thread_count * ((sent - 1) % mine)]
+  return wrk.format("POST", {lua_string(path)},
+                    {{["Cookie"] = learner.cookie, ["User-Agent"] = {lua_string(USER_AGENT)},
+                      ["Content-Type"] = "application/x-www-form-urlencoded"}},
+                    learner.body .. "&submission_token=" .. token)
 end
 """)
     return script
@@ -274,13 +292,13 @@ def lua_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def stored_attempts(url: str, email: str) -> int:
+def stored_attempts(url: str, emails: list[str]) -> int:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
             return connection.execute(
                 select(func.count()).select_from(Attempt).join(User, Attempt.user_id == User.id)
-                .where(User.email == email, Attempt.exercise_id == SUBMITTED)).scalar_one()
+                .where(User.email.in_(emails), Attempt.exercise_id == SUBMITTED)).scalar_one()
     finally:
         engine.dispose()
 
@@ -292,8 +310,10 @@ def run_wrk(wrk: str, base: str, page: Page, args: argparse.Namespace,
     if page.cookie:
         command += ["-H", f"Cookie: {page.cookie}", "-H", f"User-Agent: {USER_AGENT}"]
     if script is not None:
-        command += ["-H", "Content-Type: application/x-www-form-urlencoded", "-s", str(script)]
+        command += ["-s", str(script)]
     command.append(base + page.path)
+    if script is not None:
+        command += ["--", str(args.threads)]
     output = subprocess.run(command, capture_output=True, text=True, check=True,
                             timeout=args.seconds + 30).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
@@ -349,11 +369,11 @@ def main() -> int:
         workdir = Path(tmp)
         started = time.perf_counter()
         prepared = prepare_database(args.database_url, workdir, args.learners, args.attempts,
-                                    args.seed)
+                                    args.seed, args.connections)
         url = prepared.url
         print(f"Filled {args.learners:,} learners / {args.attempts:,} attempts in "
               f"{time.perf_counter() - started:.1f} s; pages as {prepared.email}, "
-              f"submissions as {prepared.submitter}.", flush=True)
+              f"submissions as {len(prepared.submitters)} others.", flush=True)
 
         port = free_port()
         base = f"http://{HOST}:{port}"
@@ -368,7 +388,7 @@ def main() -> int:
         try:
             wait_until_up(base, server)
             cookie = sign_in(base, prepared.email)
-            submitter = sign_in(base, prepared.submitter)
+            submitters = [sign_in(base, email) for email in prepared.submitters]
             hello = Page("hello", "hello world (baseline)", "/__hello")
             pages = [page for page in (
                 Page("home", "course home, anonymous", "/"),
@@ -379,12 +399,13 @@ def main() -> int:
                 Page("attempt", "own attempt, signed in", f"/attempts/{prepared.attempt_id}",
                      cookie),
                 Page("submit", "submission (final quiz), signed in",
-                     f"/exercises/{SUBMITTED}", submitter, post=True),
+                     f"/exercises/{SUBMITTED}", post=True),
             ) if page.key in chosen]
             for page in [hello, *pages]:
                 check_page(base, page.path, page.cookie)
-            envelope = form_envelope(base, f"/exercises/{SUBMITTED}", submitter)
-            before = stored_attempts(url, prepared.submitter)
+            posting = [(cookie, form_envelope(base, f"/exercises/{SUBMITTED}", cookie))
+                       for cookie in submitters]
+            before = stored_attempts(url, prepared.submitters)
             # Each page runs right after a hello-world run in every round, and its ratio
             # is to that neighbour, so load from elsewhere on the machine hits both alike.
             ratios: dict[str, list[float]] = {page.label: [] for page in pages}
@@ -393,7 +414,7 @@ def main() -> int:
                 for page in pages:
                     script = None
                     if page.post:
-                        script = submission_script(workdir, page.path, envelope,
+                        script = submission_script(workdir, page.path, posting,
                                                    prepared.answer, round_number)
                     baseline = run_wrk(wrk, base, hello, args)
                     measured = run_wrk(wrk, base, page, args, script)
@@ -403,7 +424,7 @@ def main() -> int:
                 print(f"  round {round_number} of {args.rounds} measured", flush=True)
             posted = sum(r.requests - r.refused
                          for page in pages if page.post for r in results[page.label])
-            stored = stored_attempts(url, prepared.submitter) - before
+            stored = stored_attempts(url, prepared.submitters) - before
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -412,8 +433,13 @@ def main() -> int:
                 server.kill()
                 server.wait()
             log.close()
+            server_log = (workdir / "gunicorn.log").read_text()
             if server.returncode not in (0, -signal.SIGTERM):
-                print((workdir / "gunicorn.log").read_text(), file=sys.stderr)
+                print(server_log, file=sys.stderr)
+            elif "Traceback" in server_log:
+                print("The server logged errors:\n" + server_log[server_log.index("Traceback")
+                                                                  - 300:][:6000],
+                      file=sys.stderr)
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\nMachine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
