@@ -5,9 +5,11 @@
 
 Fills a fresh database with course.demo (a temporary SQLite file unless --database-url is
 given; that database's tables are dropped and recreated), starts
-`gunicorn --preload -w 2 bench.wsgi:app` on a free port of 127.0.0.1, signs a demo learner
-in with urllib (one who still has attempts left, so the exercise page shows its board)
-and runs `wrk` against each page for a fixed time, in rounds. bench/wsgi.py serves a
+`gunicorn --config gunicorn.conf.py -w 2 bench.wsgi:app` on a free port of 127.0.0.1,
+signs a demo learner in with urllib (one who still has attempts left, so the exercise
+page shows its board) and runs `wrk` against each page for a fixed time, in rounds; the
+submission is posted by other demo learners through a generated wrk Lua script that
+carries each one's CSRF token and a fresh idempotency token. bench/wsgi.py serves a
 hello-world route from the same workers; since these machines are noisy, every page run
 follows its own hello-world run and is reported as the median ratio to it over the
 rounds, with the lowest and highest round as its spread. Not a test: it prints a
