@@ -246,7 +246,7 @@ def send_mail_command(everything: bool) -> None:
     """
     done = deliver_queue(everything=everything)
     left = mail_queue.waiting(get_session())
-    click.echo(f"Sent {done.sent} emails in {done.batches} "
+    click.echo(f"Sent {done.sent} email{'' if done.sent == 1 else 's'} in {done.batches} "
                f"batch{'' if done.batches == 1 else 'es'}; {done.failed} failed. "
                f"Still queued: {left.queued} ({left.retrying} waiting to be retried), "
                f"{left.held} held after {mail_queue.MAX_TRIES} failed tries "

@@ -148,7 +148,11 @@ class SmtpSender:
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
                         smtplib.SMTPDataError) as exc:
                     outcome.append(self._error(message, exc))
-                    smtp.rset()
+                    try:  # start the next message afresh on the same connection
+                        smtp.rset()
+                    except (OSError, smtplib.SMTPException) as lost:
+                        outcome += [self._error(m, lost) for m in messages[len(outcome):]]
+                        break
                     continue
                 except (OSError, smtplib.SMTPException) as exc:
                     outcome += [self._error(m, exc) for m in messages[len(outcome):]]

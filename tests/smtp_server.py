@@ -44,6 +44,14 @@ class Received:
     connections: int = 0
     refusing: bool = False
     refused: int = 0
+    unknown: set[str] = field(default_factory=set)  # addresses refused at RCPT (550)
+
+    async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any, address: str,
+                          _options: Any) -> str:
+        if address in self.unknown:
+            return "550 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         if self.refusing:

@@ -221,7 +221,7 @@ def test_mail_held_after_repeated_failures_goes_out_with_send_mail_all(make_app)
         result = runner.invoke(args=["send-mail"])
         assert "Sent 0 emails" in result.output and "1 held after 8 failed tries" in result.output
         result = runner.invoke(args=["send-mail", "--all"])
-        assert result.exit_code == 0 and "Sent 1 emails" in result.output
+        assert result.exit_code == 0 and "Sent 1 email in 1 batch" in result.output
         assert [m["To"] for m in smtp.received.messages] == ["ann@example.com"]
 
 

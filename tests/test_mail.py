@@ -41,6 +41,18 @@ def test_smtp_sender_delivers_over_each_kind_of_connection(security):
     assert "https://course.example/reset/abc" in got.get_content()
 
 
+def test_a_batch_goes_over_one_connection_and_a_refused_address_fails_alone():
+    with local_smtp("none") as smtp:
+        smtp.received.unknown.add("gone@example.org")
+        outcome = SmtpSender(_settings(smtp, "none")).send_batch(
+            [_message("ann@example.org"), _message("gone@example.org"),
+             _message("bob@example.org")])
+    assert smtp.received.connections == 1
+    assert [e is None for e in outcome] == [True, False, True]
+    assert "gone@example.org" in str(outcome[1])
+    assert [m["To"] for m in smtp.received.messages] == ["ann@example.org", "bob@example.org"]
+
+
 def test_smtp_sender_refuses_a_certificate_it_cannot_verify():
     """Without the test CA in the trust store, STARTTLS to a self-signed server fails."""
     with local_smtp("starttls") as smtp, pytest.raises(MailError, match="certificate"):
