@@ -25,8 +25,9 @@ class User(UserMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
         # The gradebook's default order (learners by name, then id) and its CSV: pages
-        # walk the index instead of sorting every account.
-        Index("ix_users_role_name", "role", "display_name", "id"),
+        # walk the index instead of sorting every account. The email makes it covering:
+        # a late page's OFFSET then skips index entries, not 20,000 table rows.
+        Index("ix_users_role_name", "role", "display_name", "id", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
