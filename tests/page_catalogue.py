@@ -93,6 +93,14 @@ def fill(app: Flask) -> Filled:
         assert session.scalar(select(func.count()).where(
             Attempt.id.in_(newest), Attempt.status == "awaiting_review")), \
             "the catalogue needs an exercise whose newest attempt awaits review"
+        # The learner assessed their written work themselves: shown on their attempt page
+        # and beside the instructor's rubric on the submission page.
+        for exercise_id, id_ in rows:
+            exercise = course.exercise(exercise_id)
+            if exercise is not None and not exercise.auto_graded:
+                levels = {c.id: c.best_first[-1].points for c in exercise.spec.rubric}
+                session.execute(update(Attempt).where(Attempt.id == id_)
+                                .values(self_assessment={"levels": levels}))
         session.add_all(StepProgress(user_id=finisher, step_id=s.id) for s in course.steps)
         session.commit()
         token = certificates.token_for(app.secret_key, finisher)

@@ -733,3 +733,47 @@ def test_the_count_after_this_one_stops_at_a_cap(app, auth, client, monkeypatch)
     assert "2 or more after this one" in first
     third = client.get(f"/instructor/submissions/{ids[2]}").get_data(as_text=True)
     assert "1 more after this one" in third
+
+
+def test_self_assessment_beside_the_review_for_instructor_and_then_learner(app, client):
+    """The instructor sees the learner's own level in each criterion while reviewing; the
+    learner sees the instructor's levels beside their own once the review is released."""
+    lee = make_user(app, "lee@example.com", "Lee Learner")
+    make_user(app, "teacher@example.com", "Ines Instructor", Role.INSTRUCTOR)
+    AuthActions(client, app).sign_in("lee@example.com")
+    attempt_id = submit(app, lee.id, VISION, VISION_ANSWER)
+    teacher = app.test_client()
+    AuthActions(teacher, app).sign_in("teacher@example.com")
+    page = teacher.get(f"/instructor/submissions/{attempt_id}").get_data(as_text=True)
+    assert "The learner has not assessed their own work yet." in page
+    assert "own assessment:" not in page
+
+    own = {"self-vision-short-aspirational": "1", "self-strategy-how-who-value": "2",
+           "self-choices-not-features": "0", "self-vision-strategy-distinct": "1"}
+    url = f"/attempts/{attempt_id}/self-assessment"
+    assert client.post(url, data={"csrf_token": csrf_token(client, f"/attempts/{attempt_id}"),
+                                  **own}).status_code == 303
+
+    page = teacher.get(f"/instructor/submissions/{attempt_id}").get_data(as_text=True)
+    assert "their level is shown under each criterion (4 of 8 points)" in page
+    vision = page[page.index('id="rubric-vision-short-aspirational"'):]
+    vision = vision[:vision.index("</fieldset>")]
+    assert ('aria-describedby="rubric-vision-short-aspirational-self rubric-keys"'
+            in page)
+    assert ('<p class="self-level" id="rubric-vision-short-aspirational-self">The learner\u2019s'
+            ' own assessment: <strong>Partly there</strong> · 1 point</p>') in vision
+    assert "own assessment: <strong>Complete</strong> · 2 points" in page
+
+    # Reviewed (a draft): the learner sees only their own column until it is released.
+    _review(teacher, attempt_id, **RUBRIC)
+    learner_page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Your instructor</th>" not in learner_page
+    assert _release(teacher, attempt_id).status_code == 303
+    learner_page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    table = learner_page[learner_page.index('id="self-assessment"'):]
+    table = table[:table.index("</table>")]
+    assert "Your assessment</th>" in table and "Your instructor</th>" in table
+    row = table[table.index("The vision is short"):]
+    row = row[:row.index("</tr>")]
+    assert "<strong>Partly there</strong> · 1 of 2" in row  # the learner's own
+    assert "<strong>Strong</strong> · 2 of 2" in row  # the instructor's, beside it
