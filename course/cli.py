@@ -27,7 +27,7 @@ from course.mail import deliver_queue
 from course.models import Role
 from course.models.timestamps import utcnow
 from course.passwords import password_problem
-from course.services import aggregates, mail_queue
+from course.services import aggregates, certificates, mail_queue
 from course.services.accounts import EmailTaken, create_user
 from course.services.review import NothingToRegrade, regrade_exercise
 from course.site import get_course
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     for command in (init_db, create_user_command, regrade_command, demo_data, review_summary,
-                    send_mail_command, rebuild_aggregates_command):
+                    send_mail_command, rebuild_aggregates_command, certificates_command):
         app.cli.add_command(command)
 
 
@@ -265,3 +265,36 @@ def rebuild_aggregates_command() -> None:
     analyse(session)
     click.echo(f"Rebuilt {done.learner_rows} learner rows over {done.exercises} exercises "
                f"and {done.item_rows} item counts from the attempts.")
+
+
+@click.group("certificates")
+def certificates_command() -> None:
+    """List certificates of completion, or revoke one (its link then says "not valid")."""
+
+
+@certificates_command.command("list")
+@with_appcontext
+def list_certificates() -> None:
+    """Every certificate, newest first: its id, learner, name on it, dates and state."""
+    rows = certificates.listing(get_session())
+    if not rows:
+        click.echo("No certificates have been issued.")
+    for certificate, email in rows:
+        state = (f"revoked {certificate.revoked_at:%Y-%m-%d}: {certificate.revoked_reason}"
+                 if certificate.revoked_at else "valid")
+        click.echo(f"{certificate.public_id}  {email}  {certificate.name_at_issue!r}  "
+                   f"issued {certificate.issued_at:%Y-%m-%d}  {state}")
+
+
+@certificates_command.command("revoke")
+@with_appcontext
+@click.argument("public_id")
+@click.option("--reason", required=True, help="Why (kept with the record, not shown).")
+def revoke_certificate(public_id: str, reason: str) -> None:
+    """Revoke the certificate PUBLIC_ID (the last part of its link)."""
+    try:
+        revoked = certificates.revoke(get_session(), public_id, reason, utcnow())
+    except certificates.UnknownCertificate as exc:
+        raise click.ClickException(f"there is no certificate {public_id!r}") from exc
+    click.echo(f"Certificate {revoked.public_id} ({revoked.name_at_issue!r}) is revoked as of "
+               f"{revoked.revoked_at:%Y-%m-%d %H:%M} UTC; its link now says it is not valid.")

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from course import demo
 from course.db import get_session
 from course.models import Attempt, Role, StepProgress, User
+from course.models.timestamps import utcnow
 from course.services import certificates, password_reset
 from course.site import get_course
 from tests.helpers import PASSWORD, make_user
@@ -64,6 +65,7 @@ class Filled:
     attempts_by_exercise: dict[str, int]
     certificate_url: str = "/certificates/x"  # of a learner who finished the course
     learner_id: int = 1  # the learner whose instructor's page is visited
+    revoked_certificate_url: str = "/certificates/y"  # another finisher's, revoked
 
 
 def fill(app: Flask) -> Filled:
@@ -103,9 +105,12 @@ def fill(app: Flask) -> Filled:
                                 .values(self_assessment={"levels": levels}))
         session.add_all(StepProgress(user_id=finisher, step_id=s.id) for s in course.steps)
         session.commit()
-        token = certificates.token_for(app.secret_key, finisher)
+        done = certificates.finished(session, course, finisher)
+        assert done is not None, "the finisher has finished every step"
+        issued = certificates.issue(session, course, finisher, done)
         return Filled(busiest.email, {exercise_id: id_ for exercise_id, id_ in rows},
-                      f"/certificates/{token}", busiest.id)
+                      f"/certificates/{issued.public_id}", busiest.id,
+                      _revoked_certificate_url(app))
 
 
 def visits(app: Flask, filled: Filled) -> list[Visit]:
@@ -165,6 +170,10 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
         "/reset-password/not-a-token", status=404)
     add("learner", "course results", "learn.completion", "/complete")
     add("anonymous", "certificate", "learn.certificate", filled.certificate_url)
+    add("anonymous", "certificate revoked", "learn.certificate",
+        filled.revoked_certificate_url, status=410)
+    add("anonymous", "certificate unknown", "learn.certificate",
+        "/certificates/no-such-certificate", status=404)
     add("instructor", "dashboard", "instruct.dashboard", "/instructor/")
     add("instructor", "gradebook", "instruct.gradebook", "/instructor/gradebook")
     add("instructor", "misconceptions", "instruct.misconceptions",
@@ -191,6 +200,20 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
         f"/instructor/exercises/{sortable.id}/regrade", form={},
         source=f"/instructor/submissions?exercise={sortable.id}")
     return pages
+
+
+def _revoked_certificate_url(app: Flask) -> str:
+    """A second finisher whose certificate an instructor revoked."""
+    revoked = make_user(app, "catalogue-revoked@example.com", "Rex Revoked").id
+    with app.app_context():
+        session, course = get_session(), get_course()
+        session.add_all(StepProgress(user_id=revoked, step_id=s.id) for s in course.steps)
+        session.commit()
+        done = certificates.finished(session, course, revoked)
+        assert done is not None
+        issued = certificates.issue(session, course, revoked, done)
+        certificates.revoke(session, issued.public_id, "Issued by mistake.", utcnow())
+        return f"/certificates/{issued.public_id}"
 
 
 def _reset_url(app: Flask) -> str | None:

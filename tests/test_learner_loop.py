@@ -14,9 +14,10 @@ from sqlalchemy import func, select, update
 from course.content.errors import ContentError
 from course.content.loader import load_course
 from course.db import get_session
-from course.models import Attempt, StepProgress
+from course.models import Attempt, Certificate, StepProgress, User
+from course.services import certificates
 from course.site import get_course
-from tests.helpers import AuthActions
+from tests.helpers import PASSWORD, AuthActions, csrf_token, make_user
 from tests.review_factories import copy_course, edit_file
 from tests.test_exercise_views import (
     REVIEW,
@@ -245,6 +246,12 @@ def finish_everything(app, user_id: int) -> None:
         session.commit()
 
 
+def _certificate_url(client) -> str:
+    page = client.get("/complete").get_data(as_text=True)
+    start = page.index('href="/certificates/') + len('href="')
+    return page[start:page.index('"', start)]
+
+
 def test_completion_page_and_public_certificate(client, auth, app):
     user = auth.learner()
     unfinished = text_of(client.get("/complete"))
@@ -252,10 +259,8 @@ def test_completion_page_and_public_certificate(client, auth, app):
     finish_everything(app, user.id)
     home = client.get("/").get_data(as_text=True)
     assert 'href="/complete">See your course results and certificate' in home
-    page = client.get("/complete").get_data(as_text=True)
-    assert "You finished the course" in page
-    start = page.index('href="/certificates/') + len('href="')
-    certificate_url = page[start:page.index('"', start)]
+    assert "You finished the course" in client.get("/complete").get_data(as_text=True)
+    certificate_url = _certificate_url(client)
 
     auth.sign_out()
     certificate = client.get(certificate_url)
@@ -264,15 +269,84 @@ def test_completion_page_and_public_certificate(client, auth, app):
     assert "Certificate of completion" in body
     assert "Lee Learner" in body
     assert f"http://localhost{certificate_url}" in body
-    assert client.get(certificate_url[:-2] + "xx").status_code == 404
-    assert client.get("/certificates/not-a-token").status_code == 404
 
 
-def test_no_certificate_before_the_course_is_finished(client, auth, app):
-    from course.services import certificates
+def test_a_certificate_is_an_issued_record_found_by_a_random_id(client, auth, app,
+                                                                make_app):
     user = auth.learner()
-    token = certificates.token_for(app.secret_key, user.id)
-    assert client.get(f"/certificates/{token}").status_code == 404
+    client.get("/complete")
+    with app.app_context():  # nothing is issued before the course is finished
+        assert get_session().scalar(select(func.count(Certificate.id))) == 0
+    finish_everything(app, user.id)
+    url = _certificate_url(client)
+    assert _certificate_url(client) == url  # issued once, the same record after
+    with app.app_context():
+        [issued] = get_session().scalars(select(Certificate)).all()
+        assert issued.user_id == user.id and issued.name_at_issue == "Lee Learner"
+        assert issued.revoked_at is None and len(issued.public_id) >= 22
+        assert url == f"/certificates/{issued.public_id}"
+        # A second finisher gets an unrelated id, not the next number.
+        other = make_user(app, "ann@example.com", "Ann Other").id
+        finish_everything(app, other)
+        done = certificates.finished(get_session(), get_course(), other)
+        second = certificates.issue(get_session(), get_course(), other, done)
+        assert second.public_id != issued.public_id
+        # The record says what was certified: a later change of name does not alter it.
+        get_session().execute(update(User).where(User.id == user.id)
+                              .values(display_name="Renamed Later"))
+        get_session().commit()
+    assert "Lee Learner" in text_of(client.get(url))
+    # No secret key in the link: a rotated key leaves every certificate valid.
+    rotated = make_app(SECRET_KEY="a-new-secret-after-rotation")
+    assert rotated.test_client().get(url).status_code == 200
+
+
+@pytest.mark.parametrize("public_id", ["not-a-certificate", "x" * 300])
+def test_an_unknown_certificate_is_not_valid(client, public_id):
+    response = client.get(f"/certificates/{public_id}")
+    assert response.status_code == 404
+    body = text_of(response)
+    assert "This certificate is not valid" in body and "No certificate has this address" in body
+
+
+def test_a_revoked_certificate_says_so_and_the_learner_is_told(client, auth, app):
+    user = auth.learner()
+    finish_everything(app, user.id)
+    url = _certificate_url(client)
+    public_id = url.rsplit("/", 1)[1]
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["certificates", "revoke", public_id,
+                                 "--reason", "Work copied from another learner."])
+    assert result.exit_code == 0, result.output
+    assert "is revoked" in result.output
+    response = app.test_client().get(url)  # as anybody who has the link
+    assert response.status_code == 410
+    body = text_of(response)
+    assert "This certificate is not valid" in body and "revoked it on" in body
+    assert "Lee Learner" not in body and "copied" not in body  # the reason stays inside
+    completion = text_of(client.get("/complete"))
+    assert "Your certificate of completion was revoked" in completion
+    assert "/certificates/" not in client.get("/complete").get_data(as_text=True)
+    listed = runner.invoke(args=["certificates", "list"]).output
+    assert public_id in listed and "learner@example.com" in listed
+    assert "revoked" in listed and "Work copied from another learner." in listed
+    unknown = runner.invoke(args=["certificates", "revoke", "nope", "--reason", "x"])
+    assert unknown.exit_code != 0 and "there is no certificate 'nope'" in unknown.output
+
+
+def test_deleting_the_account_deletes_the_certificate(client, auth, app):
+    user = auth.learner()
+    finish_everything(app, user.id)
+    url = _certificate_url(client)
+    exported = client.get("/account/my-data.json").get_json()
+    assert exported["certificate"]["id"] == url.rsplit("/", 1)[1]
+    assert exported["certificate"]["name"] == "Lee Learner"
+    response = client.post("/account/delete", data={
+        "csrf_token": csrf_token(client, "/account"), "delete-password": PASSWORD})
+    assert response.status_code == 302
+    with app.app_context():
+        assert get_session().scalar(select(func.count(Certificate.id))) == 0
+    assert client.get(url).status_code == 404
 
 
 @pytest.mark.parametrize(("taught_in", "message"), [

@@ -2,7 +2,8 @@
 
 What deleting an account does (the README's "Deleting an account" says the same):
 - removed: the account (email, name, password hash), its sign-ins, its step progress,
-  mail to it still in the mail queue, and every attempt with its answer, feedback and
+  its certificate of completion (its link then says "not valid"), mail to it still in
+  the mail queue, and every attempt with its answer, feedback and
   review. Answers are the learner's own
   work and personal data; nothing of them stays;
 - kept, anonymised: the audit trail of score changes (`score_changes`). Those rows are
@@ -25,7 +26,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course
-from course.models import Attempt, QueuedMail, ScoreChange, SignIn, StepProgress, User
+from course.models import (
+    Attempt,
+    Certificate,
+    QueuedMail,
+    ScoreChange,
+    SignIn,
+    StepProgress,
+    User,
+)
 from course.services import aggregates
 
 EXPORT_FORMAT = "course-account-export/1"
@@ -36,7 +45,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def export(session: Session, user: User, exported_at: datetime) -> dict[str, Any]:
-    """The user's account, progress and every attempt, as JSON-ready data (2 queries)."""
+    """The user's account, progress, every attempt and their certificate, as JSON-ready
+    data (3 queries)."""
     progress = session.scalars(
         select(StepProgress).where(StepProgress.user_id == user.id)
         .order_by(StepProgress.completed_at, StepProgress.id)).all()
@@ -52,7 +62,18 @@ def export(session: Session, user: User, exported_at: datetime) -> dict[str, Any
         "progress": [{"step": p.step_id, "completed_at": _iso(p.completed_at)}
                      for p in progress],
         "attempts": [_attempt(a) for a in attempts],
+        "certificate": _certificate(session.scalar(
+            select(Certificate).where(Certificate.user_id == user.id))),
     }
+
+
+def _certificate(c: Certificate | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {"id": c.public_id, "issued_at": _iso(c.issued_at),
+            "completed_on": _iso(c.completed_on), "name": c.name_at_issue,
+            "steps_passed": c.steps_passed, "steps_total": c.steps_total,
+            "revoked_at": _iso(c.revoked_at)}
 
 
 def _attempt(a: Attempt) -> dict[str, Any]:
@@ -98,6 +119,7 @@ def delete_account(session: Session, user: User, course: Course) -> None:
     session.execute(delete(Attempt).where(Attempt.user_id == user.id))
     session.execute(delete(StepProgress).where(StepProgress.user_id == user.id))
     session.execute(delete(SignIn).where(SignIn.user_id == user.id))
+    session.execute(delete(Certificate).where(Certificate.user_id == user.id))
     # Mail not yet sent to the account is about data that is gone: it goes too.
     session.execute(delete(QueuedMail).where(QueuedMail.recipient == user.email))
     session.execute(delete(User).where(User.id == user.id))
