@@ -1,7 +1,7 @@
 """certificates: issued records verified by a random public id, revocable
 
 Revision ID: c7e2f0a9d4b1
-Revises: c2e8f4a6b913
+Revises: e4f1a7c3b285
 Create Date: 2026-11-26 00:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c7e2f0a9d4b1"
-down_revision: str | None = "c2e8f4a6b913"
+down_revision: str | None = "e4f1a7c3b285"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
