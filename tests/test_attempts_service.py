@@ -248,3 +248,16 @@ def test_a_racing_tab_cannot_pass_the_attempt_limit(ctx, monkeypatch):
     with pytest.raises(attempts.AttemptLimitReached):
         submit(ctx, exercise, wrong_form(exercise))
     assert count(ctx) == 1
+
+
+def test_a_post_that_keeps_clashing_stores_nothing_and_says_so(ctx, monkeypatch):
+    """Many tabs posting at once: each retry finds its number taken again. After a bounded
+    number of tries the post is refused with SubmissionClash (a 409 in the view), not an
+    IntegrityError (a 500), and nothing of it is stored."""
+    exercise = ctx.course.exercise("roadmap-or-backlog")
+    submit(ctx, exercise, wrong_form(exercise))
+    monkeypatch.setattr(attempts, "standing",
+                        lambda *_: attempts.Standing(0, False, None))
+    with pytest.raises(attempts.SubmissionClash):
+        submit(ctx, exercise, wrong_form(exercise))
+    assert count(ctx) == 1

@@ -466,3 +466,22 @@ def test_the_attempt_list_pages_newest_first(client, auth, app):
     with counting_queries(app) as few:
         client.get(f"/exercises/{QUIZ}")
     assert len(few) == len(queries), "the exercise page's queries grew with attempts"
+
+
+def test_a_post_that_keeps_losing_its_attempt_number_gets_409_not_500(client, auth, app,
+                                                                      monkeypatch):
+    """Other tabs of the same learner taking every attempt number this post is given: a
+    clear 409 with the answer kept on the page, and nothing of it stored."""
+    from course.services import attempts as attempt_service
+    auth.learner()
+    ex = exercise(app, SORT)
+    assert post(client, SORT, wrong_sort_answer(ex)).status_code == 303
+    monkeypatch.setattr(attempt_service, "standing",
+                        lambda *_: attempt_service.Standing(0, False, None))
+    response = post(client, SORT, correct_answer(ex))
+    assert response.status_code == 409
+    assert "being stored at the same moment, so this one was not" in text_of(response)
+    html = response.get_data(as_text=True)
+    for item in ex.spec.items:
+        assert f'name="place-{item.id}" value="{item.bucket}" checked' in html
+    assert attempts_stored(app) == 1

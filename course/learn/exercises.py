@@ -120,6 +120,11 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
                        "instructor, so this one was not submitted. Once the review is "
                        "released you can see it and, if you have attempts left, answer "
                        "again.", 409, waiting.last_attempt)
+    except attempt_service.SubmissionClash:
+        return _render_form(exercise, ExerciseForm.new(exercise.version), [AnswerProblem(
+            "Other answers of yours to this exercise were being stored at the same moment, "
+            "so this one was not. Your answer is still here: submit it again.")],
+            request.form, 409)
     except InvalidAnswer as invalid:
         return _render_form(exercise, form, invalid.problems, request.form, 400)
     return redirect(url_for("learn.attempt", attempt_id=attempt.id), 303)

@@ -42,6 +42,11 @@ class AwaitingReview(Exception):
         super().__init__("the newest attempt awaits review")
 
 
+class SubmissionClash(Exception):
+    """Other submissions by the same learner kept taking the attempt number this one was
+    given (many tabs posting at once): nothing was stored, and posting again will work."""
+
+
 class AttemptLimitReached(Exception):
     """The learner has used every attempt the policy allows."""
 
@@ -49,6 +54,11 @@ class AttemptLimitReached(Exception):
         self.last_attempt = last_attempt
         super().__init__("no attempts left")
 
+
+# How often one submission starts over when another of the same learner's took its attempt
+# number first. Each clash means some other post of theirs was stored, so a few tries
+# cover every tab a person can have open; past that the post gets a clear 409, not a 500.
+CLASH_RETRIES = 5
 
 _BY_TOKEN = select(Attempt).where(Attempt.user_id == bindparam("user_id"),
                                   Attempt.submission_token == bindparam("token"))
@@ -65,14 +75,17 @@ def submit(session: Session, user_id: int, exercise: Exercise,
     `form` holds only the answer fields (field -> every value posted). A token already
     used by this learner returns that attempt unchanged, before any other check, so a
     resent form gets the same answer even when it used the last attempt. Raises
-    StaleExercise, AttemptLimitReached, AwaitingReview or InvalidAnswer, storing nothing.
+    StaleExercise, AttemptLimitReached, AwaitingReview, InvalidAnswer or SubmissionClash,
+    storing nothing.
     """
-    try:
-        return _submit_once(session, user_id, exercise, form, token, version)
-    except IntegrityError:
-        # Another tab took this attempt number: start over, so the limit is checked
-        # again; a second clash is a real failure.
-        return _submit_once(session, user_id, exercise, form, token, version)
+    for _ in range(CLASH_RETRIES):
+        try:
+            return _submit_once(session, user_id, exercise, form, token, version)
+        except IntegrityError:
+            # Another tab took this attempt number: start over, so the limit and the
+            # token are checked again against what that tab stored.
+            continue
+    raise SubmissionClash(exercise.id)
 
 
 def _submit_once(session: Session, user_id: int, exercise: Exercise,
