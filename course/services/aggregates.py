@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import typing
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -151,24 +151,72 @@ def forget_learner(session: Session, course: Course, user_id: int) -> None:
 DAY = func.date(Attempt.created_at, type_=Date)
 
 
-def _insert(session: Session, table: Any) -> Any:
-    """INSERT with ON CONFLICT for whichever engine the session is on."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+# The upkeep's statements are built once, with bound parameters, one per engine for the
+# upserts (INSERT ... ON CONFLICT is spelled by each dialect's own insert): building a
+# statement and computing its cache key on every submission cost more than running it
+# (see course/services/__init__.py).
+def _per_engine(build: Callable[[Callable[[Table], Any]], Any]) -> dict[str, Any]:
+    """`build(insert)` for PostgreSQL's and SQLite's insert, by dialect name."""
+    return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
+
+
+def _on(session: Session, statements: Mapping[str, Any]) -> Any:
+    """The statement for the engine the session is on."""
+    name = session.get_bind().dialect.name
+    return statements["postgresql" if name == "postgresql" else "sqlite"]
+
+
+def _lock_statement(insert: Callable[[Table], Any]) -> Any:
+    table = _table(LearnerExercise)
+    return insert(table).on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.exercise_id],
+        set_={"attempts": table.c.attempts}).returning(
+        table.c.user_id, *(table.c[c] for c in LEARNER_COLUMNS))
+
+
+_LOCK_LEARNERS = _per_engine(_lock_statement)
 
 
 def _lock_learners(session: Session, exercise_id: str,
                    users: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Each learner's row as it was (empty ones created), now locked until commit."""
-    table = _table(LearnerExercise)
-    statement = _insert(session, table).values(
-        [{"user_id": u, "exercise_id": exercise_id, **EMPTY_LEARNER} for u in users])
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.user_id, table.c.exercise_id],
-        set_={"attempts": table.c.attempts}).returning(
-        table.c.user_id, *(table.c[c] for c in LEARNER_COLUMNS))
+    """Each learner's row as it was (empty ones created), now locked until commit (in
+    the order of `users`, so two changes lock shared learners in the same order)."""
     return {row.user_id: {c: getattr(row, c) for c in LEARNER_COLUMNS}
-            for row in session.execute(statement)}
+            for row in session.execute(_on(session, _LOCK_LEARNERS), [
+                {"user_id": u, "exercise_id": exercise_id, **EMPTY_LEARNER} for u in users])}
+
+
+_LEARNER_COUNTS = select(
+    Attempt.user_id, Attempt.exercise_id, func.count().label("attempts"),
+    func.sum(case((Attempt.status == AWAITING, 1), else_=0)).label("awaiting"),
+    func.sum(case((Attempt.status == AUTO_GRADED, 1), else_=0)).label("auto_graded"),
+    func.max(Attempt.score).label("score"),
+    func.max(case((Attempt.passed, 1), else_=0)).label("passed"),
+    func.min(case((Attempt.passed, Attempt.created_at))).label("first_pass"))
+_OF_EXERCISES = Attempt.exercise_id.in_(bindparam("exercise_ids", expanding=True))
+_OF_LEARNERS = Attempt.user_id.in_(bindparam("user_ids", expanding=True))
+_BY_LEARNER = (Attempt.user_id, Attempt.exercise_id)
+
+
+def _last_scored(*scope: Any) -> Any:
+    """Score and pass of each learner's scored attempt with the highest number."""
+    last = (select(Attempt.user_id, Attempt.exercise_id,
+                   func.max(Attempt.number).label("number"))
+            .where(Attempt.score.is_not(None), *scope).group_by(*_BY_LEARNER)
+            .subquery("last_scored"))
+    return (select(last.c.user_id, last.c.exercise_id, Attempt.score, Attempt.passed)
+            .join(Attempt, and_(Attempt.user_id == last.c.user_id,
+                                Attempt.exercise_id == last.c.exercise_id,
+                                Attempt.number == last.c.number)))
+
+
+# (grouped counts, last scored) over every learner, and over some learners.
+_COMPUTED = {
+    False: (_LEARNER_COUNTS.where(_OF_EXERCISES).group_by(*_BY_LEARNER),
+            _last_scored(_OF_EXERCISES)),
+    True: (_LEARNER_COUNTS.where(_OF_EXERCISES, _OF_LEARNERS).group_by(*_BY_LEARNER),
+           _last_scored(_OF_EXERCISES, _OF_LEARNERS)),
+}
 
 
 def _computed(session: Session, exercises: Sequence[Exercise],
@@ -179,21 +227,12 @@ def _computed(session: Session, exercises: Sequence[Exercise],
     lowers a grade; "latest" ones count the scored attempt with the highest number. Plain
     GROUP BY on the (user, exercise, number, ...) covering index, no window functions.
     """
-    def scoped(query: Any, exercise_ids: list[str]) -> Any:
-        query = query.where(Attempt.exercise_id.in_(exercise_ids))
-        if user_ids is not None:
-            query = query.where(Attempt.user_id.in_(user_ids))
-        return query.group_by(Attempt.user_id, Attempt.exercise_id)
-
+    counts, last_scored = _COMPUTED[user_ids is not None]
+    scope: dict[str, Any] = {"exercise_ids": [e.id for e in exercises]}
+    if user_ids is not None:
+        scope["user_ids"] = list(user_ids)
     rows: dict[tuple[int, str], dict[str, Any]] = {}
-    for row in session.execute(scoped(select(
-            Attempt.user_id, Attempt.exercise_id, func.count().label("attempts"),
-            func.sum(case((Attempt.status == AWAITING, 1), else_=0)).label("awaiting"),
-            func.sum(case((Attempt.status == AUTO_GRADED, 1), else_=0)).label("auto_graded"),
-            func.max(Attempt.score).label("score"),
-            func.max(case((Attempt.passed, 1), else_=0)).label("passed"),
-            func.min(case((Attempt.passed, Attempt.created_at))).label("first_pass")),
-            [e.id for e in exercises])):
+    for row in session.execute(counts, scope):
         rows[(row.user_id, row.exercise_id)] = {
             "attempts": row.attempts, "awaiting": int(row.awaiting),
             "auto_graded": int(row.auto_graded), "score": row.score,
@@ -204,14 +243,7 @@ def _computed(session: Session, exercises: Sequence[Exercise],
         for key, values in rows.items():
             if key[1] in latest:
                 values.update(score=None, passed=False)
-        last = scoped(select(Attempt.user_id, Attempt.exercise_id,
-                             func.max(Attempt.number).label("number"))
-                      .where(Attempt.score.is_not(None)), latest).subquery("last_scored")
-        for row in session.execute(
-                select(last.c.user_id, last.c.exercise_id, Attempt.score, Attempt.passed)
-                .join(Attempt, and_(Attempt.user_id == last.c.user_id,
-                                    Attempt.exercise_id == last.c.exercise_id,
-                                    Attempt.number == last.c.number))):
+        for row in session.execute(last_scored, {**scope, "exercise_ids": latest}):
             rows[(row.user_id, row.exercise_id)].update(score=row.score,
                                                         passed=bool(row.passed))
     return rows
@@ -247,13 +279,12 @@ def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[s
                     ) -> Counter[tuple[date, str]]:
     """Store the learners' new rows and the exercise's totals; returns the change to the
     days' completions (a first pass that appeared, went, or moved to another day)."""
-    table = _table(LearnerExercise)
     params = []
-    change: dict[str, float] = dict.fromkeys(_totals_of(EMPTY_LEARNER), 0)
+    change: dict[str, float] = dict.fromkeys(TOTALS, 0)
     days: Counter[tuple[date, str]] = Counter()
     for user_id, before in old.items():
         after = new.get((user_id, exercise_id), EMPTY_LEARNER)
-        params.append({"uid": user_id, **after})
+        params.append({"uid": user_id, "eid": exercise_id, **after})
         for name, value in _totals_of(after).items():
             change[name] += value
         for name, value in _totals_of(before).items():
@@ -263,22 +294,38 @@ def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[s
                 days[(before["first_passed_on"], "completions")] -= 1
             if after["first_passed_on"] is not None:
                 days[(after["first_passed_on"], "completions")] += 1
-    session.execute(
-        update(table).where(table.c.user_id == bindparam("uid"),
-                            table.c.exercise_id == exercise_id)
-        .values({c: bindparam(c) for c in LEARNER_COLUMNS}), params)
-    session.execute(delete(table).where(table.c.exercise_id == exercise_id,
-                                        table.c.attempts == 0))
+    session.execute(_UPDATE_LEARNER, params)
+    session.execute(_DROP_UNTRIED, {"eid": exercise_id})
     _add_totals(session, exercise_id, change)
     return days
 
 
-def _add_totals(session: Session, exercise_id: str, change: Mapping[str, float]) -> None:
+_LEARNERS = _table(LearnerExercise)
+_UPDATE_LEARNER = (update(_LEARNERS)
+                   .where(_LEARNERS.c.user_id == bindparam("uid"),
+                          _LEARNERS.c.exercise_id == bindparam("eid"))
+                   .values({c: bindparam(c) for c in LEARNER_COLUMNS}))
+_DROP_UNTRIED = delete(_LEARNERS).where(_LEARNERS.c.exercise_id == bindparam("eid"),
+                                        _LEARNERS.c.attempts == 0)
+# Every column of ExerciseTotals that a learner's row adds to.
+TOTALS = tuple(_totals_of(EMPTY_LEARNER))
+
+
+def _totals_statement(insert: Callable[[Table], Any]) -> Any:
     table = _table(ExerciseTotals)
-    statement = _insert(session, table).values(exercise_id=exercise_id, **change)
-    session.execute(statement.on_conflict_do_update(
+    statement = insert(table)
+    return statement.on_conflict_do_update(
         index_elements=[table.c.exercise_id],
-        set_={name: table.c[name] + statement.excluded[name] for name in change}))
+        set_={name: table.c[name] + statement.excluded[name] for name in TOTALS})
+
+
+_ADD_TOTALS = _per_engine(_totals_statement)
+
+
+def _add_totals(session: Session, exercise_id: str, change: Mapping[str, float]) -> None:
+    """Add `change` (a value for every name in TOTALS) to the exercise's totals."""
+    session.execute(_on(session, _ADD_TOTALS),
+                    {"exercise_id": exercise_id, **{name: change[name] for name in TOTALS}})
 
 
 def _add_days(session: Session, exercise_id: str,
@@ -290,13 +337,9 @@ def _add_days(session: Session, exercise_id: str,
             by_day.setdefault(day, {"attempts": 0, "completions": 0})[column] += n
     if not by_day:
         return
-    table = _table(DailyActivity)
-    statement = _insert(session, table)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.day, table.c.exercise_id],
-        set_={c: table.c[c] + statement.excluded[c] for c in ("attempts", "completions")}),
-        [{"day": day, "exercise_id": exercise_id, **values}
-         for day, values in sorted(by_day.items())])
+    session.execute(_on(session, _ADD_DAYS),
+                    [{"day": day, "exercise_id": exercise_id, **values}
+                     for day, values in sorted(by_day.items())])
 
 
 def _add_item_counts(session: Session, exercise_id: str,
@@ -305,11 +348,27 @@ def _add_item_counts(session: Session, exercise_id: str,
                for (item, outcome), n in sorted(counts.items()) if n]
     if not changes:
         return
+    session.execute(_on(session, _ADD_ITEM_COUNTS), changes)
+
+
+def _days_statement(insert: Callable[[Table], Any]) -> Any:
+    table = _table(DailyActivity)
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.day, table.c.exercise_id],
+        set_={c: table.c[c] + statement.excluded[c] for c in ("attempts", "completions")})
+
+
+def _item_counts_statement(insert: Callable[[Table], Any]) -> Any:
     table = _table(ItemOutcome)
-    statement = _insert(session, table)
-    session.execute(statement.on_conflict_do_update(
+    statement = insert(table)
+    return statement.on_conflict_do_update(
         index_elements=[table.c.exercise_id, table.c.item_id, table.c.outcome],
-        set_={"count": table.c.count + statement.excluded["count"]}), changes)
+        set_={"count": table.c.count + statement.excluded["count"]})
+
+
+_ADD_DAYS = _per_engine(_days_statement)
+_ADD_ITEM_COUNTS = _per_engine(_item_counts_statement)
 
 
 # ------------------------------------------------------------------------- rebuild
