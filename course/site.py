@@ -12,6 +12,7 @@ from course.content.loader import load_course
 from course.content.render import render_markdown
 from course.content.schema import Course, Lesson, Step
 from course.grading.registry import kind_of
+from course.services.charts import percent
 
 
 class RowId(IntegerConverter):
@@ -38,11 +39,6 @@ def init_app(app: Flask) -> None:
 def get_course() -> Course:
     course: Course = current_app.extensions["course"]
     return course
-
-
-def percent(score: float | None) -> str:
-    """0.875 -> '88%'; None (not graded yet) -> an en dash."""
-    return "\u2013" if score is None else f"{round(score * 100)}%"
 
 
 def _security_headers(response: Response) -> Response:

@@ -336,3 +336,15 @@ def test_misconceptions_quiz_counts_exact_answers_and_the_most_chosen_wrong_opti
     worst = next(r for r in reports.misconceptions(session, course)
                  if r.exercise.id == QUIZ).items[0]
     assert worst.id == single.id
+
+
+def test_a_stacked_bar_draws_only_segments_with_attempts_but_lists_every_one():
+    from course.services.charts import stacked_bar
+
+    bar = stacked_bar([reports.Segment("right", 0, right=True), reports.Segment("Backlog", 3),
+                       reports.Segment("Roadmap", 1)], total=4, answered=4)
+    assert bar.rects == (("chart-seg chart-seg-1", "0", "225.0"),
+                         ("chart-seg chart-seg-2", "225.0", "75.0"))
+    assert [(label, numbers) for _, label, _, numbers in bar.rows] == [
+        ("Right", "0 (0%)"), ("Backlog", "3 (75%)"), ("Roadmap", "1 (25%)")]
+    assert bar.spoken == "right (right) 0 of 4; Backlog 3 of 4; Roadmap 1 of 4"

@@ -36,6 +36,7 @@ from course.models import (
 )
 from course.models.timestamps import utcnow
 from course.services.aggregates import BANDS, CORRECT, WRONG
+from course.services.charts import StackedBar, stacked_bar
 
 # ------------------------------------------------------------------------ dashboard
 
@@ -492,6 +493,11 @@ class ItemStat:
         more when a multiple-choice attempt ticked several wrong options (each counts)."""
         return max(self.answered, sum(s.count for s in self.segments))
 
+    @property
+    def bar(self) -> StackedBar:
+        """The stacked bar as the page draws it, segment geometry and numbers included."""
+        return stacked_bar(self.segments, self.bar_total, self.answered)
+
 
 @dataclass(frozen=True)
 class ExerciseMisconceptions:
@@ -549,9 +555,11 @@ def misconceptions(session: Session, course: Course) -> list[ExerciseMisconcepti
     exercises = [e for e in course.exercises if e.auto_graded]
     ids = [e.id for e in exercises]
     tallies: dict[str, dict[str, _Tally]] = {e.id: defaultdict(_Tally) for e in exercises}
-    for row in session.scalars(select(ItemOutcome).where(
-            ItemOutcome.exercise_id.in_(ids), ItemOutcome.count > 0)):
-        tallies[row.exercise_id][row.item_id].add(row.outcome, row.count)
+    # Plain rows, not ORM objects: hundreds of them on every request.
+    for exercise_id, item_id, outcome, count in session.execute(select(
+            ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome, ItemOutcome.count)
+            .where(ItemOutcome.exercise_id.in_(ids), ItemOutcome.count > 0)):
+        tallies[exercise_id][item_id].add(outcome, count)
     attempts = {row.exercise_id: row.auto_graded for row in session.execute(
         select(ExerciseTotals.exercise_id, ExerciseTotals.auto_graded)
         .where(ExerciseTotals.exercise_id.in_(ids)))}
