@@ -291,7 +291,10 @@ def list_certificates() -> None:
 @click.argument("public_id")
 @click.option("--reason", required=True, help="Why (kept with the record, not shown).")
 def revoke_certificate(public_id: str, reason: str) -> None:
-    """Revoke the certificate PUBLIC_ID (the last part of its link)."""
+    """Revoke the certificate PUBLIC_ID (the last part of its link).
+
+    An id issued before ids were hex may begin with "-": put it after "--".
+    """
     try:
         revoked = certificates.revoke(get_session(), public_id, reason, utcnow())
     except certificates.UnknownCertificate as exc:

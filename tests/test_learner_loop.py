@@ -334,6 +334,22 @@ def test_a_revoked_certificate_says_so_and_the_learner_is_told(client, auth, app
     assert unknown.exit_code != 0 and "there is no certificate 'nope'" in unknown.output
 
 
+def test_certificate_ids_are_hex_and_an_old_id_beginning_with_a_dash_can_be_revoked(
+        client, auth, app):
+    """CI once drew an id beginning with "-", which `revoke` read as an option."""
+    user = auth.learner()
+    finish_everything(app, user.id)
+    public_id = _certificate_url(client).rsplit("/", 1)[1]
+    assert re.fullmatch(r"[0-9a-f]{32}", public_id)
+    with app.app_context():
+        get_session().execute(update(Certificate).values(public_id="-K3xOldUrlsafeId"))
+        get_session().commit()
+    result = app.test_cli_runner().invoke(
+        args=["certificates", "revoke", "--reason", "Issued in error.", "--", "-K3xOldUrlsafeId"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/certificates/-K3xOldUrlsafeId").status_code == 410
+
+
 def test_deleting_the_account_deletes_the_certificate(client, auth, app):
     user = auth.learner()
     finish_everything(app, user.id)

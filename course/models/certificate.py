@@ -21,7 +21,7 @@ class Certificate(Base):
     __tablename__ = "certificates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # The verification link's id (secrets.token_urlsafe: 128 random bits); the page that
+    # The verification link's id (32 hex digits: 128 random bits); the page that
     # verifies a certificate looks it up by this unique index.
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     # One certificate per learner: a revoked one is not issued again by itself.

@@ -23,7 +23,8 @@ from course.models import Attempt, Certificate, StepProgress, User
 from course.services import attempts, progress
 from course.services.standing import CourseStanding, StepState, course_standing
 
-# Long enough to guess no certificate (128 random bits), short enough to print.
+# Long enough to guess no certificate (128 random bits), short enough to print. Hex, not
+# token_urlsafe: an id beginning with "-" read as an option to `certificates revoke`.
 PUBLIC_ID_BYTES = 16
 
 
@@ -72,7 +73,7 @@ def issue(session: Session, course: Course, user_id: int,
     if existing is not None:
         return existing
     certificate = Certificate(
-        public_id=secrets.token_urlsafe(PUBLIC_ID_BYTES), user_id=user_id,
+        public_id=secrets.token_hex(PUBLIC_ID_BYTES), user_id=user_id,
         completed_on=done.completed_on, name_at_issue=done.learner_name,
         steps_passed=done.standing.count(StepState.PASSED), steps_total=len(course.steps))
     session.add(certificate)
