@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course.grading import order
@@ -69,6 +69,8 @@ def test_feedback_names_positions_and_out():
     assert next(i for i in result.items if i.item_id == "plan").expected == ("4",)
 
 
+# No deadline: on a CI machine busy with a browser test, one example can pass 200 ms.
+@settings(deadline=None)
 @given(st.permutations([*ITEMS, "wishes"]))
 def test_any_complete_order_scores_between_0_and_1_and_only_the_right_one_scores_1(perm):
     spec = build(SPEC)
