@@ -544,6 +544,35 @@ def _segments(kind: ExerciseKind, exercise: Exercise, item_id: str, tally: _Tall
     return tuple(segments)
 
 
+@dataclass(frozen=True)
+class MisconceptionCounts:
+    """All the misconceptions report is computed from: the maintained item counts
+    (exercise, item, outcome, count, in key order) and each auto-graded exercise's
+    machine-graded attempts. Equal counts make the same report, so a rendered report can
+    be kept for as long as its counts read back the same."""
+
+    outcomes: tuple[tuple[str, str, str, int], ...]
+    attempts: tuple[tuple[str, int], ...]
+
+
+def misconception_counts(session: Session, course: Course) -> MisconceptionCounts:
+    """Two queries on the maintained counts (ItemOutcome, ExerciseTotals): a few rows per
+    item, however many attempts there are."""
+    ids = [e.id for e in course.exercises if e.auto_graded]
+    # Plain rows, not ORM objects: hundreds of them on every request.
+    outcomes = session.execute(
+        select(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome,
+               ItemOutcome.count)
+        .where(ItemOutcome.exercise_id.in_(ids), ItemOutcome.count > 0)
+        .order_by(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome))
+    attempts = session.execute(
+        select(ExerciseTotals.exercise_id, ExerciseTotals.auto_graded)
+        .where(ExerciseTotals.exercise_id.in_(ids)).order_by(ExerciseTotals.exercise_id))
+    return MisconceptionCounts(
+        tuple((exercise, item, outcome, n) for exercise, item, outcome, n in outcomes),
+        tuple((exercise, n) for exercise, n in attempts))
+
+
 def misconceptions(session: Session, course: Course) -> list[ExerciseMisconceptions]:
     """Per auto-graded exercise (course order), its items worst-understood first.
 
@@ -552,17 +581,17 @@ def misconceptions(session: Session, course: Course) -> list[ExerciseMisconcepti
     are the kind's (`classify`) against the answer key as the attempt was last graded:
     after correcting a key, a regrade brings the report in line with the scores.
     """
+    return misconceptions_of(course, misconception_counts(session, course))
+
+
+def misconceptions_of(course: Course,
+                      counts: MisconceptionCounts) -> list[ExerciseMisconceptions]:
+    """The misconceptions report from its counts (`misconception_counts`); no SQL."""
     exercises = [e for e in course.exercises if e.auto_graded]
-    ids = [e.id for e in exercises]
     tallies: dict[str, dict[str, _Tally]] = {e.id: defaultdict(_Tally) for e in exercises}
-    # Plain rows, not ORM objects: hundreds of them on every request.
-    for exercise_id, item_id, outcome, count in session.execute(select(
-            ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome, ItemOutcome.count)
-            .where(ItemOutcome.exercise_id.in_(ids), ItemOutcome.count > 0)):
+    for exercise_id, item_id, outcome, count in counts.outcomes:
         tallies[exercise_id][item_id].add(outcome, count)
-    attempts = {row.exercise_id: row.auto_graded for row in session.execute(
-        select(ExerciseTotals.exercise_id, ExerciseTotals.auto_graded)
-        .where(ExerciseTotals.exercise_id.in_(ids)))}
+    attempts = dict(counts.attempts)
 
     report = []
     for exercise in exercises:
