@@ -6,15 +6,20 @@ redirect; every grading and visibility decision is made in the service.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from course.content.schema import Exercise
 from course.db import get_session
 from course.grading.base import AnswerProblem, InvalidAnswer
-from course.learn.forms import ExerciseForm, SelfAssessmentForm, answer_fields
+from course.learn import board
+from course.learn.forms import Envelope, ExerciseForm, SelfAssessmentForm, answer_fields
 from course.learn.views import bp
 from course.models import Attempt
 from course.services import attempts as attempt_service
@@ -27,6 +32,15 @@ MAX_ATTEMPT_NUMBER = 2**31 - 1
 STALE_MESSAGE = ("This exercise changed since you opened it, so your answer was not "
                  "graded. It is filled in again below on the new version, as far as the "
                  "items are still the same: check it and submit again.")
+
+
+@bp.app_template_global()
+def placement_board(exercise: Exercise, columns: Sequence[Mapping[str, str]],
+                    items: Sequence[Any], posted: board.Posted | None) -> Markup:
+    """The placement board of a sort or now-next-later form (course.learn.board), its
+    fixed HTML built once per exercise version for this app's course."""
+    cache = current_app.extensions.setdefault("course_boards", {})
+    return board.cached(cache, exercise.id, exercise.version, columns, items).render(posted)
 
 
 def _exercise_or_404(step_id: str) -> Exercise:
@@ -44,11 +58,12 @@ def _my_attempts(exercise: Exercise, before: int | None
     if not current_user.is_authenticated:
         return NO_ATTEMPTS
     session = get_session()
-    return (attempt_service.standing(session, current_user.id, exercise.id),
-            attempt_service.recent_attempts(session, current_user.id, exercise.id, before))
+    standing = attempt_service.standing(session, current_user.id, exercise.id)
+    return standing, attempt_service.recent_attempts(
+        session, current_user.id, exercise.id, before, newest=standing.last_id)
 
 
-def _render_form(exercise: Exercise, form: ExerciseForm, problems: list[str] | None = None,
+def _render_form(exercise: Exercise, form: Envelope, problems: list[str] | None = None,
                  posted: MultiDict[str, str] | None = None, status: int = 200,
                  before: int | None = None, prefill: bool = False) -> ResponseReturnValue:
     """The exercise page; after a refused post it keeps the learner's choices, and with
@@ -58,8 +73,8 @@ def _render_form(exercise: Exercise, form: ExerciseForm, problems: list[str] | N
     if prefill and standing.last_id is not None:
         newest = next((a for a in attempts.attempts if a.id == standing.last_id), None) \
             or attempt_service.attempt_of(get_session(), current_user.id, standing.last_id)
-        if newest is not None:
-            posted = MultiDict(attempt_service.retry_fields(exercise, newest))
+        if newest is not None and newest.answer is not None:
+            posted = MultiDict(attempt_service.retry_fields(exercise, newest.answer))
             prefilled_from = newest.number
     previous, following = get_course().neighbours(exercise.id)
     return render_template(
@@ -85,7 +100,7 @@ def exercise(step_id: str) -> ResponseReturnValue:
     before = request.args.get("before", type=int)
     if before is not None and not 0 < before <= MAX_ATTEMPT_NUMBER:
         abort(400)
-    return _render_form(exercise, ExerciseForm.new(exercise.version), before=before,
+    return _render_form(exercise, Envelope.new(exercise.version), before=before,
                         prefill=request.args.get("start") != "over")
 
 
@@ -99,7 +114,7 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
                        "version or submission token. Reload the page and try again.", 400)
     used = attempt_service.standing(get_session(), current_user.id, exercise.id).used
     if attempt_service.spends_last_attempt(exercise.policy, used) and not form.confirm_last.data:
-        return _render_form(exercise, form, [AnswerProblem(
+        return _render_form(exercise, form.envelope(), [AnswerProblem(
             "This would use your last attempt. Tick the box under your answer to confirm, "
             "then submit again.", "confirm_last")], request.form, 400)
     try:
@@ -109,7 +124,7 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
     except attempt_service.StaleExercise:
         # Keep the learner's work: the form comes back on the current version with their
         # answer in it, as far as the new version still has the same items.
-        return _render_form(exercise, ExerciseForm.new(exercise.version), [STALE_MESSAGE],
+        return _render_form(exercise, Envelope.new(exercise.version), [STALE_MESSAGE],
                             request.form, 409)
     except attempt_service.AttemptLimitReached as refused:
         limit = exercise.policy.max_attempts
@@ -121,12 +136,12 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
                        "released you can see it and, if you have attempts left, answer "
                        "again.", 409, waiting.last_attempt)
     except attempt_service.SubmissionClash:
-        return _render_form(exercise, ExerciseForm.new(exercise.version), [AnswerProblem(
+        return _render_form(exercise, Envelope.new(exercise.version), [AnswerProblem(
             "Other answers of yours to this exercise were being stored at the same moment, "
             "so this one was not. Your answer is still here: submit it again.")],
             request.form, 409)
     except InvalidAnswer as invalid:
-        return _render_form(exercise, form, invalid.problems, request.form, 400)
+        return _render_form(exercise, form.envelope(), invalid.problems, request.form, 400)
     return redirect(url_for("learn.attempt", attempt_id=attempt.id), 303)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import uuid4
 
 from flask_wtf import FlaskForm
@@ -33,16 +34,33 @@ class ExerciseForm(FlaskForm):
         InputRequired(), Regexp(r"^[0-9a-f]{32}$", message="Unknown submission token.")])
 
     # Ticked to confirm a submission that uses the last attempt (checked by the view
-    # only when it does; a plain checkbox so it works without JavaScript).
-    confirm_last = BooleanField("I understand this is my last attempt at this exercise")
+    # only when it does; a plain checkbox so it works without JavaScript). Its label is
+    # in templates/learn/exercise.html, which writes the form's fixed part (Envelope).
+    confirm_last = BooleanField()
 
     ENVELOPE = frozenset({"csrf_token", "exercise_version", "submission_token",
                           "confirm_last"})
 
+    def envelope(self) -> Envelope:
+        """What was posted, for the page that sends the form back to the learner."""
+        return Envelope(self.exercise_version.data or "", self.submission_token.data or "",
+                        bool(self.confirm_last.data))
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The fixed part of the exercise page's form, which the template writes as plain
+    inputs (with the request's CSRF token): building and rendering an ExerciseForm for
+    the page cost a sixth of the page; the form is only needed to check a post."""
+
+    version: str
+    token: str
+    confirm_last: bool = False
+
     @classmethod
-    def new(cls, version: str) -> ExerciseForm:
+    def new(cls, version: str) -> Envelope:
         """A blank form for the page: a fresh token, so each page load is one submission."""
-        return cls(formdata=None, exercise_version=version, submission_token=uuid4().hex)
+        return cls(version, uuid4().hex)
 
 
 def answer_fields(posted: MultiDict[str, str]) -> dict[str, list[str]]:

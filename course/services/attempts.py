@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, func, null, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from course.content.schema import AttemptPolicy, Course, Exercise, LessonSection
 from course.grading import registry
@@ -234,7 +235,10 @@ def standing(session: Session, user_id: int, exercise_id: str) -> Standing:
     """Attempts used, whether any passed, the newest one's id and whether it awaits
     review: one aggregate query on the (user, exercise, number) index, so it costs the
     same after 5 or 5,000 attempts."""
-    row = session.execute(_STANDING, {"user_id": user_id, "exercise_id": exercise_id}).one()
+    # On the connection: a plain row needs none of the ORM's result handling, which cost
+    # more than the query.
+    row = session.connection().execute(
+        _STANDING, {"user_id": user_id, "exercise_id": exercise_id}).one()
     return Standing(used=row[0], passed=bool(row[1]), last_id=row[2],
                     awaiting_review=row[3] is not None and row[3] == row[2])
 
@@ -249,44 +253,59 @@ _STANDING = (select(func.count(), func.max(case((Attempt.passed, 1), else_=0)),
 ATTEMPTS_PAGE_SIZE = 20
 
 
+class ListedAttempt(NamedTuple):
+    """One line of the exercise page's list of a learner's attempts."""
+
+    id: int
+    number: int
+    status: str
+    score: float | None
+    passed: bool
+    created_at: datetime
+    answer: dict[str, Any] | None  # the newest attempt's only: a retry starts from it
+
+
 @dataclass(frozen=True)
 class AttemptsPage:
     """A page of a learner's attempts, newest first; `older` is the number to continue
     before, or None on the last page."""
 
-    attempts: list[Attempt]
+    attempts: list[ListedAttempt]
     older: int | None
 
 
 def recent_attempts(session: Session, user_id: int, exercise_id: str,
-                    before: int | None = None,
-                    page_size: int = ATTEMPTS_PAGE_SIZE) -> AttemptsPage:
+                    before: int | None = None, page_size: int = ATTEMPTS_PAGE_SIZE,
+                    newest: int | None = None) -> AttemptsPage:
     """The learner's attempts numbered below `before` (all when None), newest first, one
-    page of them (one query, by keyset on the attempt number)."""
+    page of them (one query, by keyset on the attempt number), with the answer of the
+    attempt whose id is `newest` if it is on the page."""
     query = _RECENT if before is None else _RECENT_BEFORE
-    rows = list(session.scalars(query, {"user_id": user_id, "exercise_id": exercise_id,
-                                        "before": before, "rows": page_size + 1}))
+    rows = [ListedAttempt._make(row) for row in session.connection().execute(
+        query, {"user_id": user_id, "exercise_id": exercise_id, "before": before,
+                "rows": page_size + 1, "newest": newest})]
     more = len(rows) > page_size
     rows = rows[:page_size]
     return AttemptsPage(rows, rows[-1].number if more and rows else None)
 
 
 # The list shows each attempt's number, score, status and date, and a retry starts from
-# the newest one's answer: the rest (feedback, rubric, drafts) stays in the database,
-# loaded only if something reaches for it (the pages' query-count tests would notice).
-_RECENT = (select(Attempt).options(load_only(
-               Attempt.id, Attempt.user_id, Attempt.exercise_id, Attempt.number,
-               Attempt.answer, Attempt.status, Attempt.score, Attempt.passed,
-               Attempt.created_at))
+# the newest one's answer: the other answers and everything else (feedback, rubric,
+# drafts) stay in the database. Plain rows, read on the connection: the ORM's objects
+# and result handling cost more than the query.
+_RECENT = (select(Attempt.id, Attempt.number, Attempt.status, Attempt.score, Attempt.passed,
+                  Attempt.created_at,
+                  case((Attempt.id == bindparam("newest"), Attempt.answer),
+                       else_=null()).label("answer"))
            .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite").where(*_LEARNER_EXERCISE)
            .order_by(Attempt.number.desc()).limit(bindparam("rows")))
 _RECENT_BEFORE = _RECENT.where(Attempt.number < bindparam("before"))
 
 
-def retry_fields(exercise: Exercise, attempt: Attempt) -> MultiValues:
+def retry_fields(exercise: Exercise, answer: Mapping[str, Any]) -> MultiValues:
     """An attempt's answer as form fields, so a retry starts from what the learner last
     submitted instead of a blank form."""
-    fields = registry.form_from_answer(exercise, attempt.answer)
+    fields = registry.form_from_answer(exercise, answer)
     return [(name, value) for name, values in fields.items() for value in values]
 
 

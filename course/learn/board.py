@@ -1,0 +1,95 @@
+"""The placement board of sort and now-next-later forms, built once per exercise version.
+
+A board is a radio button per card and column (52 on the now-next-later exercise), the
+same markup for every learner but for which buttons are checked, and rendering it through
+a Jinja macro was the largest part of those exercise pages. So its HTML is built once into
+fixed pieces, one before each radio button's checked slot, and a request only joins them,
+adding " checked" where the learner's prefilled or posted answer put a card. Nothing of a
+learner is ever stored in the pieces. board.js relies on this markup: keep the data-
+attributes, classes, ids and field names as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
+
+
+class Posted(Protocol):
+    """Form fields with repeated names (a werkzeug MultiDict)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Board:
+    """A board's HTML as fixed pieces: `slots[i]` is (text before it, field name, value)
+    of one radio button, whose " checked" goes right after that text; `tail` ends it."""
+
+    slots: tuple[tuple[str, str, str], ...]
+    names: tuple[str, ...]  # the cards' field names, in order
+    tail: str
+    blank: Markup  # the board with nothing checked
+
+    def render(self, posted: Posted | None) -> Markup:
+        """The board with the radio buttons `posted` chose checked."""
+        if not posted:
+            return self.blank
+        chosen = {name: posted.getlist(name) for name in self.names}
+        parts = []
+        for before, name, value in self.slots:
+            parts.append(before)
+            if value in chosen[name]:
+                parts.append(" checked")
+        parts.append(self.tail)
+        # B704 does not apply: the pieces were escaped by build(), and nothing posted is
+        # written out, only compared with the radio buttons' values.
+        return Markup("".join(parts))  # nosec B704
+
+
+def build(columns: Sequence[Mapping[str, str]], items: Sequence[Any]) -> Board:
+    """The board for these columns ({"id", "label"}) and cards (with `id` and `text`)."""
+    data = htmlsafe_json_dumps(list(columns), dumps=json.dumps, sort_keys=True)
+    text = (f"\n  <div class=\"board\" data-board data-columns='{data}'>\n"
+            "    <ol class=\"card-list\">\n      ")
+    slots = []
+    names = []
+    for item in items:
+        item_id, item_text = escape(item.id), escape(item.text)
+        name = f"place-{item.id}"
+        names.append(name)
+        text += (f"\n        \n        <li class=\"card\" data-item=\"{item_id}\" "
+                 f"id=\"card-{item_id}\">\n"
+                 f"          <p class=\"card-text\" id=\"card-{item_id}-text\">{item_text}</p>\n"
+                 "          <fieldset class=\"card-control\"><legend class=\"visually-hidden\">"
+                 f"Where does \"{item_text}\" go?</legend>\n            ")
+        for index, column in enumerate(columns):
+            text += (f"\n              <label><input type=\"radio\" name=\"{escape(name)}\" "
+                     f"value=\"{escape(column['id'])}\"")
+            slots.append((text, name, column["id"]))
+            first = f" id=\"{escape(name)}\"" if index == 0 else ""
+            text = f"{first}> {escape(column['label'])}</label>\n            "
+        text += "\n          </fieldset>\n        </li>\n      "
+    text += "\n    </ol>\n  </div>\n"
+    # B704 does not apply: every text in the pieces went through escape() above.
+    blank = Markup("".join(before for before, _, _ in slots) + text)  # nosec B704
+    return Board(tuple(slots), tuple(names), text, blank)
+
+
+def cached(cache: MutableMapping[tuple[str, str], Board], exercise_id: str, version: str,
+           columns: Sequence[Mapping[str, str]], items: Sequence[Any]) -> Board:
+    """The board of one exercise version from `cache`, built on first use.
+
+    The cache belongs to one loaded course (the app's), in which an exercise id and
+    version name one exercise file, texts included.
+    """
+    key = (exercise_id, version)
+    board = cache.get(key)
+    if board is None:
+        board = cache[key] = build(columns, items)
+    return board
