@@ -6,7 +6,7 @@ redirect; every grading and visibility decision is made in the service.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from course.content.schema import Exercise
 from course.db import get_session
-from course.grading.base import AnswerProblem, InvalidAnswer
+from course.grading.base import AnswerProblem, ExerciseKind, InvalidAnswer
 from course.learn import board
 from course.learn.forms import Envelope, ExerciseForm, SelfAssessmentForm, answer_fields
 from course.learn.views import bp
@@ -41,6 +41,37 @@ def placement_board(exercise: Exercise, columns: Sequence[Mapping[str, str]],
     fixed HTML built once per exercise version for this app's course."""
     cache = current_app.extensions.setdefault("course_boards", {})
     return board.cached(cache, exercise.id, exercise.version, columns, items).render(posted)
+
+
+# How many attempt accounts (below) each app keeps before it starts again from none.
+ANSWERS_KEPT = 256
+
+
+@bp.app_template_global()
+def attempt_answer(report: attempt_service.AttemptReport, kind: ExerciseKind) -> Markup:
+    """The kind's account of an attempt on the learner's attempt page (the answer macro of
+    its partial).
+
+    Rendering it was a quarter of that page, and it is the same for equal answers to one
+    exercise version whose report was worked out from the answer (`report.answer_key`), so
+    this app (one loaded course) keeps it by exercise version, answer and whether the
+    model answer shows: nothing of who answered is part of it.
+    """
+    # A macro of an autoescaping template: it returns Markup.
+    answer: Callable[[attempt_service.AttemptReport, ExerciseKind], Markup] = (
+        current_app.jinja_env.get_template(kind.PARTIAL).module.answer)  # type: ignore[attr-defined]
+    if report.answer_key is None:
+        return answer(report, kind)
+    kept: dict[tuple[str, str, str, bool], Markup] = current_app.extensions.setdefault(
+        "course_attempt_answers", {})
+    key = (report.exercise.id, report.exercise.version, report.answer_key,
+           report.answer_visible)
+    html = kept.get(key)
+    if html is None:
+        if len(kept) >= ANSWERS_KEPT:
+            kept.clear()
+        html = kept[key] = answer(report, kind)
+    return html
 
 
 def _exercise_or_404(step_id: str) -> Exercise:
@@ -189,6 +220,7 @@ def _render_attempt(attempt: Attempt, problems: list[str] | None = None,
                            attempt=attempt, following=following,
                            lessons=get_course().review_sections(exercise),
                            problems=problems or [], posted=posted,
-                           self_form=SelfAssessmentForm(),
+                           # Only written work has a self-assessment form to protect.
+                           self_form=None if exercise.auto_graded else SelfAssessmentForm(),
                            feedback=review_service.read_feedback(session, attempt, exercise)
                            ), status

@@ -9,9 +9,11 @@ Nothing here imports Flask: the session is passed in.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, case, func, null, select
@@ -395,6 +397,9 @@ class AttemptReport:
     columns: tuple[tuple[str, str], ...]  # bucket or column id, label (boards only)
     # item id -> what the model answer gives for it, once visible (empty until then)
     reference: Mapping[str, tuple[str, ...]]
+    # The answer's canonical JSON when the report was worked out from it and the exercise
+    # as loaded (auto-graded, current version), so equal keys, equal reports; else None.
+    answer_key: str | None = None
 
     @property
     def differences(self) -> tuple[ItemReport, ...]:
@@ -423,20 +428,39 @@ def _mark(credit: float, max_credit: float) -> str:
     return "partial" if credit > 0 else "wrong"
 
 
-def _feedback_in_current_wording(exercise: Exercise, attempt: Attempt) -> dict[str, Any]:
+def _current_feedback(exercise: Exercise, attempt: Attempt
+                      ) -> tuple[dict[str, Any], str | None]:
     """The attempt's feedback with the hints, explanations and rule messages as the file
-    words them now.
+    words them now, and the answer's key when it was re-graded so.
 
     The version changes only when grading does (course.content.fields), so an attempt of
     the current version re-grades to the same credit; only its wording can differ from
     what was stored, and a fixed typo should show everywhere at once.
     """
     if attempt.exercise_version != exercise.version or not exercise.auto_graded:
-        return attempt.feedback
+        return attempt.feedback, None
+    key = answer_key(attempt.answer)
+    regraded = _regraded(exercise, id(exercise.spec), key)
+    return (attempt.feedback, None) if regraded is None else (regraded, key)
+
+
+def answer_key(answer: Any) -> str:
+    """An answer as canonical JSON: equal answers, equal keys."""
+    return json.dumps(answer, sort_keys=True)
+
+
+# Grading is a pure function of the exercise and the answer, and re-grading on every view
+# of an attempt page cost a tenth of it: the last few hundred answers' feedback is kept
+# per worker, keyed by the answer's JSON (nothing of who answered) and the exercise with
+# its spec object: the spec holds the wording and takes no part in an Exercise's equality,
+# and while the key keeps the exercise alive its spec's id names only that spec. Callers
+# only read what comes back.
+@lru_cache(maxsize=512)
+def _regraded(exercise: Exercise, spec_id: int, answer_json: str) -> dict[str, Any] | None:
     try:
-        return registry.grade(exercise, attempt.answer).feedback_json()
+        return registry.grade(exercise, json.loads(answer_json)).feedback_json()
     except InvalidAnswer:
-        return attempt.feedback
+        return None
 
 
 def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
@@ -453,7 +477,7 @@ def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
     visible = reveal or model_answer_visible(exercise.policy, standing.used, standing.passed)
     kind = registry.kind_of(exercise)
     texts, labels = kind.item_texts(exercise.spec), kind.answer_labels(exercise.spec)
-    feedback = _feedback_in_current_wording(exercise, attempt)
+    feedback, key = _current_feedback(exercise, attempt)
     items = []
     for fb in feedback.get("items", []):
         given, expected = tuple(fb["given"]), tuple(fb["expected"])
@@ -475,12 +499,15 @@ def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
         attempts_left=attempts_left(exercise.policy, standing.used),
         items=tuple(items), rules=tuple(feedback.get("rules", [])),
         columns=tuple(labels.items()),
-        reference=_reference(exercise) if visible else {})
+        reference=_reference(exercise, id(exercise.spec)) if visible else {},
+        answer_key=key)
 
 
-def _reference(exercise: Exercise) -> dict[str, tuple[str, ...]]:
+@lru_cache(maxsize=64)
+def _reference(exercise: Exercise, spec_id: int) -> dict[str, tuple[str, ...]]:
     """Item id -> the model answer's choice for it, read from the model answer's own
-    feedback so it is the same for every kind (none for work a person grades)."""
+    feedback so it is the same for every kind (none for work a person grades); worked
+    out once per exercise and worker, keyed as _regraded is. Callers only read it."""
     model = registry.model_answer(exercise)
     if model is None:
         return {}
