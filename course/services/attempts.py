@@ -72,34 +72,38 @@ def _by_token(session: Session, user_id: int, token: str) -> Attempt | None:
 
 
 def submit(session: Session, user_id: int, exercise: Exercise,
-           form: Mapping[str, Sequence[str]], token: str, version: str) -> Attempt:
+           form: Mapping[str, Sequence[str]], token: str, version: str,
+           known: Standing | None = None) -> Attempt:
     """Grade and store one submission; commit once.
 
     `form` holds only the answer fields (field -> every value posted). A token already
     used by this learner returns that attempt unchanged, before any other check, so a
-    resent form gets the same answer even when it used the last attempt. Raises
+    resent form gets the same answer even when it used the last attempt. `known` is the
+    learner's standing if the caller has just read it (so it is not read again; a
+    submission that raced another tab starts over with a fresh one). Raises
     StaleExercise, AttemptLimitReached, AwaitingReview, InvalidAnswer or SubmissionClash,
     storing nothing.
     """
     for _ in range(CLASH_RETRIES):
         try:
-            return _submit_once(session, user_id, exercise, form, token, version)
+            return _submit_once(session, user_id, exercise, form, token, version, known)
         except IntegrityError:
             # Another tab took this attempt number: start over, so the limit and the
             # token are checked again against what that tab stored.
-            continue
+            known = None
     raise SubmissionClash(exercise.id)
 
 
 def _submit_once(session: Session, user_id: int, exercise: Exercise,
-                 form: Mapping[str, Sequence[str]], token: str, version: str) -> Attempt:
+                 form: Mapping[str, Sequence[str]], token: str, version: str,
+                 known: Standing | None) -> Attempt:
     existing = _by_token(session, user_id, token)
     if existing is not None:
         return existing
     if version != exercise.version:
         raise StaleExercise(exercise.id)
     try:
-        used = _check_limit(session, user_id, exercise)
+        used = _check_limit(session, user_id, exercise, known)
     except AttemptLimitReached:
         # The same form resent while its first post was being stored: that post took
         # the last attempt, and this one gets its answer rather than a refusal.
@@ -121,13 +125,14 @@ def _submit_once(session: Session, user_id: int, exercise: Exercise,
     return attempt
 
 
-def _check_limit(session: Session, user_id: int, exercise: Exercise) -> int:
+def _check_limit(session: Session, user_id: int, exercise: Exercise,
+                 known: Standing | None = None) -> int:
     """How many attempts the learner has used; AttemptLimitReached when none are left,
     AwaitingReview while their newest one waits for an instructor.
 
-    One indexed query, whatever the number of earlier attempts.
+    One indexed query, whatever the number of earlier attempts (none when `known`).
     """
-    used = standing(session, user_id, exercise.id)
+    used = known if known is not None else standing(session, user_id, exercise.id)
     if attempts_left(exercise.policy, used.used) == 0:
         raise AttemptLimitReached(_newest(session, used))
     if used.awaiting_review:
@@ -140,7 +145,8 @@ def _newest(session: Session, used: Standing) -> Attempt | None:
 
 
 def _checked_answer(exercise: Exercise, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """The answer read from the form's fields; InvalidAnswer when it cannot be graded."""
+    """The answer read from the form's fields; InvalidAnswer for a field the exercise does
+    not have."""
     # The graders ignore fields they do not read, so a tampered form with an extra field
     # would otherwise be graded as if it were fine; refusing it keeps "what was posted"
     # and "what was graded" the same thing.
@@ -150,16 +156,16 @@ def _checked_answer(exercise: Exercise, form: Mapping[str, Sequence[str]]) -> di
         raise InvalidAnswer([
             "The form has fields this exercise does not know ("
             + ", ".join(repr(n) for n in unknown) + "); reload the page and try again."])
-    answer = registry.answer_from_form(exercise, form)
-    problems = registry.validate(exercise, answer)
-    if problems:
-        raise InvalidAnswer(problems)
-    return dict(answer)
+    # Validated by the grader, which refuses what `registry.validate` would (InvalidAnswer)
+    # before anything is stored: checking it here as well made every submission
+    # validate twice.
+    return dict(registry.answer_from_form(exercise, form))
 
 
 def _graded_attempt(exercise: Exercise, answer: dict[str, Any], user_id: int, token: str,
                     number: int) -> Attempt:
-    """A new, unsaved Attempt holding the answer and what the grader made of it."""
+    """A new, unsaved Attempt holding the answer and what the grader made of it;
+    InvalidAnswer when the answer cannot be graded."""
     result = registry.grade(exercise, answer)
     score = None if result.pending else result.score
     return Attempt(
@@ -179,9 +185,7 @@ def _store(session: Session, exercise: Exercise, attempt: Attempt) -> None:
     session.flush()
     if attempt.passed:
         progress.mark_complete(session, attempt.user_id, exercise.id)
-    aggregates.after_change(session, exercise, [attempt.user_id], entered=(
-        [attempt.answer] if attempt.status == AttemptStatus.AUTO_GRADED else []),
-        submitted=[attempt.created_at])
+    aggregates.after_submission(session, exercise, attempt)
     session.commit()
 
 
