@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
+from course.content.schema import Step
 from course.db import get_session
 from course.learn.forms import CompleteForm
 from course.page_cache import same_for_every_visitor
@@ -39,6 +41,28 @@ def _new_feedback() -> set[str]:
                           else set())
     found: set[str] = g.new_feedback
     return found
+
+
+def _state_html(state: StepState, label: str) -> Markup:
+    css, symbol = {StepState.PASSED: ("status-done", "✓"),
+                   StepState.DONE_NOT_PASSED: ("status-fail", "✗"),
+                   StepState.AWAITING_REVIEW: ("status-pending", "◷"),
+                   StepState.IN_PROGRESS: ("status-pending", "◐"),
+                   StepState.NOT_STARTED: ("status-todo", "○")}[state]
+    return Markup(f'<span class="status {css}"><span aria-hidden="true">{symbol} </span>'
+                  f"{escape(label)}</span>")  # nosec B704: fixed text, label escaped
+
+
+# (state, is a lesson) -> its markup, written once: My progress shows one per step.
+_STATES = {(state, lesson): _state_html(state, "Done" if lesson and state == StepState.PASSED
+                                        else state.label)
+           for state in StepState for lesson in (False, True)}
+
+
+@bp.app_template_global()
+def step_state(step: Step, state: StepState) -> Markup:
+    """A step's state for a learner (services.standing.StepState), in words and a symbol."""
+    return _STATES[(state, step.kind == "lesson")]
 
 
 @bp.app_context_processor

@@ -326,14 +326,18 @@ def exercise_summaries(session: Session, user_id: int,
                        course: Course) -> dict[str, Summary]:
     """Every exercise the learner has tried, by id: one query on their maintained
     aggregates (course.services.aggregates), however many attempts they made."""
-    rows = {row.exercise_id: row for row in session.scalars(
+    rows = {row.exercise_id: row for row in session.connection().execute(
         _LEARNER_SUMMARIES, {"user_id": user_id})}
     return {exercise.id: Summary(attempts_used=row.attempts, counted_score=row.score,
-                                 passed=row.ever_passed, awaiting_review=row.awaiting > 0)
+                                 passed=bool(row.ever_passed),
+                                 awaiting_review=row.awaiting > 0)
             for exercise in course.exercises if (row := rows.get(exercise.id)) is not None}
 
 
-_LEARNER_SUMMARIES = select(LearnerExercise).where(
+# Plain rows on the connection, as for the attempt list.
+_LEARNER_SUMMARIES = select(
+    LearnerExercise.exercise_id, LearnerExercise.attempts, LearnerExercise.score,
+    LearnerExercise.ever_passed, LearnerExercise.awaiting).where(
     LearnerExercise.user_id == bindparam("user_id"))
 
 

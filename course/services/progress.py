@@ -17,7 +17,8 @@ _IS_COMPLETE = select(StepProgress.id).where(StepProgress.user_id == bindparam("
 
 def completed_steps(session: Session, user_id: int) -> set[str]:
     """Ids of the steps `user_id` has completed (one query)."""
-    return set(session.scalars(_COMPLETED, {"user_id": user_id}))
+    # On the connection: plain values need none of the ORM's result handling.
+    return set(session.connection().scalars(_COMPLETED, {"user_id": user_id}))
 
 
 def is_complete(session: Session, user_id: int, step_id: str) -> bool:
