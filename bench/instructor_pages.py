@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
+from urllib.parse import urlencode
 
 from databases import Filled, filled_database, size_label  # beside this script
 from flask import Flask
@@ -40,6 +41,7 @@ from course.db import get_engine, get_session
 from course.models import Attempt, Role, User
 from course.models.attempt import AttemptStatus
 from course.services.accounts import create_user
+from course.services.reports import TOTAL, GradebookOrder, GradebookSort
 from course.site import get_course
 
 INSTRUCTOR = ("bench-instructor@example.com", "bench-password-123")
@@ -111,14 +113,26 @@ def page_urls(app: Flask, client: FlaskClient) -> dict[str, str]:
             Attempt.status == AttemptStatus.AWAITING_REVIEW.value))
         learners = session.scalar(select(func.count()).select_from(User).where(
             User.role == Role.LEARNER.value)) or 0
-        last_page = max(1, math.ceil(learners / app.config["GRADEBOOK_PAGE_SIZE"]))
+        size = app.config["GRADEBOOK_PAGE_SIZE"]
+        last_page = max(1, math.ceil(learners / size))
+        # The last page as a reader paging with Next reaches it: after the last learner
+        # of the page before, by name (the default order) and by total, highest first.
+        last_urls = {}
+        for key, sort in (("name", GradebookSort()), ("total", GradebookSort(TOTAL, True))):
+            before_last = session.scalar(
+                GradebookOrder(course, sort).query.offset((last_page - 1) * size - 1).limit(1)
+            ) if last_page > 1 else None
+            args = {**sort.query_args(), **({"page": str(last_page), "after": str(before_last)}
+                                            if before_last is not None else {})}
+            last_urls[key] = "/instructor/gradebook" + (f"?{urlencode(args)}" if args else "")
     return {
         BASELINE: f"/lessons/{lesson.id}",
         "dashboard": "/instructor/",
         "misconceptions": "/instructor/misconceptions",
         "activity, 12 weeks": "/instructor/activity?weeks=12",
         "gradebook, first page": "/instructor/gradebook",
-        "gradebook, last page": f"/instructor/gradebook?page={last_page}",
+        "gradebook, last page": last_urls["name"],
+        "gradebook by total, last": last_urls["total"],
         "queue, first page": "/instructor/submissions",
         f"queue, {DEEP_PAGES} pages deep": deep_queue_url(client),
         "queue, awaiting review": "/instructor/submissions?status=awaiting_review",

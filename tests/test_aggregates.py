@@ -19,7 +19,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
@@ -35,9 +35,10 @@ from course.models import (
     Role,
     ScoreChange,
     StepProgress,
+    User,
 )
 from course.models.timestamps import utcnow
-from course.services import aggregates, attempts, review
+from course.services import aggregates, attempts, progress, review
 from course.site import get_course
 from tests.helpers import make_user
 from tests.test_exercise_views import correct_answer
@@ -67,6 +68,11 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
         # A day whose attempts all went with a deleted account keeps a row of zeros.
         "days": rows(DailyActivity, DailyActivity.day, DailyActivity.exercise_id,
                      where=(DailyActivity.attempts != 0) | (DailyActivity.completions != 0)),
+        # The gradebook's sort keys, kept on each account, and the number of learners.
+        "learner keys": [tuple(r) for r in session.execute(
+            select(User.id, User.score_sum, User.awaiting, User.steps_done)
+            .order_by(User.id))],
+        "learner count": [(aggregates.learner_count(session),)],
     }
 
 
@@ -106,6 +112,7 @@ def clear(session: Session) -> None:
     for model in (ScoreChange, StepProgress, Attempt, LearnerExercise, ExerciseTotals,
                   ItemOutcome, DailyActivity):
         session.execute(delete(model))
+    session.execute(update(User).values(score_sum=0.0, awaiting=0, steps_done=0))
     session.commit()
 
 
@@ -114,8 +121,15 @@ def play(session: Session, course: Course, learners: list[int], instructor: int,
     exercises = list(course.exercises)
     for _ in range(data.draw(st.integers(1, 14), label="steps")):
         action = data.draw(st.sampled_from(["submit", "submit", "review", "override",
-                                            "release", "release all", "regrade"]),
+                                            "release", "release all", "regrade",
+                                            "lesson"]),
                            label="action")
+        if action == "lesson":  # a lesson marked done or not done (completion)
+            lesson = data.draw(st.sampled_from([s.id for s in course.steps
+                                                if s.kind == "lesson"]))
+            progress.set_complete(session, data.draw(st.sampled_from(learners)), lesson,
+                                  data.draw(st.booleans(), label="done"))
+            continue
         session.expire_all()  # regrade and review update rows behind the identity map
         stored = list(session.scalars(select(Attempt).order_by(Attempt.id)))
         if action == "submit" or not stored:

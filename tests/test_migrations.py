@@ -20,7 +20,8 @@ def test_migrating_twice_changes_nothing(app):
 
 
 def test_histogram_migration_fills_the_bands_a_rebuild_would(app):
-    """A database upgraded with learners already scored shows their distribution at once."""
+    """A database upgraded with learners already scored shows their distribution at once,
+    and the gradebook's sort keys kept on each account."""
     from pathlib import Path
 
     from alembic import command
@@ -30,7 +31,7 @@ def test_histogram_migration_fills_the_bands_a_rebuild_would(app):
     import course.db
     from course import demo
     from course.db import get_session
-    from course.models import ExerciseTotals
+    from course.models import ExerciseTotals, User
     from course.services import aggregates
     from course.site import get_course
 
@@ -47,10 +48,14 @@ def test_histogram_migration_fills_the_bands_a_rebuild_would(app):
             with get_engine(app).begin() as connection:
                 config.attributes["connection"] = connection
                 (command.downgrade if target != "head" else command.upgrade)(config, target)
+        keys = [User.id, User.score_sum, User.awaiting, User.steps_done]
         migrated = [tuple(r) for r in session.execute(select(*columns).order_by(columns[0]))]
+        migrated_keys = [tuple(r) for r in session.execute(select(*keys).order_by(User.id))]
         aggregates.rebuild(session, get_course())
         rebuilt = [tuple(r) for r in session.execute(select(*columns).order_by(columns[0]))]
+        rebuilt_keys = [tuple(r) for r in session.execute(select(*keys).order_by(User.id))]
     assert migrated == rebuilt and sum(sum(r[1:]) for r in rebuilt) > 0
+    assert migrated_keys == rebuilt_keys and sum(r[3] for r in rebuilt_keys) > 0
 
 
 def test_start_up_knows_the_newest_migration_without_alembic(app) -> None:

@@ -17,7 +17,7 @@ from course.db import get_session
 from course.grading import registry
 from course.models import Attempt, Role, StepProgress, User
 from course.models.attempt import AttemptStatus
-from course.services import aggregates, reports
+from course.services import aggregates, progress, reports
 from course.site import get_course
 
 SORT = "roadmap-or-backlog"
@@ -166,8 +166,9 @@ def sortable(db):
             attempt(session, ids[name], exercise_id, 1, score,
                     status=(AttemptStatus.AWAITING_REVIEW if score is None
                             else AttemptStatus.AUTO_GRADED))
-    session.add_all([StepProgress(user_id=ids["Dee"], step_id=s.id) for s in course.steps[:4]]
-                    + [StepProgress(user_id=ids["Ann"], step_id=course.steps[0].id)])
+    for user, step in ([(ids["Dee"], s) for s in course.steps[:4]]
+                       + [(ids["Ann"], course.steps[0])]):
+        progress.mark_complete(session, user, step.id)  # kept in the completion order
     session.commit()
     return session, course
 
@@ -198,6 +199,18 @@ def test_gradebook_sorts_by_any_column_with_ties_broken_by_name(sortable, key, d
     paged = [row.user_id for page in range(1, 5) for row in reports.gradebook(
         session, course, page=page, page_size=2, sort=sort).rows]
     assert paged == [r.user_id for r in whole.rows]
+    # So do pages after the last learner of the one before (Next), and back again
+    # before the first learner of the one after (Previous), ties included.
+    pages = [reports.gradebook(session, course, page_size=2, sort=sort)]
+    while pages[-1].page < pages[-1].pages:
+        pages.append(reports.gradebook(session, course, page=pages[-1].page + 1, page_size=2,
+                                       sort=sort, after=pages[-1].last_id))
+    assert [row.user_id for book in pages for row in book.rows] == paged
+    back = [pages[-1]]
+    while back[-1].page > 1:
+        back.append(reports.gradebook(session, course, page=back[-1].page - 1, page_size=2,
+                                      sort=sort, before=back[-1].first_id))
+    assert [row.user_id for book in reversed(back) for row in book.rows] == paged
     csv_rows = list(reports.gradebook_csv(session, course, batch_size=2, sort=sort))
     assert [int(r[0]) for r in csv_rows[1:]] == paged
 

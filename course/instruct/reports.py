@@ -33,16 +33,25 @@ def _view() -> tuple[reports.GradebookSort, str]:
     return sort, request.args.get("learner", "").strip()[:MAX_FILTER]
 
 
+def _learner_id(name: str) -> int | None:
+    """A page link's learner (`after` or `before`); anything but an account id is ignored
+    and the page counted from the start instead."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value < 2**31 else None
+
+
 @bp.get("/gradebook")
 def gradebook() -> ResponseReturnValue:
-    """Learners by exercises, one page at a time, sorted by any column and filtered by
-    name or email; a page past the end is a 404."""
+    """Learners by exercises, one page at a time (Next and Previous name the learner the
+    page starts after or ends before), sorted by any column and filtered by name or
+    email; a page past the end is a 404."""
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= MAX_PAGE:
         abort(404)
     sort, learner = _view()
     book = reports.gradebook(get_session(), get_course(), page,
-                             current_app.config["GRADEBOOK_PAGE_SIZE"], sort, learner)
+                             current_app.config["GRADEBOOK_PAGE_SIZE"], sort, learner,
+                             after=_learner_id("after"), before=_learner_id("before"))
     if page > book.pages:
         abort(404)
     view = {**sort.query_args(), **({"learner": learner} if learner else {})}

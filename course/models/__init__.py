@@ -4,6 +4,7 @@ from course.models.aggregates import (
     DailyActivity,
     ExerciseTotals,
     ItemOutcome,
+    LearnerCount,
     LearnerExercise,
 )
 from course.models.attempt import Attempt, ScoreChange
@@ -14,4 +15,5 @@ from course.models.sign_in import SignIn
 from course.models.user import Role, User
 
 __all__ = ["Attempt", "Certificate", "DailyActivity", "ExerciseTotals", "ItemOutcome",
-           "LearnerExercise", "QueuedMail", "Role", "ScoreChange", "SignIn", "StepProgress", "User"]
+           "LearnerCount", "LearnerExercise", "QueuedMail", "Role", "ScoreChange", "SignIn",
+           "StepProgress", "User"]

@@ -93,3 +93,14 @@ class DailyActivity(Base):
     exercise_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     attempts: Mapped[int] = mapped_column(default=0)
     completions: Mapped[int] = mapped_column(default=0)
+
+
+class LearnerCount(Base):
+    """How many learner accounts there are (one row, id 1): the gradebook's page count
+    reads it instead of counting every learner on every page. Kept by
+    course.services.aggregates as accounts are made and deleted."""
+
+    __tablename__ = "learner_count"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learners: Mapped[int] = mapped_column(default=0)

@@ -38,6 +38,12 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Learners can turn off the email sent when an instructor releases their feedback.
     email_on_feedback: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The gradebook's sort keys, kept in each change's transaction by
+    # course.services.aggregates (rebuilt with the other aggregates): the sum of the
+    # learner's counted scores, the exercises whose work awaits review, steps completed.
+    score_sum: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    awaiting: Mapped[int] = mapped_column(default=0, server_default="0")
+    steps_done: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @staticmethod
     def normalise_email(email: str) -> str:
@@ -74,3 +80,12 @@ class User(UserMixin, Base):
     @property
     def is_instructor(self) -> bool:
         return self.role == Role.INSTRUCTOR.value
+
+
+# The gradebook sorted by total, awaiting review or completion, a page at a time (a keyset
+# after a learner, course.services.reports): each key is kept on the account by
+# course.services.aggregates, and ties go by name then id ascending either way, so each
+# key has an index per direction.
+for _key in (User.score_sum, User.awaiting, User.steps_done):
+    Index(f"ix_users_role_{_key.key}", User.role, _key, User.display_name, User.id)
+    Index(f"ix_users_role_{_key.key}_desc", User.role, _key.desc(), User.display_name, User.id)

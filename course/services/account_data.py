@@ -30,6 +30,7 @@ from course.models import (
     Attempt,
     Certificate,
     QueuedMail,
+    Role,
     ScoreChange,
     SignIn,
     StepProgress,
@@ -122,5 +123,8 @@ def delete_account(session: Session, user: User, course: Course) -> None:
     session.execute(delete(Certificate).where(Certificate.user_id == user.id))
     # Mail not yet sent to the account is about data that is gone: it goes too.
     session.execute(delete(QueuedMail).where(QueuedMail.recipient == user.email))
-    session.execute(delete(User).where(User.id == user.id))
+    gone = session.execute(delete(User).where(User.id == user.id)
+                           .returning(User.role)).scalar()
+    if gone == Role.LEARNER.value:
+        aggregates.add_learners(session.connection(), -1)  # the gradebook's count
     session.commit()

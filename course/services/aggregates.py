@@ -14,7 +14,9 @@ misconceptions report, and one of the daily activity when an attempt is submitte
 learner's first pass appears, goes or moves to another day. Locking the learner's row
 first means two changes to the same learner and exercise are applied one after the
 other, each seeing the other's attempts, on PostgreSQL as on SQLite (whose writers are
-serialised anyway).
+serialised anyway). Each learner's gradebook sort keys (on their account) are added to
+once per transaction, as it commits (`note_learner`), and the number of learners as
+accounts are made and deleted (`add_learners`).
 Nothing here imports Flask.
 """
 
@@ -30,6 +32,8 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
+    Float,
+    Integer,
     Table,
     Text,
     and_,
@@ -37,6 +41,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    event,
     func,
     select,
     text,
@@ -48,8 +53,18 @@ from sqlalchemy.orm import Session
 from course.content.schema import Course, Exercise
 from course.db import Base
 from course.grading import registry
-from course.models import Attempt, DailyActivity, ExerciseTotals, ItemOutcome, LearnerExercise
+from course.models import (
+    Attempt,
+    DailyActivity,
+    ExerciseTotals,
+    ItemOutcome,
+    LearnerCount,
+    LearnerExercise,
+    StepProgress,
+    User,
+)
 from course.models.attempt import AttemptStatus
+from course.models.user import Role
 
 AWAITING = AttemptStatus.AWAITING_REVIEW.value
 AUTO_GRADED = AttemptStatus.AUTO_GRADED.value
@@ -339,7 +354,21 @@ def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[s
     if untried:
         connection.execute(_DROP_UNTRIED, untried)
     _add_totals(session, exercise_id, change)
+    for user_id, before in old.items():
+        after = new.get((user_id, exercise_id), EMPTY_LEARNER)
+        note_learner(session, user_id, score_sum=_score_of(after) - _score_of(before),
+                     awaiting=_awaiting_of(after) - _awaiting_of(before))
     return days
+
+
+def _score_of(row: Mapping[str, Any]) -> float:
+    """What a learner's row adds to their gradebook total (0 until scored)."""
+    return row["score"] if row["attempts"] and row["score"] is not None else 0.0
+
+
+def _awaiting_of(row: Mapping[str, Any]) -> int:
+    """1 when the learner tried the exercise and only work awaiting review is left."""
+    return int(row["attempts"] > 0 and row["score"] is None)
 
 
 _LEARNERS = _table(LearnerExercise)
@@ -414,6 +443,97 @@ _ADD_DAYS = _per_engine(_days_statement)
 _ADD_ITEM_COUNTS = _per_engine(_item_counts_statement)
 
 
+# ------------------------------------------------------- the gradebook's sort keys
+
+# Each learner's gradebook sort keys (User.score_sum, awaiting, steps_done) change with
+# every exercise they work on, so a change to one exercise would lock a row that changes
+# to others lock too. To keep that from deadlocking (a regrade or a release of many
+# learners against a submission), the changes are noted as the transaction goes and
+# applied when it commits, after every other lock it takes, learner by learner in id
+# order: one statement, whichever path made the change.
+_PENDING = "course_learner_keys"
+_USERS = _table(User)
+_ADD_LEARNER_KEYS = (update(_USERS).where(_USERS.c.id == bindparam("uid"))
+                     .values(score_sum=_USERS.c.score_sum + bindparam("d_score", type_=Float),
+                             awaiting=_USERS.c.awaiting + bindparam("d_awaiting", type_=Integer),
+                             steps_done=_USERS.c.steps_done + bindparam("d_steps",
+                                                                        type_=Integer)))
+
+
+def note_learner(session: Session, user_id: int, *, score_sum: float = 0.0,
+                 awaiting: int = 0, steps_done: int = 0) -> None:
+    """Add to a learner's gradebook sort keys when the session's transaction commits."""
+    if not (score_sum or awaiting or steps_done):
+        return
+    pending: dict[int, list[float]] = session.info.setdefault(_PENDING, {})
+    keys = pending.setdefault(user_id, [0.0, 0, 0])
+    keys[0] += score_sum
+    keys[1] += awaiting
+    keys[2] += steps_done
+
+
+@event.listens_for(Session, "before_commit")
+def _apply_learner_keys(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the transaction goes on
+        return
+    pending: dict[int, list[float]] | None = session.info.pop(_PENDING, None)
+    if pending:
+        session.execute(_ADD_LEARNER_KEYS, [
+            {"uid": uid, "d_score": score, "d_awaiting": awaiting, "d_steps": steps}
+            for uid, (score, awaiting, steps) in sorted(pending.items())])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_learner_keys(session: Session, previous: Any) -> None:
+    if not previous.nested:
+        session.info.pop(_PENDING, None)
+
+
+def _count_statement(insert: Callable[[Table], Any]) -> Any:
+    table = _table(LearnerCount)
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={"learners": table.c.learners + statement.excluded["learners"]})
+
+
+_ADD_LEARNERS = _per_engine(_count_statement)
+
+
+def add_learners(connection: Any, change: int) -> None:
+    """Add `change` to the kept number of learner accounts (on `connection`, a Session's
+    or the flush's own, in the transaction that makes or deletes them)."""
+    name = connection.dialect.name
+    connection.execute(_ADD_LEARNERS["postgresql" if name == "postgresql" else "sqlite"],
+                       {"id": 1, "learners": change})
+
+
+@event.listens_for(User, "after_insert")
+def _learner_made(_mapper: Any, connection: Any, user: User) -> None:
+    if user.role == Role.LEARNER.value:
+        add_learners(connection, 1)
+
+
+@event.listens_for(User, "after_delete")
+def _learner_deleted(_mapper: Any, connection: Any, user: User) -> None:
+    if user.role == Role.LEARNER.value:
+        add_learners(connection, -1)
+
+
+def learner_count(session: Session) -> int:
+    """The kept number of learner accounts (one row, however many there are)."""
+    return session.scalar(select(LearnerCount.learners).where(LearnerCount.id == 1)) or 0
+
+
+_REBUILD_LEARNER_KEYS = update(User).values(
+    score_sum=func.coalesce(select(func.sum(LearnerExercise.score))
+                            .where(LearnerExercise.user_id == User.id).scalar_subquery(), 0.0),
+    awaiting=select(func.count()).where(LearnerExercise.user_id == User.id,
+                                        LearnerExercise.score.is_(None)).scalar_subquery(),
+    steps_done=select(func.count()).where(StepProgress.user_id == User.id)
+    .scalar_subquery()).execution_options(synchronize_session=False)
+
+
 # ------------------------------------------------------------------------- rebuild
 
 
@@ -431,7 +551,7 @@ def rebuild(session: Session, course: Course) -> Rebuilt:
     time waits and then applies its change on top of the rebuilt values.
     """
     tables = (_table(LearnerExercise), _table(ExerciseTotals), _table(ItemOutcome),
-              _table(DailyActivity))
+              _table(DailyActivity), _table(LearnerCount))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE " + ", ".join(t.name for t in tables)
                              + " IN EXCLUSIVE MODE"))
@@ -464,6 +584,10 @@ def rebuild(session: Session, course: Course) -> Rebuilt:
                                                       "completions")] += 1
     for exercise_id, day_counts in sorted(days.items()):
         _add_days(session, exercise_id, day_counts)
+    session.info.pop(_PENDING, None)  # recomputed here from what was just rebuilt
+    session.execute(_REBUILD_LEARNER_KEYS)
+    add_learners(session.connection(), session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.LEARNER.value)) or 0)
     session.commit()
     return Rebuilt(len(rows), len(totals), items)
 

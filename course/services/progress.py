@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course.models import StepProgress
+from course.services.aggregates import note_learner
 
 # Asked by the course home, My progress and every lesson: built once (see
 # course/services/__init__.py).
@@ -33,7 +37,8 @@ def mark_complete(session: Session, user_id: int, step_id: str) -> None:
         with session.begin_nested():
             session.add(StepProgress(user_id=user_id, step_id=step_id))
     except IntegrityError:  # the same learner completed it in another tab just now
-        pass
+        return
+    note_learner(session, user_id, steps_done=1)  # the gradebook's completion order
 
 
 def set_complete(session: Session, user_id: int, step_id: str, done: bool) -> None:
@@ -41,6 +46,7 @@ def set_complete(session: Session, user_id: int, step_id: str, done: bool) -> No
     if done:
         mark_complete(session, user_id, step_id)
     else:
-        session.execute(delete(StepProgress).where(
+        gone = session.execute(delete(StepProgress).where(
             StepProgress.user_id == user_id, StepProgress.step_id == step_id))
+        note_learner(session, user_id, steps_done=-cast("CursorResult[Any]", gone).rowcount)
     session.commit()

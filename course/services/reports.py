@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from course.content.schema import Course, Exercise
@@ -35,6 +35,7 @@ from course.models import (
     User,
 )
 from course.models.timestamps import utcnow
+from course.services import aggregates
 from course.services.aggregates import BANDS, CORRECT, WRONG
 from course.services.charts import StackedBar, stacked_bar
 
@@ -280,41 +281,49 @@ class GradebookPage:
     def pages(self) -> int:
         return max(1, math.ceil(self.learners / self.page_size))
 
+    @property
+    def first_id(self) -> int | None:
+        """The first learner shown: the Previous link asks for the page before them."""
+        return self.rows[0].user_id if self.rows else None
+
+    @property
+    def last_id(self) -> int | None:
+        """The last learner shown: the Next link asks for the page after them."""
+        return self.rows[-1].user_id if self.rows else None
+
 
 _Query = Select[*tuple[Any, ...]]
+# The columns kept on each account for the sorts that sum over a learner's exercises
+# or steps (course.services.aggregates keeps them; indexed for both directions).
+_KEPT_KEYS = {TOTAL: "score_sum", AWAITING: "awaiting", COMPLETION: "steps_done"}
 
 
-def _sort_key(course: Course, sort: GradebookSort, query: _Query) -> tuple[_Query, Any]:
+def _sort_key(course: Course, sort: GradebookSort, query: _Query,
+              user: Any = User) -> tuple[_Query, Any]:
     """The learners' query joined to what `sort` orders by, and that value (None when
-    sorting by name). Every value is a number, never NULL: in an exercise's column, not
-    attempted (-2) sorts below awaiting review (-1), below any score (0 to 1)."""
+    sorting by name), for `user` (the User entity or an alias of it). Every value is a
+    number, never NULL: in an exercise's column, not attempted (-2) sorts below awaiting
+    review (-1), below any score (0 to 1). Total, awaiting review and completion are
+    read from the account, where they are kept, not summed on every page."""
     if sort.key.startswith(EXERCISE_PREFIX):
         mine = aliased(LearnerExercise)
-        query = query.outerjoin(mine, (mine.user_id == User.id)
+        query = query.outerjoin(mine, (mine.user_id == user.id)
                                 & (mine.exercise_id == sort.key[len(EXERCISE_PREFIX):]))
         return query, case((mine.user_id.is_(None), -2.0),
                            else_=func.coalesce(mine.score, -1.0))
-    if sort.key in (TOTAL, AWAITING):
-        per_learner = (select(LearnerExercise.user_id,
-                              func.sum(LearnerExercise.score).label("score_sum"),
-                              func.count().filter(LearnerExercise.score.is_(None))
-                              .label("awaiting"))
-                       .where(LearnerExercise.exercise_id.in_([e.id for e in course.exercises]))
-                       .group_by(LearnerExercise.user_id).subquery())
-        query = query.outerjoin(per_learner, per_learner.c.user_id == User.id)
-        column = per_learner.c.score_sum if sort.key == TOTAL else per_learner.c.awaiting
-        return query, func.coalesce(column, 0)
-    if sort.key == COMPLETION:
-        done = (select(StepProgress.user_id, func.count().label("steps"))
-                .where(StepProgress.step_id.in_([s.id for s in course.steps]))
-                .group_by(StepProgress.user_id).subquery())
-        return query.outerjoin(done, done.c.user_id == User.id), func.coalesce(done.c.steps, 0)
+    if sort.key in _KEPT_KEYS:
+        return query, getattr(user, _KEPT_KEYS[sort.key])
     return query, None
 
 
-class _Order:
-    """The gradebook's learners in order as SQL (`query`), and filtered only (`filtered`,
-    for counting them)."""
+class GradebookOrder:
+    """The gradebook's learners in order as SQL (`query`), filtered only (`filtered`,
+    for counting them), and the page after or before a learner (`beyond`).
+
+    The order is the sort key either way, then name and account id ascending (by name:
+    name and id, either way). Sorted by name, total, awaiting review or completion a
+    page is an index range (ix_users_role_*), so a late page costs what the first does.
+    """
 
     def __init__(self, course: Course, sort: GradebookSort, learner_filter: str = ""):
         query: _Query = select(User.id, User.display_name, User.email).where(
@@ -322,17 +331,53 @@ class _Order:
         if learner_filter:
             query = query.where(User.display_name.icontains(learner_filter, autoescape=True)
                                 | User.email.icontains(learner_filter, autoescape=True))
+        self.course, self.sort = course, sort
         self.filtered = query
-        self.query, self.key = _sort_key(course, sort, query)
-        self.descending = sort.descending
+        self.base, self.key = _sort_key(course, sort, query)
         if self.key is not None:
-            self.query = self.query.add_columns(self.key.label("sort_key"))
-            self.query = self.query.order_by(self.key.desc() if self.descending else self.key,
-                                             User.display_name, User.id)
-        elif self.descending:
-            self.query = self.query.order_by(User.display_name.desc(), User.id.desc())
-        else:
-            self.query = self.query.order_by(User.display_name, User.id)
+            self.base = self.base.add_columns(self.key.label("sort_key"))
+        self.query = self._ordered(self.base, backwards=False)
+
+    def _ordered(self, query: _Query, backwards: bool) -> _Query:
+        """`query` in the gradebook's order, or in exactly the reverse order."""
+        descending = self.sort.descending != backwards
+        if self.key is None:
+            return query.order_by(*((User.display_name.desc(), User.id.desc()) if descending
+                                    else (User.display_name, User.id)))
+        ties = ((User.display_name.desc(), User.id.desc()) if backwards
+                else (User.display_name, User.id))
+        return query.order_by(self.key.desc() if descending else self.key, *ties)
+
+    def beyond(self, learner_id: int, forward: bool, limit: int) -> _Query:
+        """The `limit` learners just after `learner_id` in this order (`forward`), or just
+        before it, nearest first. One statement: by name, one range of the index; by a
+        sort key, the rest of the learner's tie (same key, later name) then the keys
+        beyond it, each a range, at most 2 x `limit` rows to put in order. A learner
+        who no longer exists has no neighbours."""
+        mark = aliased(User)
+        names_after = (self.sort.descending if self.key is None else False) != forward
+        mark_name = select(mark.display_name).where(mark.id == learner_id).scalar_subquery()
+        ties = tuple_(User.display_name, User.id)
+        past_tie = ties > tuple_(mark_name, learner_id) if names_after else (
+            ties < tuple_(mark_name, learner_id))
+        if self.key is None:
+            return self._ordered(self.base.where(past_tie), not forward).limit(limit)
+        marked, mark_key = _sort_key(self.course, self.sort, select(mark.id), mark)
+        mark_value = marked.where(mark.id == learner_id).with_only_columns(
+            mark_key).scalar_subquery()
+        up = self.sort.descending != (not forward)  # walking towards smaller keys
+        same = self._ordered(self.base.where(self.key == mark_value, past_tie),
+                             not forward).limit(limit).subquery()
+        rest = self._ordered(self.base.where(self.key < mark_value if up
+                                             else self.key > mark_value),
+                             not forward).limit(limit).subquery()
+        both = union_all(select(same), select(rest)).subquery()
+        key, name, ident = both.c.sort_key, both.c.display_name, both.c.id
+        backwards = not forward
+        descending = self.sort.descending != backwards
+        ties_order = (name.desc(), ident.desc()) if backwards else (name, ident)
+        return (select(both.c.id, name, both.c.email, key)
+                .order_by(key.desc() if descending else key, *ties_order).limit(limit))
 
 
 def _rows(session: Session, course: Course, users: Sequence[Any]) -> list[GradebookRow]:
@@ -358,20 +403,35 @@ def _rows(session: Session, course: Course, users: Sequence[Any]) -> list[Gradeb
 
 
 def gradebook(session: Session, course: Course, page: int = 1, page_size: int = 50,
-              sort: GradebookSort = GradebookSort(), learner_filter: str = "") -> GradebookPage:
+              sort: GradebookSort = GradebookSort(), learner_filter: str = "",
+              after: int | None = None, before: int | None = None) -> GradebookPage:
     """One page of learners in `sort`'s order (by name by default), with their counted
     scores; `learner_filter` keeps those whose name or email contains it.
 
-    Four queries whatever the page, the column sorted by or the filter: the learner
-    count, the page of learners, their counted scores and their completed steps. A page
-    past the end is empty rather than an error.
+    The page is the one just after learner `after`, or just before learner `before`
+    (the page's Next and Previous links name the last and first learner shown), so it
+    costs the same however deep it is; `page` is then only its number, for the reader.
+    Without either, `page` is counted from the start (a page number typed in, or a
+    neighbour who left: OFFSET, which grows with the page).
+
+    Four queries whatever the page, the column sorted by or the filter (five when a
+    page's neighbour left): the number of learners (kept by course.services.aggregates;
+    counted when filtered), the page of learners, their counted scores and their
+    completed steps. A page past the end is empty rather than an error.
     """
     page = max(1, page)
-    order = _Order(course, sort, learner_filter)
-    learners = session.scalar(select(func.count()).select_from(
-        order.filtered.subquery())) or 0
-    users = list(session.execute(order.query.limit(page_size)
-                                 .offset((page - 1) * page_size)))
+    order = GradebookOrder(course, sort, learner_filter)
+    learners = (session.scalar(select(func.count()).select_from(order.filtered.subquery()))
+                or 0) if learner_filter else aggregates.learner_count(session)
+    users: list[Any] = []
+    mark = after if after is not None else before
+    if mark is not None:
+        users = list(session.execute(order.beyond(mark, after is not None, page_size)))
+        if before is not None:
+            users.reverse()
+    if not users:
+        users = list(session.execute(order.query.limit(page_size)
+                                     .offset((page - 1) * page_size)))
     rows = _rows(session, course, users) if users else []
     return GradebookPage(course.exercises, gradebook_columns(course), rows, page, page_size,
                          learners, sort, learner_filter)
@@ -428,7 +488,7 @@ def gradebook_csv(session: Session, course: Course, batch_size: int = 500,
     """
     exercises = course.exercises
     yield [header for column in gradebook_columns(course) for header in column.csv_headers]
-    learners = session.execute(_Order(course, sort, learner_filter).query,
+    learners = session.execute(GradebookOrder(course, sort, learner_filter).query,
                                execution_options={"yield_per": batch_size})
     for users in learners.partitions():
         for row in _rows(session, course, users):
