@@ -276,6 +276,20 @@ def test_missing_csrf_token_gets_400(client, auth, app):
     assert attempts_stored(app) == 0
 
 
+def test_another_sessions_csrf_token_gets_400(client, auth, app):
+    """The app-wide check refuses it (the exercise form does not check it again)."""
+    other = app.test_client()
+    make_user(app, "other@example.com", "Other Learner")
+    type(auth)(other, app).sign_in("other@example.com")
+    theirs = envelope(other, SORT)["csrf_token"]
+    auth.learner()
+    response = post(client, SORT, correct_answer(exercise(app, SORT)), csrf_token=theirs)
+    assert response.status_code == 400
+    assert "This form has expired or did not come from this site." in text_of(response)
+    assert attempts_stored(app) == 0
+    assert post(client, SORT, correct_answer(exercise(app, SORT))).status_code == 303
+
+
 def test_past_the_attempt_limit_is_refused(client, auth, app):
     auth.learner()
     ex = exercise(app, SORT)

@@ -206,7 +206,8 @@ DAY = func.date(Attempt.created_at, type_=Date)
 # The upkeep's statements are built once, with bound parameters, one per engine for the
 # upserts (INSERT ... ON CONFLICT is spelled by each dialect's own insert): building a
 # statement and computing its cache key on every submission cost more than running it
-# (see course/services/__init__.py).
+# (see course/services/__init__.py). They run on the session's connection, in its
+# transaction: plain statements need none of the ORM's execution and result handling.
 def _per_engine(build: Callable[[Callable[[Table], Any]], Any]) -> dict[str, Any]:
     """`build(insert)` for PostgreSQL's and SQLite's insert, by dialect name."""
     return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
@@ -234,7 +235,7 @@ def _lock_learners(session: Session, exercise_id: str,
     """Each learner's row as it was (empty ones created), now locked until commit (in
     the order of `users`, so two changes lock shared learners in the same order)."""
     return {row.user_id: {c: getattr(row, c) for c in LEARNER_COLUMNS}
-            for row in session.execute(_on(session, _LOCK_LEARNERS), [
+            for row in session.connection().execute(_on(session, _LOCK_LEARNERS), [
                 {"user_id": u, "exercise_id": exercise_id, **EMPTY_LEARNER} for u in users])}
 
 
@@ -396,7 +397,7 @@ _ADD_TOTALS = _per_engine(_totals_statement)
 
 def _add_totals(session: Session, exercise_id: str, change: Mapping[str, float]) -> None:
     """Add `change` (a value for every name in TOTALS) to the exercise's totals."""
-    session.execute(_on(session, _ADD_TOTALS),
+    session.connection().execute(_on(session, _ADD_TOTALS),
                     {"exercise_id": exercise_id, **{name: change[name] for name in TOTALS}})
 
 
@@ -409,7 +410,7 @@ def _add_days(session: Session, exercise_id: str,
             by_day.setdefault(day, {"attempts": 0, "completions": 0})[column] += n
     if not by_day:
         return
-    session.execute(_on(session, _ADD_DAYS),
+    session.connection().execute(_on(session, _ADD_DAYS),
                     [{"day": day, "exercise_id": exercise_id, **values}
                      for day, values in sorted(by_day.items())])
 
@@ -420,7 +421,7 @@ def _add_item_counts(session: Session, exercise_id: str,
                for (item, outcome), n in sorted(counts.items()) if n]
     if not changes:
         return
-    session.execute(_on(session, _ADD_ITEM_COUNTS), changes)
+    session.connection().execute(_on(session, _ADD_ITEM_COUNTS), changes)
 
 
 def _days_statement(insert: Callable[[Table], Any]) -> Any:

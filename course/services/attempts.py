@@ -63,12 +63,15 @@ class AttemptLimitReached(Exception):
 # cover every tab a person can have open; past that the post gets a clear 409, not a 500.
 CLASH_RETRIES = 5
 
-_BY_TOKEN = select(Attempt).where(Attempt.user_id == bindparam("user_id"),
-                                  Attempt.submission_token == bindparam("token"))
+_BY_TOKEN = select(Attempt.id).where(Attempt.user_id == bindparam("user_id"),
+                                     Attempt.submission_token == bindparam("token"))
 
 
 def _by_token(session: Session, user_id: int, token: str) -> Attempt | None:
-    return session.scalar(_BY_TOKEN, {"user_id": user_id, "token": token})
+    # Every submission asks and almost none finds one: the id alone, on the connection
+    # (no ORM result handling), and the attempt only for a resent form.
+    found = session.connection().scalar(_BY_TOKEN, {"user_id": user_id, "token": token})
+    return None if found is None else session.get(Attempt, found)
 
 
 def submit(session: Session, user_id: int, exercise: Exercise,
