@@ -274,6 +274,38 @@ def test_pagination_keeps_the_filters(make_app):
     assert sorted(i for p in pages for i in p) == wanted
 
 
+def test_a_learner_filter_pages_alike_whether_few_or_many_learners_match(make_app,
+                                                                          monkeypatch):
+    """Few matching learners: their attempts read by learner; many: the queue's index
+    walked. Both give the same pages, both ways, and the same neighbours on a submission."""
+    from course.services import submissions
+
+    app = make_app(QUEUE_PAGE_SIZE=4)
+    client = app.test_client()
+    people = [make_user(app, f"p{n}@example.com", f"Person {n}").id for n in range(3)]
+    other = make_user(app, "someone@example.com", "Someone Else").id
+    for n, who in enumerate([*people, other]):
+        bulk_attempts(app, who, 5, start=datetime(2026, 1, 1) + timedelta(minutes=n))
+    AuthActions(client, app).instructor()
+    url = "/instructor/submissions?status=&order=newest&learner=person"
+
+    def walk_and_neighbours() -> tuple[list[list[int]], list[list[int]], list[str]]:
+        pages = _walk(client, url, "next")
+        html = client.get(f"/instructor/submissions/{pages[1][1]}?status=&order=newest"
+                          "&learner=person").get_data(as_text=True)
+        place = re.findall(r'rel="(?:prev|next)"[^>]*href="([^"]+)"|(\d+ more after)', html)
+        return pages, _walk(client, url.replace("newest", "oldest"), "next"), place
+
+    few = walk_and_neighbours()
+    monkeypatch.setattr(submissions, "FEW_LEARNERS", 0)
+    many = walk_and_neighbours()
+    assert few == many and len(few[2]) == 3  # previous, next, how many after
+    mine = {i for page in few[0] for i in page}
+    assert len(mine) == 15 and [i for p in few[0] for i in p] == sorted(
+        mine, key=lambda i: (_attempt(app, i).created_at, i), reverse=True)
+    assert [i for p in few[1] for i in p] == [i for p in few[0] for i in p][::-1]
+
+
 def test_queue_query_count_is_constant(make_app):
     app = make_app(QUEUE_PAGE_SIZE=5)
     client = app.test_client()

@@ -42,8 +42,12 @@ class Attempt(Base):
         Index("ix_attempts_exercise_created", "exercise_id", "created_at", "id", "status",
               "draft_saved_at"),
         Index("ix_attempts_status_created", "status", "created_at", "id", "draft_saved_at"),
-        # One learner's attempts, newest first (the learner page for instructors).
-        Index("ix_attempts_user_created", "user_id", "created_at", "id"),
+        # One learner's attempts, newest first (the learner page for instructors), and the
+        # queue filtered by learner: `user_id IN (learners whose name or email contains
+        # the filter) ORDER BY created_at, id` after a cursor, with the exercise, status
+        # and draft filters checked in the index (course.services.submissions._narrowed).
+        Index("ix_attempts_user_queue", "user_id", "created_at", "id", "exercise_id",
+              "status", "draft_saved_at"),
         # Numbers are unique per learner and exercise, so two tabs submitting at once can
         # never both take the last attempt.
         Index("ix_attempts_user_exercise", "user_id", "exercise_id", "number", unique=True),
