@@ -268,3 +268,23 @@ def test_a_submission_keeps_the_row_a_recount_of_the_attempts_gives(app, counts)
             recounted = aggregates._computed(session, [exercise], [user])[(user, SORT)]
             assert kept == recounted
         assert (kept["ever_passed"], kept["passed"]) == (True, counts == "highest")
+
+
+def test_learner_keys_noted_in_a_transaction_that_does_not_commit_are_dropped(app):
+    learner = make_user(app, "k@example.com", "Keys").id
+    with app.app_context():
+        session = get_session()
+
+        def steps() -> int:
+            session.expire_all()
+            return session.get(User, learner).steps_done
+
+        aggregates.note_learner(session, learner, steps_done=1)
+        session.rollback()
+        aggregates.note_learner(session, learner, steps_done=2)
+        session.close()
+        session.commit()
+        assert steps() == 0
+        aggregates.note_learner(session, learner, steps_done=3, score_sum=0.5)
+        session.commit()
+        assert steps() == 3 and session.get(User, learner).score_sum == 0.5

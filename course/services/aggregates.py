@@ -466,6 +466,7 @@ def note_learner(session: Session, user_id: int, *, score_sum: float = 0.0,
     """Add to a learner's gradebook sort keys when the session's transaction commits."""
     if not (score_sum or awaiting or steps_done):
         return
+    session.connection()  # in a transaction, so that its rollback drops the note too
     pending: dict[int, list[float]] = session.info.setdefault(_PENDING, {})
     keys = pending.setdefault(user_id, [0.0, 0, 0])
     keys[0] += score_sum
@@ -484,9 +485,11 @@ def _apply_learner_keys(session: Session) -> None:
             for uid, (score, awaiting, steps) in sorted(pending.items())])
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_learner_keys(session: Session, previous: Any) -> None:
-    if not previous.nested:
+@event.listens_for(Session, "after_transaction_end")
+def _forget_learner_keys(session: Session, transaction: Any) -> None:
+    """Notes of a transaction that ended without its commit (rolled back, or the session
+    closed) are dropped with it (after a commit there are none left)."""
+    if transaction.parent is None:
         session.info.pop(_PENDING, None)
 
 
