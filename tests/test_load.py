@@ -11,6 +11,7 @@ the master replaced the killed worker, and each worker stays under 100 MB (VmRSS
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import os
 import re
@@ -94,7 +95,10 @@ class Learner:
             with self.opener.open(self.base + path, data=data, timeout=30) as response:
                 return response.status, response.headers.get("Location", "")
         except urllib.error.HTTPError as answer:
-            body = answer.read().decode(errors="replace")
+            try:
+                body = answer.read().decode(errors="replace")
+            except http.client.IncompleteRead:  # its worker was killed while writing it
+                body = ""
             return answer.code, answer.headers.get("Location", "") or body
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return 0, ""
