@@ -23,6 +23,8 @@ from flask import Flask, redirect, request, url_for
 from flask_compress import Compress
 from werkzeug.wrappers import Response
 
+from course.site import remembered_url
+
 YEAR = 365 * 24 * 3600
 COMPRESSED = ["text/html", "text/css", "text/javascript", "application/javascript",
               "image/svg+xml", "application/json"]
@@ -33,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED)
     compress.init_app(app)
     app.url_defaults(_version_static_urls)
+    app.jinja_env.globals["static_url"] = static_url
     app.after_request(_static_response)  # runs before Flask-Compress's hook (reverse order)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
 
@@ -42,6 +45,13 @@ def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
         version = static_version(values["filename"])
         if version:
             values.setdefault("v", version)
+
+
+def static_url(filename: str) -> str:
+    """The file's URL with its current hash, remembered per hash: only the hash is looked
+    up again on each page (a stat; the digest is cached), not the whole URL built."""
+    return remembered_url(("static", filename, static_version(filename)), "static",
+                          filename=filename)
 
 
 def static_version(filename: str) -> str | None:

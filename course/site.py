@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request, url_for
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -29,7 +30,8 @@ def init_app(app: Flask) -> None:
     app.extensions["course"] = load_course(app.config["COURSE_CONTENT_DIR"])
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["percent"] = percent
-    app.jinja_env.globals.update(step_url=step_url, step_kind_label=step_kind_label,
+    app.jinja_env.globals.update(step_url=step_url, fixed_url=fixed_url,
+                                 step_kind_label=step_kind_label,
                                  section_title=section_title, kind_of=kind_of,
                                  field_attrs=field_attrs)
     app.context_processor(lambda: {"course": get_course()})
@@ -65,23 +67,35 @@ def field_attrs(field: Any, hint_id: str | None = None) -> dict[str, str]:
     return attrs
 
 
-def step_url(step: Step) -> str:
-    """The page of a lesson or an exercise.
+def remembered_url(key: Hashable, endpoint: str, **values: Any) -> str:
+    """`url_for(endpoint, **values)`, built once per mount point and `key` and remembered
+    on the app.
 
-    Built once per step (and mount point) and remembered on the app: the course outline
-    links every step, and werkzeug's URL building costs more than the rest of a link.
+    Every page links the same few pages (the header's) and the outline links every step;
+    werkzeug's URL building costs more than the rest of a link. A relative URL depends on
+    nothing else of the request than the mount point (SCRIPT_NAME, or the prefix ProxyFix
+    takes from X-Forwarded-Prefix), so `key` must name everything else the URL depends on.
     """
-    from flask import has_request_context, request, url_for
-
-    endpoint = "learn.lesson" if isinstance(step, Lesson) else "learn.exercise"
     if not has_request_context():  # a mail or a command: url_for decides as usual
-        return url_for(endpoint, step_id=step.id)
-    urls: dict[tuple[str, str], str] = current_app.extensions.setdefault("course_step_urls", {})
-    key = (request.script_root, step.id)
-    url = urls.get(key)
+        return url_for(endpoint, **values)
+    urls: dict[tuple[str, Hashable], str] = current_app.extensions.setdefault(
+        "course_urls", {})
+    full_key = (request.script_root, key)
+    url = urls.get(full_key)
     if url is None:
-        url = urls[key] = url_for(endpoint, step_id=step.id)
+        url = urls[full_key] = url_for(endpoint, **values)
     return url
+
+
+def fixed_url(endpoint: str) -> str:
+    """The URL of a page that takes no arguments (the header's links)."""
+    return remembered_url(endpoint, endpoint)
+
+
+def step_url(step: Step) -> str:
+    """The page of a lesson or an exercise (remembered: the outline links every step)."""
+    endpoint = "learn.lesson" if isinstance(step, Lesson) else "learn.exercise"
+    return remembered_url(("step", step.id), endpoint, step_id=step.id)
 
 
 def step_kind_label(step: Step) -> str:

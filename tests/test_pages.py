@@ -76,6 +76,19 @@ def test_home_for_learner_shows_progress(app: Flask, client: FlaskClient,
     assert "Sign up to save your progress" not in html
 
 
+def test_layout_links_follow_the_mount_point(client: FlaskClient, auth: AuthActions) -> None:
+    """The header's links and static URLs are remembered per mount point: the same app
+    served at two prefixes links each page under its own."""
+    auth.learner()
+    for root in ("", "/course", "/elsewhere", "/course"):
+        html = client.get("/progress", base_url=f"http://localhost{root}/").get_data(
+            as_text=True)
+        assert f'<a class="brand" href="{root}/">' in html
+        assert f'<a href="{root}/progress" aria-current="page">My progress' in html
+        assert f'action="{root}/signout"' in html
+        assert re.search(rf'href="{root}/static/style\.css\?v=[0-9a-f]{{12}}"', html)
+
+
 def test_security_headers(client: FlaskClient) -> None:
     response = client.get("/")
     csp = response.headers["Content-Security-Policy"]
