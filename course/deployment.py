@@ -15,6 +15,8 @@ from flask import Flask, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from course.site import add_missing_headers
+
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -29,13 +31,19 @@ def init_app(app: Flask) -> None:
 
 
 def _strict_transport(response: Response) -> Response:
-    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    add_missing_headers(response, (("Strict-Transport-Security", HSTS),))
     return response
 
 
 def _private_pages_not_stored(response: Response) -> Response:
     signed_in = "_user_id" in session  # flask-login's mark; reading it costs no query
-    download = "attachment" in response.headers.get("Content-Disposition", "")
-    if (signed_in and request.endpoint != "static") or download:
+    if (signed_in and request.endpoint != "static") or _is_download(response):
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _is_download(response: Response) -> bool:
+    # A loop rather than headers.get: werkzeug answers a missing header (every page) by
+    # raising and catching a BadRequestKeyError, which costs more than the whole loop.
+    return any(name.lower() == "content-disposition" and "attachment" in value
+               for name, value in response.headers)

@@ -1,23 +1,34 @@
-"""Flask extensions, created unbound and attached in `init_app`."""
+"""Flask extensions, created unbound and attached in `init_app`, and the session cookies."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, request, url_for
+from flask import Flask, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from course.db import get_session
 from course.models import User
+from course.sessions import CookieSessions
+
+
+class SafeMethodsUnchecked(CSRFProtect):
+    """CSRFProtect that dismisses a GET at once: Flask-WTF looks up the view's exemptions
+    before it looks at the method, on every page view, only to skip the check."""
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        if request.method in current_app.config["WTF_CSRF_METHODS"]:
+            super().protect(apply_exemptions)
+
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
-csrf = CSRFProtect()
+csrf = SafeMethodsUnchecked()
 
 
 @login_manager.user_loader
@@ -50,5 +61,6 @@ def _sign_in_first() -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, request, session
+from flask import Flask, Request, current_app, request, session
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -29,18 +30,35 @@ def same_for_every_visitor(view: View) -> View:
 
     @wraps(view)
     def cached(**kwargs: Any) -> Any:
-        if (current_user.is_authenticated or current_app.debug or request.query_string
-                or "_flashes" in session):
+        # Each use of Flask's `request` or `current_app` proxy costs about as much as
+        # the dictionary look-up below: take the objects once.
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        this: Request = request._get_current_object()  # type: ignore[attr-defined]
+        if app.debug or this.query_string:
             return view(**kwargs)
-        pages: dict[tuple[str, str], str] = current_app.extensions.setdefault(
+        if _has_cookies(app, this) and (current_user.is_authenticated or "_flashes" in session):
+            return view(**kwargs)
+        pages: dict[tuple[str, str], bytes] = app.extensions.setdefault(
             "course_anonymous_pages", {})
-        key = (request.script_root, request.path)
+        key = (this.script_root, this.path)
         page = pages.get(key)
         if page is None:
-            page = view(**kwargs)
-            if not isinstance(page, str):  # a redirect or a status: serve it as it is
-                return page
-            pages[key] = page
+            rendered = view(**kwargs)
+            if not isinstance(rendered, str):  # a redirect or a status: serve it as it is
+                return rendered
+            # Kept encoded: the response would otherwise encode the same text every time.
+            page = pages[key] = rendered.encode()
         return page
 
     return cached  # type: ignore[return-value]
+
+
+def _has_cookies(app: Flask, this: Request) -> bool:
+    """Whether the request carries a session or remember-me cookie. Without either, the
+    visitor is not signed in and has no flashed message waiting, which is known without
+    asking Flask-Login (its session check and user loading cost more than the rest of
+    serving the copy) and without opening the session."""
+    if "HTTP_COOKIE" not in this.environ:  # no Cookie header: nothing to parse
+        return False
+    return (app.config["SESSION_COOKIE_NAME"] in this.cookies
+            or app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in this.cookies)

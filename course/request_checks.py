@@ -31,14 +31,19 @@ def init_app(app: Flask) -> None:
 
 
 def refuse_unusable_input() -> None:
-    if UNSTORABLE.search(request.path):
+    this = request._get_current_object()  # type: ignore[attr-defined]  # one look-up, not one per use
+    if UNSTORABLE.search(this.path):
         abort(400, description=REFUSED)
-    _check_fields(_strict_fields(request.query_string))
-    if request.mimetype == "application/x-www-form-urlencoded":
-        _check_fields(_strict_fields(request.get_data(cache=True)))
-    elif request.mimetype == "multipart/form-data":
-        fields = [*request.form.items(multi=True),
-                  *((name, f.filename or "") for name, f in request.files.items(multi=True))]
+    if this.query_string:
+        _check_fields(_strict_fields(this.query_string))
+    if "CONTENT_TYPE" not in this.environ:  # no body to read (every page view)
+        return
+    mimetype = this.mimetype
+    if mimetype == "application/x-www-form-urlencoded":
+        _check_fields(_strict_fields(this.get_data(cache=True)))
+    elif mimetype == "multipart/form-data":
+        fields = [*this.form.items(multi=True),
+                  *((name, f.filename or "") for name, f in this.files.items(multi=True))]
         _check_fields(fields)
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from course.site import get_course
 
 
@@ -46,3 +48,41 @@ def test_query_strings_and_unknown_lessons_are_not_kept(client, app) -> None:
     assert client.get("/?utm=1").status_code == 200
     assert client.get("/lessons/no-such-lesson").status_code == 404
     assert app.extensions.get("course_anonymous_pages", {}) == {}
+
+
+def test_a_visitor_without_cookies_gets_the_copy_with_every_header(make_app, monkeypatch,
+                                                                   caplog) -> None:
+    """The copy is served without opening a session or asking Flask-Login who is there
+    (course/page_cache.py): what every response carries must still be on it."""
+    monkeypatch.setenv("COURSE_ENV", "production")
+    app = make_app()
+    client = app.test_client()
+    lesson = f"/lessons/{_a_lesson(app)}"
+    caplog.set_level(logging.INFO, logger="course.request")
+    for url in ("/", lesson):
+        first, again = client.get(url), client.get(url)
+        assert first.get_data() == again.get_data()
+        for response in (first, again):
+            assert response.status_code == 200
+            assert response.content_type == "text/html; charset=utf-8"
+            assert "Set-Cookie" not in response.headers
+            assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+            assert "object-src 'none'" in response.headers["Content-Security-Policy"]
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert response.headers["Referrer-Policy"] == "same-origin"
+            # The page differs for a signed-in learner: shared caches must key on the cookie.
+            assert {"Cookie", "Accept-Encoding"} <= set(response.vary)
+            assert "no-store" not in response.headers.get("Cache-Control", "")
+    lines = [r.getMessage().split() for r in caplog.records if r.name == "course.request"]
+    assert [(line[1], line[2], line[4]) for line in lines] == [
+        ("/", "200", "user=-")] * 2 + [(lesson, "200", "user=-")] * 2
+    assert app.extensions["course_anonymous_pages"].keys() == {("", "/"), ("", lesson)}
+
+
+def test_a_cookie_that_names_nobody_still_gets_the_copy(client, app) -> None:
+    """A session cookie without a sign-in (say, one left by a form page) is looked at,
+    and the visitor gets the same page as one without cookies."""
+    visitor_home = client.get("/").get_data()
+    client.get("/signin")  # its form's CSRF token is kept in a session cookie
+    assert client.get_cookie(app.config["SESSION_COOKIE_NAME"]) is not None
+    assert client.get("/").get_data() == visitor_home

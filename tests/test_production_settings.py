@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from course.logs import LineFormatter
 from tests.helpers import _CSRF as CSRF
 from tests.helpers import PASSWORD, csrf_token, make_user
 from tests.review_factories import VISION, VISION_ANSWER, submit
@@ -145,3 +146,25 @@ def test_audit_lines_for_sign_ins_reviews_overrides_and_regrades(app, auth, clie
                for m in audit), audit
     assert any(m.startswith(f"regrade exercise=roadmap-or-backlog by={teacher.id}")
                for m in audit)
+
+
+def test_a_view_may_set_its_own_security_header(make_app):
+    """Security headers are added where a view has not set its own (course/site.py)."""
+    app = make_app()
+    app.add_url_rule("/framed", "framed", lambda: ("ok", {"Referrer-Policy": "no-referrer"}))
+    response = app.test_client().get("/framed")
+    assert response.headers.getlist("Referrer-Policy") == ["no-referrer"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_log_lines_carry_the_same_timestamps_as_loggings_own_formatter():
+    """course.logs.LineFormatter keeps the date text for a second: never a stale one."""
+    fmt = "%(asctime)s %(levelname)s %(name)s %(message)s"
+    ours, standard = LineFormatter(fmt), logging.Formatter(fmt)
+    record = logging.LogRecord("course.request", logging.INFO, __file__, 1,
+                               "GET / 200 %.1fms user=-", (0.5,), None)
+    for created in (1_700_000_000.0, 1_700_000_000.999, 1_700_000_001.25, 1_700_003_600.5):
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.format(record) == standard.format(record)
+        assert ours.formatTime(record, "%Y") == standard.formatTime(record, "%Y")

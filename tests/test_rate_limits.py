@@ -120,3 +120,16 @@ def test_a_refusal_costs_one_password_hash_whether_or_not_the_account_exists(
         real_hash = find_by_email(get_session(), "learner@example.com").password_hash
     # Same algorithm and work factor as a stored hash: same cost.
     assert hashed[0].rsplit("$", 2)[0] == real_hash.rsplit("$", 2)[0]
+
+
+def test_page_views_of_a_limited_form_are_not_counted(app, client):
+    """Limits count POSTs only: Flask-Limiter's app-wide pass is skipped for a page view
+    (course/limits.py), and a form's page never carries the limit's headers."""
+    make_user(app)
+    for _ in range(60):
+        page = client.get("/signin")
+        assert page.status_code == 200
+        assert "X-RateLimit-Limit" not in page.headers
+    refused_password = _sign_in(client, csrf_token(client))
+    assert refused_password.status_code == 400
+    assert refused_password.headers["X-RateLimit-Remaining"] == "49"
