@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from course.content.schema import Course
+from course.content.schema import Exercise
 from course.db import get_engine, get_session
 from course.instruct.blueprint import bp
 from course.models.timestamps import utcnow
@@ -87,31 +87,36 @@ def misconceptions() -> ResponseReturnValue:
     """Per auto-graded exercise, the items the cohort gets wrong most, worst first."""
     course = get_course()
     counts = reports.misconception_counts(get_session(), course)
-    return render_template("instruct/misconceptions.html",
-                           report=_misconceptions_report(course, counts))
+    exercises = [e for e in course.exercises if e.auto_graded]
+    return render_template(
+        "instruct/misconceptions.html", exercises=exercises,
+        report=Markup("").join(_misconceptions_of(e, counts[e.id]) for e in exercises))
 
 
-def _misconceptions_report(course: Course, counts: reports.MisconceptionCounts) -> Markup:
-    """The report's markup, rendered again only when its counts differ from the last
-    request's (this worker's copy).
+def _misconceptions_of(exercise: Exercise, counts: reports.ExerciseCounts) -> Markup:
+    """One exercise's part of the report, rendered again only when its counts differ
+    from those of this worker's copy.
 
-    Drawing a bar and a table for every item cost four times a lesson page, while the
-    report is a function of a few hundred maintained counts and the course (loaded once
-    per app): reading the counts is all a request needs when nothing was submitted,
-    reviewed or regraded since. Links depend on the mount point, which is in the key too.
-    Not kept in debug, where templates change under the developer's hands.
+    Drawing a bar and a table for every item cost four times a lesson page, while each
+    exercise's part is a function of its few dozen maintained counts and the course
+    (loaded once per app): reading the counts is all a request needs when nothing was
+    submitted, reviewed or regraded since, and a submission changes one exercise's.
+    Links depend on the mount point, which is in the key too. Not kept in debug, where
+    templates change under the developer's hands.
     """
     key = (request.script_root, counts)
-    kept: tuple[object, Markup] | None = current_app.extensions.get(_REPORT)
-    if kept is not None and kept[0] == key:
-        return kept[1]
+    kept: dict[str, tuple[object, Markup]] = current_app.extensions.setdefault(_REPORT, {})
+    copy = kept.get(exercise.id)
+    if copy is not None and copy[0] == key:
+        return copy[1]
     # Bandit's B704 (Markup on untrusted data) does not apply: an autoescaping template's
     # output, kept as the markup it already is.
-    report = Markup(render_template(  # nosec B704
-        "instruct/_misconceptions.html", report=reports.misconceptions_of(course, counts)))
+    part = Markup(render_template(  # nosec B704
+        "instruct/_misconceptions.html",
+        ex=reports.exercise_misconceptions(exercise, counts)))
     if not current_app.debug:
-        current_app.extensions[_REPORT] = (key, report)
-    return report
+        kept[exercise.id] = (key, part)
+    return part
 
 
 _REPORT = "course_misconceptions_report"

@@ -605,32 +605,32 @@ def _segments(kind: ExerciseKind, exercise: Exercise, item_id: str, tally: _Tall
 
 
 @dataclass(frozen=True)
-class MisconceptionCounts:
-    """All the misconceptions report is computed from: the maintained item counts
-    (exercise, item, outcome, count, in key order) and each auto-graded exercise's
-    machine-graded attempts. Equal counts make the same report, so a rendered report can
-    be kept for as long as its counts read back the same."""
+class ExerciseCounts:
+    """All one exercise's misconceptions are computed from: its maintained item counts
+    (item, outcome, count, in key order) and its machine-graded attempts. Equal counts
+    make the same report, so a rendered one can be kept for as long as its counts read
+    back the same (a submission changes one exercise's)."""
 
-    outcomes: tuple[tuple[str, str, str, int], ...]
-    attempts: tuple[tuple[str, int], ...]
+    outcomes: tuple[tuple[str, str, int], ...] = ()
+    attempts: int = 0
 
 
-def misconception_counts(session: Session, course: Course) -> MisconceptionCounts:
-    """Two queries on the maintained counts (ItemOutcome, ExerciseTotals): a few rows per
-    item, however many attempts there are."""
+def misconception_counts(session: Session, course: Course) -> dict[str, ExerciseCounts]:
+    """Per auto-graded exercise id, its counts: two queries on the maintained counts
+    (ItemOutcome, ExerciseTotals), a few rows per item however many attempts there are."""
     ids = [e.id for e in course.exercises if e.auto_graded]
+    outcomes: dict[str, list[tuple[str, str, int]]] = {i: [] for i in ids}
     # Plain rows, not ORM objects: hundreds of them on every request.
-    outcomes = session.execute(
-        select(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome,
-               ItemOutcome.count)
-        .where(ItemOutcome.exercise_id.in_(ids), ItemOutcome.count > 0)
-        .order_by(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome))
-    attempts = session.execute(
+    for exercise_id, item_id, outcome, count in session.execute(
+            select(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome,
+                   ItemOutcome.count)
+            .where(ItemOutcome.exercise_id.in_(ids), ItemOutcome.count > 0)
+            .order_by(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome)):
+        outcomes[exercise_id].append((item_id, outcome, count))
+    attempts = {exercise_id: n for exercise_id, n in session.execute(
         select(ExerciseTotals.exercise_id, ExerciseTotals.auto_graded)
-        .where(ExerciseTotals.exercise_id.in_(ids)).order_by(ExerciseTotals.exercise_id))
-    return MisconceptionCounts(
-        tuple((exercise, item, outcome, n) for exercise, item, outcome, n in outcomes),
-        tuple((exercise, n) for exercise, n in attempts))
+        .where(ExerciseTotals.exercise_id.in_(ids)))}
+    return {i: ExerciseCounts(tuple(outcomes[i]), attempts.get(i, 0)) for i in ids}
 
 
 def misconceptions(session: Session, course: Course) -> list[ExerciseMisconceptions]:
@@ -641,35 +641,31 @@ def misconceptions(session: Session, course: Course) -> list[ExerciseMisconcepti
     are the kind's (`classify`) against the answer key as the attempt was last graded:
     after correcting a key, a regrade brings the report in line with the scores.
     """
-    return misconceptions_of(course, misconception_counts(session, course))
+    counts = misconception_counts(session, course)
+    return [exercise_misconceptions(e, counts[e.id])
+            for e in course.exercises if e.auto_graded]
 
 
-def misconceptions_of(course: Course,
-                      counts: MisconceptionCounts) -> list[ExerciseMisconceptions]:
-    """The misconceptions report from its counts (`misconception_counts`); no SQL."""
-    exercises = [e for e in course.exercises if e.auto_graded]
-    tallies: dict[str, dict[str, _Tally]] = {e.id: defaultdict(_Tally) for e in exercises}
-    for exercise_id, item_id, outcome, count in counts.outcomes:
-        tallies[exercise_id][item_id].add(outcome, count)
-    attempts = dict(counts.attempts)
-
-    report = []
-    for exercise in exercises:
-        kind = registry.kind_of(exercise)
-        texts = kind.item_texts(exercise.spec)
-        items = []
-        for item_id, tally in tallies[exercise.id].items():
-            if not tally.answered or item_id not in texts:  # or an item since removed
-                continue
-            ranked = sorted(tally.wrong.items(), key=lambda pair: (-pair[1], pair[0]))
-            wrong, wrong_count = ranked[0] if ranked else (None, 0)
-            label = (kind.mistake_label(exercise.spec, item_id, wrong)
-                     if wrong is not None else None)
-            items.append(ItemStat(
-                id=item_id, text=texts[item_id], answered=tally.answered,
-                correct_share=tally.correct / tally.answered, wrong=label,
-                wrong_share=wrong_count / tally.answered,
-                segments=_segments(kind, exercise, item_id, tally, ranked)))
-        items.sort(key=lambda i: (i.correct_share, -i.wrong_share, i.id))
-        report.append(ExerciseMisconceptions(exercise, attempts.get(exercise.id, 0), items))
-    return report
+def exercise_misconceptions(exercise: Exercise,
+                            counts: ExerciseCounts) -> ExerciseMisconceptions:
+    """One exercise's misconceptions from its counts (`misconception_counts`); no SQL."""
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    for item_id, outcome, count in counts.outcomes:
+        tallies[item_id].add(outcome, count)
+    kind = registry.kind_of(exercise)
+    texts = kind.item_texts(exercise.spec)
+    items = []
+    for item_id, tally in tallies.items():
+        if not tally.answered or item_id not in texts:  # or an item since removed
+            continue
+        ranked = sorted(tally.wrong.items(), key=lambda pair: (-pair[1], pair[0]))
+        wrong, wrong_count = ranked[0] if ranked else (None, 0)
+        label = (kind.mistake_label(exercise.spec, item_id, wrong)
+                 if wrong is not None else None)
+        items.append(ItemStat(
+            id=item_id, text=texts[item_id], answered=tally.answered,
+            correct_share=tally.correct / tally.answered, wrong=label,
+            wrong_share=wrong_count / tally.answered,
+            segments=_segments(kind, exercise, item_id, tally, ranked)))
+    items.sort(key=lambda i: (i.correct_share, -i.wrong_share, i.id))
+    return ExerciseMisconceptions(exercise, counts.attempts, items)
