@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         limits,
         logs,
         mail,
+        page_cache,
         request_checks,
         site,
     )
@@ -60,5 +61,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(learn.bp)
     app.register_blueprint(instruct.bp)
     limits.init_app(app)
+    page_cache.init_app(app)
     deployment.init_app(app)
     return app

@@ -76,12 +76,17 @@ def _log_request(response: Response) -> Response:
     if not requests_log.isEnabledFor(logging.INFO):
         return response
     this = request._get_current_object()  # type: ignore[attr-defined]  # one look-up, not one per use
-    started = this.environ.get(STARTED)
-    duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     user_id = _user_id(g.get("_login_user"))  # flask-login's user, if this request loaded one
-    requests_log.info("%s %s %s %.1fms user=%s", this.method, this.path,
-                      response.status_code, duration_ms, user_id)
+    write_request_line(this.method, this.path, response.status_code,
+                       this.environ.get(STARTED), user_id)
     return response
+
+
+def write_request_line(method: str, path: str, status: int, started: float | None,
+                       user_id: str) -> None:
+    """The request log's line for a request that began at `started` (perf_counter)."""
+    duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    requests_log.info("%s %s %s %.1fms user=%s", method, path, status, duration_ms, user_id)
 
 
 def _user_id(user: object) -> str:

@@ -10,19 +10,38 @@ in a request. Signed-in learners always get a fresh page (their progress is on i
 Nothing is kept when it could differ between two visitors or grow without bound: not in
 debug (templates and static files change under the developer's hands), not when the
 session holds flashed messages, not for a URL with a query string, and only a 200.
+
+Once a copy has been served, the whole answer is kept too (`Replay`, in front of the app):
+a request that cannot be told apart from one already answered with a copy (a GET with no
+cookie, no query string and no body, for the same path, with the same Accept-Encoding)
+gets that answer again, its status, headers and body as the app produced them, without
+passing through Flask: no session, no request hooks, no compression. What the hooks
+added (security headers, HSTS, Vary) is in the kept headers, and the request log gets
+its line as for any request. Up to MAX_REPLAYS answers are kept per worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, Request, current_app, request, session
 from flask_login import current_user
 from flask_login.config import COOKIE_NAME
+from werkzeug.http import http_date
+
+from course.logs import write_request_line
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 View = TypeVar("View", bound=Callable[..., Any])
+#: Marks, in the WSGI environ, a request answered with a copy (its path, for the log).
+SERVED_COPY = "course.served_copy"
+MAX_REPLAYS = 256
 
 
 def same_for_every_visitor(view: View) -> View:
@@ -48,6 +67,7 @@ def same_for_every_visitor(view: View) -> View:
                 return rendered
             # Kept encoded: the response would otherwise encode the same text every time.
             page = pages[key] = rendered.encode()
+        this.environ[SERVED_COPY] = this.path
         return page
 
     return cached  # type: ignore[return-value]
@@ -62,3 +82,80 @@ def _has_cookies(app: Flask, this: Request) -> bool:
         return False
     return (app.config["SESSION_COOKIE_NAME"] in this.cookies
             or app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in this.cookies)
+
+
+def init_app(app: Flask) -> None:
+    """Put `Replay` in front of the app: after every other WSGI wrapper but ProxyFix
+    (course/deployment.py), which must still run first."""
+    replay = Replay(app.wsgi_app)
+    app.extensions["course_replayed_answers"] = replay.answers
+    app.wsgi_app = replay  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: str
+    headers: list[tuple[str, str]]  # without Date
+    body: bytes
+    path: str  # as the request log writes it
+    dated: bool  # had a Date header (werkzeug adds one to a compressed answer): a new one
+
+
+class Replay:
+    """WSGI middleware: answers a request again with the copy's stored answer."""
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+        self.answers: dict[tuple[str, str, str], Answer] = {}
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
+                 ) -> Iterable[bytes]:
+        key = _replay_key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        answer = self.answers.get(key)
+        if answer is None:
+            return self._answer_and_keep(key, environ, start_response)
+        started = time.perf_counter()
+        headers = [*answer.headers, ("Date", http_date())] if answer.dated else [*answer.headers]
+        start_response(answer.status, headers)
+        write_request_line("GET", answer.path, 200, started, "-")
+        return [answer.body]
+
+    def _answer_and_keep(self, key: tuple[str, str, str], environ: WSGIEnvironment,
+                         start_response: StartResponse) -> Iterable[bytes]:
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def note(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started.append((status, headers))
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, note)
+        path = environ.get(SERVED_COPY)
+        if path is None or not started or len(self.answers) >= MAX_REPLAYS:
+            return body
+        status, headers = started[-1]
+        names = {name.lower() for name, _ in headers}
+        if status != "200 OK" or "set-cookie" in names:
+            return body
+        try:
+            data = b"".join(body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        self.answers[key] = Answer(status, [h for h in headers if h[0].lower() != "date"],
+                                   data, path, "date" in names)
+        return [data]
+
+
+def _replay_key(environ: WSGIEnvironment) -> tuple[str, str, str] | None:
+    """What the copy's answer depends on, for a request that may be replayed; None for
+    one that must reach the app (any cookie, query string or body, any method but GET)."""
+    if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ
+            or environ.get("QUERY_STRING") or environ.get("CONTENT_TYPE")
+            or environ.get("CONTENT_LENGTH", "0") not in ("", "0")
+            or "HTTP_TRANSFER_ENCODING" in environ):
+        return None
+    return (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+            environ.get("HTTP_ACCEPT_ENCODING", ""))

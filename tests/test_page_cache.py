@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 
+from course import page_cache
 from course.site import get_course
 
 
@@ -86,3 +88,49 @@ def test_a_cookie_that_names_nobody_still_gets_the_copy(client, app) -> None:
     client.get("/signin")  # its form's CSRF token is kept in a session cookie
     assert client.get_cookie(app.config["SESSION_COOKIE_NAME"]) is not None
     assert client.get("/").get_data() == visitor_home
+
+
+def _replaced_view(app, text: str = "from the app") -> None:
+    """Swap the lesson view for one that says where the answer came from."""
+    app.view_functions["learn.lesson"] = lambda **_: text
+
+
+def test_a_visitor_is_answered_again_without_the_app(client, app, caplog) -> None:
+    lesson = f"/lessons/{_a_lesson(app)}"
+    first = client.get(lesson)
+    _replaced_view(app)
+    caplog.set_level(logging.INFO, logger="course.request")
+    caplog.clear()
+    again = client.get(lesson)
+    assert again.status_code == 200
+    assert again.get_data() == first.get_data()
+    assert sorted(again.headers.items()) == sorted(first.headers.items())
+    line = [r.getMessage().split() for r in caplog.records if r.name == "course.request"]
+    assert [(m, p, s, u) for m, p, s, _, u in line] == [("GET", lesson, "200", "user=-")]
+    assert len(app.extensions["course_replayed_answers"]) == 1
+
+
+def test_only_a_request_like_the_first_is_replayed(client, app) -> None:
+    lesson = f"/lessons/{_a_lesson(app)}"
+    plain = client.get(lesson).get_data()
+    packed = client.get(lesson, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.get_data()) == plain
+    _replaced_view(app)
+    again = client.get(lesson, headers={"Accept-Encoding": "gzip"})
+    assert again.get_data() == packed.get_data() and "Date" in again.headers
+    assert client.get(lesson).get_data() == plain
+    # Anything that may change the answer reaches the app.
+    assert client.get(lesson + "?utm=1").get_data(as_text=True) == "from the app"
+    assert client.head(lesson).status_code == 200
+    assert client.get(lesson, data={"x": "\x00"}).status_code == 400  # a body is checked
+    client.set_cookie("anything", "1")
+    assert client.get(lesson).get_data(as_text=True) == "from the app"
+
+
+def test_replayed_answers_are_bounded(client, app, monkeypatch) -> None:
+    monkeypatch.setattr(page_cache, "MAX_REPLAYS", 2)
+    lesson = f"/lessons/{_a_lesson(app)}"
+    for encoding in ("gzip", "br", "identity", "zstd"):
+        assert client.get(lesson, headers={"Accept-Encoding": encoding}).status_code == 200
+    assert len(app.extensions["course_replayed_answers"]) == 2
