@@ -13,11 +13,11 @@ session holds flashed messages, not for a URL with a query string, and only a 20
 
 Once a copy has been served, the whole answer is kept too (`Replay`, in front of the app):
 a request that cannot be told apart from one already answered with a copy (a GET with no
-cookie, no query string and no body, for the same path, with the same Accept-Encoding)
-gets that answer again, its status, headers and body as the app produced them, without
-passing through Flask: no session, no request hooks, no compression. What the hooks
-added (security headers, HSTS, Vary) is in the kept headers, and the request log gets
-its line as for any request. Up to MAX_REPLAYS answers are kept per worker.
+cookie, no query string and no body, for the same scheme, host and path, with the same
+Accept-Encoding) gets that answer again, its status, headers and body as the app produced
+them, without passing through Flask: no session, no request hooks, no compression. What
+the hooks added (security headers, HSTS, Vary) is in the kept headers, and the request log
+gets its line as for any request. Up to MAX_REPLAYS answers are kept per worker.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ View = TypeVar("View", bound=Callable[..., Any])
 #: Marks, in the WSGI environ, a request answered with a copy (its path, for the log).
 SERVED_COPY = "course.served_copy"
 MAX_REPLAYS = 256
+#: What a kept answer is found by: scheme, host, script root, path, Accept-Encoding.
+ReplayKey = tuple[str, str, str, str, str]
 
 
 def same_for_every_visitor(view: View) -> View:
@@ -106,7 +108,7 @@ class Replay:
 
     def __init__(self, wsgi_app: WSGIApplication) -> None:
         self.wsgi_app = wsgi_app
-        self.answers: dict[tuple[str, str, str], Answer] = {}
+        self.answers: dict[ReplayKey, Answer] = {}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
                  ) -> Iterable[bytes]:
@@ -122,7 +124,7 @@ class Replay:
         write_request_line("GET", answer.path, 200, started, "-")
         return [answer.body]
 
-    def _answer_and_keep(self, key: tuple[str, str, str], environ: WSGIEnvironment,
+    def _answer_and_keep(self, key: ReplayKey, environ: WSGIEnvironment,
                          start_response: StartResponse) -> Iterable[bytes]:
         started: list[tuple[str, list[tuple[str, str]]]] = []
 
@@ -149,7 +151,7 @@ class Replay:
         return [data]
 
 
-def _replay_key(environ: WSGIEnvironment) -> tuple[str, str, str] | None:
+def _replay_key(environ: WSGIEnvironment) -> ReplayKey | None:
     """What the copy's answer depends on, for a request that may be replayed; None for
     one that must reach the app (any cookie, query string or body, any method but GET)."""
     if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ
@@ -157,5 +159,8 @@ def _replay_key(environ: WSGIEnvironment) -> tuple[str, str, str] | None:
             or environ.get("CONTENT_LENGTH", "0") not in ("", "0")
             or "HTTP_TRANSFER_ENCODING" in environ):
         return None
-    return (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+    # Host and scheme too: an answer checked by the app for one host (a host check, a link
+    # built from it) is never given to a request for another.
+    return (environ.get("wsgi.url_scheme", ""), environ.get("HTTP_HOST", ""),
+            environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
             environ.get("HTTP_ACCEPT_ENCODING", ""))

@@ -124,6 +124,10 @@ def test_only_a_request_like_the_first_is_replayed(client, app) -> None:
     assert client.get(lesson + "?utm=1").get_data(as_text=True) == "from the app"
     assert client.head(lesson).status_code == 200
     assert client.get(lesson, data={"x": "\x00"}).status_code == 400  # a body is checked
+    assert client.get(lesson, base_url="http://other.example").get_data(
+        as_text=True) == "from the app"  # another host
+    assert client.get(lesson, base_url="https://localhost").get_data(
+        as_text=True) == "from the app"  # another scheme
     client.set_cookie("anything", "1")
     assert client.get(lesson).get_data(as_text=True) == "from the app"
 
