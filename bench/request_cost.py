@@ -1,18 +1,22 @@
 """What one request costs inside the process, page by page, against a hello-world route.
 
-    .venv/bin/python bench/request_cost.py                     # microseconds per request
-    .venv/bin/python bench/request_cost.py --profile lesson    # cProfile of 2,000 lessons
+    .venv/bin/python bench/request_cost.py                     # CPU microseconds per request
+    .venv/bin/python bench/request_cost.py --profile exercise  # cProfile of -n exercise pages
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
         .venv/bin/python bench/request_cost.py --pages lesson -n 0   # and -n 1000: the
         # difference over 1,000 is the instructions per request (repeatable on a busy box)
 
-Calls the WSGI app of bench/wsgi.py (the course app with `/__hello` beside it) directly,
-the way gunicorn's worker does, with the headers wrk sends (none but Host; the signed-in
-pages add the session cookie of a demo learner and wrk's User-Agent). No sockets, no
-worker, no other process: the figures are what the application itself spends, so they
-move little with the machine's load, unlike bench/learner_pages.py's throughput. The
-request log is written (to /dev/null), as a server writes it. Not a test: it prints a
-table.
+Fills a temporary SQLite database as bench/learner_pages.py does (200 demo learners /
+5,000 attempts, the same learner, who still sees the board, and the same pages), and calls
+the WSGI app of bench/wsgi.py (the course app with `/__hello` beside it) directly, the way
+gunicorn's worker does, with the headers wrk sends (none but Host; signed-in pages add
+the learner's session cookie and wrk's User-Agent). The submission is a POST of the final
+quiz by another demo learner with a new idempotency token each time, as the throughput
+bench sends it. No sockets, no worker, no other process: the figures are what the
+application itself spends (CPU time of this process), so they move little with the
+machine's load, unlike bench/learner_pages.py's throughput, and they are what before/after
+comparisons of one change quote. The request log is written (to /dev/null), as a server
+writes it. Not a test: it prints a table.
 """
 
 from __future__ import annotations
@@ -27,76 +31,108 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat, starmap
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from werkzeug.test import EnvironBuilder
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-PASSWORD = "bench-password-123"
-USER_AGENT = "course-bench"
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+import learner_pages as lp  # noqa: E402  (beside this script)
+
+PAGES = ("hello", "home", "lesson", "home-signed-in", "lesson-signed-in", "exercise",
+         "progress", "attempt", "submit")
+DEFAULT_PAGES = "hello,home,lesson,exercise,progress,attempt,submit"
+FORM = "application/x-www-form-urlencoded"
+Environs = Callable[[int], Iterable[dict[str, Any]]]
 
 
-def build(workdir: Path) -> tuple[Callable[..., Iterable[bytes]], dict[str, tuple[str, bool]]]:
-    """The WSGI app and the pages to time: name -> (path, signed in)."""
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.db'}"
-    os.environ["SECRET_KEY"] = "bench-only-secret"
+def build(workdir: Path) -> tuple[Callable[..., Iterable[bytes]], dict[str, Environs]]:
+    """The WSGI app and, per page, how to make the environs of n requests to it."""
+    prepared = lp.prepare_database(None, workdir, learners=200, attempts=5000, seed=1,
+                                   submitters=1)
+    os.environ.update(DATABASE_URL=prepared.url, SECRET_KEY=lp.SECRET_KEY)
     from bench.wsgi import app, course_app
-    from course import demo
-    from course.db import get_session
-    from course.models import Attempt, User
-    from course.site import get_course
 
     for handler in logging.getLogger("course").handlers:  # the request log, written nowhere
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))  # noqa: SIM115  (open for the run)
-    with course_app.app_context():
-        session = get_session()
-        demo.fill(session, get_course(), learners=20, attempts=300, seed=1, password=PASSWORD)
-        email, attempt_id = session.execute(
-            select(User.email, Attempt.id).join(Attempt, Attempt.user_id == User.id)
-            .where(User.email.like(f"%@{demo.DEMO_DOMAIN}")).order_by(Attempt.id)
-            .limit(1)).one()
-        lesson = next(s.id for s in get_course().steps if s.kind == "lesson")
-        exercise = session.scalar(select(Attempt.exercise_id).where(Attempt.id == attempt_id))
-    pages = {"hello": ("/__hello", False), "home": ("/", False),
-             "lesson": (f"/lessons/{lesson}", False),
-             "home-signed-in": ("/", True), "lesson-signed-in": (f"/lessons/{lesson}", True),
-             "exercise": (f"/exercises/{exercise}", True), "progress": ("/progress", True),
-             "attempt": (f"/attempts/{attempt_id}", True)}
-    pages = {name: (path, signed_in) for name, (path, signed_in) in pages.items()}
-    app.cookie = sign_in(course_app, email)  # type: ignore[attr-defined]
+    learner = signed_in(course_app, prepared.email)
+    poster = signed_in(course_app, prepared.submitters[0])
+    submitted = f"/exercises/{lp.SUBMITTED}"
+    envelope = hidden_fields(poster.get(submitted, headers={"User-Agent": lp.USER_AGENT})
+                             .get_data(as_text=True))
+    fields = list(envelope.items()) + prepared.answer
+    gets = {"hello": ("/__hello", None), "home": ("/", None),
+            "lesson": (f"/lessons/{prepared.lesson}", None),
+            "home-signed-in": ("/", learner), "lesson-signed-in":
+            (f"/lessons/{prepared.lesson}", learner),
+            "exercise": (f"/exercises/{lp.EXERCISE}", learner),
+            "progress": ("/progress", learner),
+            "attempt": (f"/attempts/{prepared.attempt_id}", learner)}
+    pages: dict[str, Environs] = {
+        name: same_request(environ_for(path, cookie_header(client)))
+        for name, (path, client) in gets.items()}
+
+    def submissions(n: int) -> Iterator[dict[str, Any]]:
+        # Built before they are timed: each has a body of its own, read once.
+        return iter([environ_for(submitted, cookie_header(poster), urllib.parse.urlencode(
+            [*fields, ("submission_token", uuid.uuid4().hex)])) for _ in range(n)])
+
+    pages["submit"] = submissions
     return app, pages
 
 
-def sign_in(course_app: Any, email: str) -> str:
-    """The Cookie header of a signed-in browser that has opened one page since."""
+def same_request(environ: dict[str, Any]) -> Environs:
+    return lambda n: repeat(environ, n)
+
+
+def signed_in(course_app: Any, email: str) -> Any:
+    """A test client signed in through the real form that has opened one page since."""
     client = course_app.test_client()
-    headers = {"User-Agent": USER_AGENT}
+    headers = {"User-Agent": lp.USER_AGENT}
     page = client.get("/signin", headers=headers).get_data(as_text=True)
-    token = CSRF_INPUT.search(page)
+    token = lp.CSRF_INPUT.search(page)
     assert token, "no csrf_token on /signin"
     answer = client.post("/signin", headers=headers, data={
-        "csrf_token": token.group(1), "email": email, "password": PASSWORD})
+        "csrf_token": token.group(1) or token.group(2), "email": email,
+        "password": lp.PASSWORD})
     assert answer.status_code == 302, answer.status_code
-    client.get("/", headers=headers)
+    client.get("/", headers=headers)  # the session gets its CSRF token, as a browser's would
+    return client
+
+
+def cookie_header(client: Any) -> str | None:
+    if client is None:
+        return None
     return "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
 
 
-def environ_for(app: Any, path: str, signed_in: bool) -> dict[str, Any]:
+def hidden_fields(page: str) -> dict[str, str]:
+    """The exercise form's hidden fields but its submission token (new per request)."""
+    fields = {}
+    for tag in lp.HIDDEN_INPUT.findall(page):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and value and name.group(1) != "submission_token":
+            fields[name.group(1)] = value.group(1)
+    return fields
+
+
+def environ_for(path: str, cookie: str | None, body: str | None = None) -> dict[str, Any]:
     headers = {"Host": "127.0.0.1"}
-    if signed_in:
-        headers |= {"Cookie": app.cookie, "User-Agent": USER_AGENT}
+    if cookie is not None:
+        headers |= {"Cookie": cookie, "User-Agent": lp.USER_AGENT}
     # gunicorn's address for a local wrk: Flask-Login's session protection compares it
     # with the one the session was signed in from.
-    environ: dict[str, Any] = EnvironBuilder(
-        path=path, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
+    builder = EnvironBuilder(path=path, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                             **({} if body is None else
+                                {"method": "POST", "data": body, "content_type": FORM}))
+    environ: dict[str, Any] = builder.get_environ()
     return environ
 
 
@@ -119,11 +155,18 @@ def call(app: Any, environ: dict[str, Any]) -> str:
     return status[0]
 
 
+def check(name: str, status: str) -> None:
+    # A cookie set every time would be a cost wrk never sees; a submission is stored and
+    # redirected (its flash message is the cookie it sets).
+    expected = ("303 SEE OTHER", "303 SEE OTHER +cookie") if name == "submit" else ("200 OK",)
+    if status not in expected:
+        raise SystemExit(f"{name} answered {status}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", default="hello,home,lesson,exercise,progress,attempt",
-                        help="comma-separated: hello, home, lesson, home-signed-in, "
-                             "lesson-signed-in, exercise, progress, attempt")
+    parser.add_argument("--pages", default=DEFAULT_PAGES,
+                        help=f"comma-separated, of: {', '.join(PAGES)}")
     parser.add_argument("-n", type=int, default=500, help="requests per batch")
     parser.add_argument("--batches", type=int, default=5,
                         help="batches per page; the best batch is reported (CPU time of "
@@ -131,36 +174,37 @@ def main() -> None:
     parser.add_argument("--profile", metavar="PAGE", help="cProfile n requests of PAGE")
     parser.add_argument("--sort", default="tottime", help="pstats sort key for --profile")
     args = parser.parse_args()
+    names = [args.profile] if args.profile else args.pages.split(",")
+    if unknown := set(names) - set(PAGES):
+        raise SystemExit(f"unknown pages: {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory() as workdir:
         app, pages = build(Path(workdir))
-        names = [args.profile] if args.profile else args.pages.split(",")
         for name in names:
-            path, signed_in = pages[name]
-            environ = environ_for(app, path, signed_in)
-            for _ in range(50):  # warm: the per-worker page copy, compiled SQL
-                status = call(app, environ)
-            if status != "200 OK":  # a cookie set every time would be a cost wrk never sees
-                raise SystemExit(f"{name} ({path}) answered {status}")
+            environs = pages[name]
+            for environ in environs(50):  # warm: the per-worker page copy, compiled SQL
+                check(name, call(app, environ))
             if args.profile:
+                batch = environs(args.n)
                 profiler = cProfile.Profile()
                 profiler.enable()
-                for _ in range(args.n):
+                for environ in batch:
                     call(app, environ)
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
                 continue
             batches = []
             for _ in range(args.batches):
+                batch = [(app, environ) for environ in environs(args.n)]
                 started = time.process_time()
                 # Inside starmap so that callgrind can count these requests alone
                 # (--collect-atstart=no --toggle-collect=starmap_next).
-                for _ in starmap(call, repeat((app, environ), args.n)):
+                for _ in starmap(call, batch):
                     pass
                 batches.append(time.process_time() - started)
             if args.n:
                 best, median = min(batches), statistics.median(batches)
                 print(f"{name:18} {best / args.n * 1e6:6.0f} us/request "
-                      f"(median batch {median / args.n * 1e6:.0f})  {path}", flush=True)
+                      f"(median batch {median / args.n * 1e6:.0f})", flush=True)
 
 
 if __name__ == "__main__":
