@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals.update(step_url=step_url, fixed_url=fixed_url,
+                                 step_page_url=step_page_url,
                                  step_kind_label=step_kind_label,
                                  section_title=section_title, kind_of=kind_of,
                                  field_attrs=field_attrs)
@@ -135,10 +136,16 @@ def fixed_url(endpoint: str) -> str:
     return remembered_url(endpoint, endpoint)
 
 
+def step_page_url(endpoint: str, step_id: str) -> str:
+    """A page of one step of the course (its lesson, exercise, submission): the course's
+    steps are few, so each is remembered."""
+    return remembered_url((endpoint, step_id), endpoint, step_id=step_id)
+
+
 def step_url(step: Step) -> str:
-    """The page of a lesson or an exercise (remembered: the outline links every step)."""
-    endpoint = "learn.lesson" if isinstance(step, Lesson) else "learn.exercise"
-    return remembered_url(("step", step.id), endpoint, step_id=step.id)
+    """The page of a lesson or an exercise (the outline links every step)."""
+    return step_page_url("learn.lesson" if isinstance(step, Lesson) else "learn.exercise",
+                         step.id)
 
 
 def step_kind_label(step: Step) -> str:

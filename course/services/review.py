@@ -364,7 +364,8 @@ def read_feedback(session: Session, attempt: Attempt,
 
 # Every learner page's header asks this: built once (see course/services/__init__.py), on
 # the table rather than the model, so that it runs as a plain Core query: the ORM's
-# statement handling cost more than the query itself on every signed-in page.
+# statement handling cost more than the query itself on every signed-in page. It runs on
+# the session's connection, as the learner's standing does (services/attempts.py).
 _ATTEMPTS = cast(Table, Attempt.__table__)
 _NEW_FEEDBACK = select(_ATTEMPTS.c.exercise_id).distinct().where(
     _ATTEMPTS.c.user_id == bindparam("user_id"), _ATTEMPTS.c.feedback_unread.is_(True))
@@ -372,7 +373,8 @@ _NEW_FEEDBACK = select(_ATTEMPTS.c.exercise_id).distinct().where(
 
 def exercises_with_new_feedback(session: Session, user_id: int) -> set[str]:
     """Ids of exercises where the learner has feedback they have not opened (one query)."""
-    return set(session.execute(_NEW_FEEDBACK, {"user_id": user_id}).scalars())
+    rows = session.connection().execute(_NEW_FEEDBACK, {"user_id": user_id})
+    return {exercise_id for (exercise_id,) in rows}  # plain rows: no ScalarResult
 
 
 # -------------------------------------------------------------------------- regrade
