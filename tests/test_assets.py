@@ -37,8 +37,11 @@ def test_a_changed_file_gets_a_new_url(app, tmp_path) -> None:
     (tmp_path / "x.css").write_text("a {}")
     with app.test_request_context():
         first = assets.static_version("x.css")
+        assert assets.static_url("x.css") == f"/static/x.css?v={first}"
         (tmp_path / "x.css").write_text("b { color: red }")
-        assert assets.static_version("x.css") != first
+        second = assets.static_version("x.css")
+        assert second != first
+        assert assets.static_url("x.css") == f"/static/x.css?v={second}"  # not the remembered one
         assert assets.static_version("../secret") is None
         assert assets.static_version("missing.css") is None
 
