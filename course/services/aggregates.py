@@ -215,8 +215,26 @@ def _per_engine(build: Callable[[Callable[[Table], Any]], Any]) -> dict[str, Any
 
 def _on(session: Session, statements: Mapping[str, Any]) -> Any:
     """The statement for the engine the session is on."""
-    name = session.get_bind().dialect.name
+    return _for_dialect(session.get_bind().dialect.name, statements)
+
+
+def _for_dialect(name: str, statements: Mapping[str, Any]) -> Any:
     return statements["postgresql" if name == "postgresql" else "sqlite"]
+
+
+def _adding(model: type[Base], keys: tuple[str, ...], columns: tuple[str, ...]
+            ) -> dict[str, Any]:
+    """Per engine: insert a row of `model`, or add its `columns` to those of the row with
+    the same `keys` (every kept count is an upsert of this shape)."""
+    table = _table(model)
+
+    def build(insert: Callable[[Table], Any]) -> Any:
+        statement = insert(table)
+        return statement.on_conflict_do_update(
+            index_elements=[table.c[k] for k in keys],
+            set_={c: table.c[c] + statement.excluded[c] for c in columns})
+
+    return _per_engine(build)
 
 
 def _lock_statement(insert: Callable[[Table], Any]) -> Any:
@@ -384,21 +402,14 @@ _DROP_UNTRIED = delete(_LEARNERS).where(_LEARNERS.c.user_id == bindparam("uid"),
 TOTALS = tuple(_totals_of(EMPTY_LEARNER))
 
 
-def _totals_statement(insert: Callable[[Table], Any]) -> Any:
-    table = _table(ExerciseTotals)
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.exercise_id],
-        set_={name: table.c[name] + statement.excluded[name] for name in TOTALS})
-
-
-_ADD_TOTALS = _per_engine(_totals_statement)
+_ADD_TOTALS = _adding(ExerciseTotals, ("exercise_id",), TOTALS)
 
 
 def _add_totals(session: Session, exercise_id: str, change: Mapping[str, float]) -> None:
     """Add `change` (a value for every name in TOTALS) to the exercise's totals."""
-    session.connection().execute(_on(session, _ADD_TOTALS),
-                    {"exercise_id": exercise_id, **{name: change[name] for name in TOTALS}})
+    session.connection().execute(
+        _on(session, _ADD_TOTALS),
+        {"exercise_id": exercise_id, **{name: change[name] for name in TOTALS}})
 
 
 def _add_days(session: Session, exercise_id: str,
@@ -410,9 +421,9 @@ def _add_days(session: Session, exercise_id: str,
             by_day.setdefault(day, {"attempts": 0, "completions": 0})[column] += n
     if not by_day:
         return
-    session.connection().execute(_on(session, _ADD_DAYS),
-                    [{"day": day, "exercise_id": exercise_id, **values}
-                     for day, values in sorted(by_day.items())])
+    session.connection().execute(_on(session, _ADD_DAYS), [
+        {"day": day, "exercise_id": exercise_id, **values}
+        for day, values in sorted(by_day.items())])
 
 
 def _add_item_counts(session: Session, exercise_id: str,
@@ -424,24 +435,8 @@ def _add_item_counts(session: Session, exercise_id: str,
     session.connection().execute(_on(session, _ADD_ITEM_COUNTS), changes)
 
 
-def _days_statement(insert: Callable[[Table], Any]) -> Any:
-    table = _table(DailyActivity)
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.day, table.c.exercise_id],
-        set_={c: table.c[c] + statement.excluded[c] for c in ("attempts", "completions")})
-
-
-def _item_counts_statement(insert: Callable[[Table], Any]) -> Any:
-    table = _table(ItemOutcome)
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.exercise_id, table.c.item_id, table.c.outcome],
-        set_={"count": table.c.count + statement.excluded["count"]})
-
-
-_ADD_DAYS = _per_engine(_days_statement)
-_ADD_ITEM_COUNTS = _per_engine(_item_counts_statement)
+_ADD_DAYS = _adding(DailyActivity, ("day", "exercise_id"), ("attempts", "completions"))
+_ADD_ITEM_COUNTS = _adding(ItemOutcome, ("exercise_id", "item_id", "outcome"), ("count",))
 
 
 # ------------------------------------------------------- the gradebook's sort keys
@@ -493,22 +488,13 @@ def _forget_learner_keys(session: Session, transaction: Any) -> None:
         session.info.pop(_PENDING, None)
 
 
-def _count_statement(insert: Callable[[Table], Any]) -> Any:
-    table = _table(LearnerCount)
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={"learners": table.c.learners + statement.excluded["learners"]})
-
-
-_ADD_LEARNERS = _per_engine(_count_statement)
+_ADD_LEARNERS = _adding(LearnerCount, ("id",), ("learners",))
 
 
 def add_learners(connection: Any, change: int) -> None:
     """Add `change` to the kept number of learner accounts (on `connection`, a Session's
     or the flush's own, in the transaction that makes or deletes them)."""
-    name = connection.dialect.name
-    connection.execute(_ADD_LEARNERS["postgresql" if name == "postgresql" else "sqlite"],
+    connection.execute(_for_dialect(connection.dialect.name, _ADD_LEARNERS),
                        {"id": 1, "learners": change})
 
 
