@@ -340,13 +340,15 @@ class GradebookOrder:
 
     def _ordered(self, query: _Query, backwards: bool) -> _Query:
         """`query` in the gradebook's order, or in exactly the reverse order."""
+        return query.order_by(*self._order(self.key, User.display_name, User.id, backwards))
+
+    def _order(self, key: Any, name: Any, ident: Any, backwards: bool) -> tuple[Any, ...]:
+        """ORDER BY terms of the gradebook's order (or its reverse) over these columns."""
         descending = self.sort.descending != backwards
-        if self.key is None:
-            return query.order_by(*((User.display_name.desc(), User.id.desc()) if descending
-                                    else (User.display_name, User.id)))
-        ties = ((User.display_name.desc(), User.id.desc()) if backwards
-                else (User.display_name, User.id))
-        return query.order_by(self.key.desc() if descending else self.key, *ties)
+        if key is None:
+            return (name.desc(), ident.desc()) if descending else (name, ident)
+        ties = (name.desc(), ident.desc()) if backwards else (name, ident)
+        return (key.desc() if descending else key, *ties)
 
     def beyond(self, learner_id: int, forward: bool, limit: int) -> _Query:
         """The `limit` learners just after `learner_id` in this order (`forward`), or just
@@ -373,11 +375,8 @@ class GradebookOrder:
                              not forward).limit(limit).subquery()
         both = union_all(select(same), select(rest)).subquery()
         key, name, ident = both.c.sort_key, both.c.display_name, both.c.id
-        backwards = not forward
-        descending = self.sort.descending != backwards
-        ties_order = (name.desc(), ident.desc()) if backwards else (name, ident)
-        return (select(both.c.id, name, both.c.email, key)
-                .order_by(key.desc() if descending else key, *ties_order).limit(limit))
+        return (select(ident, name, both.c.email, key)
+                .order_by(*self._order(key, name, ident, not forward)).limit(limit))
 
 
 def _rows(session: Session, course: Course, users: Sequence[Any]) -> list[GradebookRow]:
