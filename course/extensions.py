@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, redirect, request, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from course.db import get_session
-from course.models import User
+from course.services.sign_ins import SignedIn, signed_in
 from course.sessions import CookieSessions
 
 
@@ -23,6 +23,36 @@ class SafeMethodsUnchecked(CSRFProtect):
             super().protect(apply_exemptions)
 
 
+#: How many signed CSRF tokens each app keeps before it starts again from none.
+TOKENS_KEPT = 1024
+
+
+def csrf_token() -> str:
+    """Flask-WTF's `generate_csrf` (the `csrf_token()` of templates), signing each
+    session's token once per worker instead of on every page.
+
+    Every signed-in page has a form (the header's "Sign out"), and signing costs a key
+    derivation and an HMAC. Tokens carry no time limit here (WTF_CSRF_TIME_LIMIT is None:
+    a token is good for as long as its session), so a token signed for this session's
+    raw token earlier is as valid as a new one. The raw token is Flask-WTF's own, and a
+    session without one gets it from `generate_csrf` as before.
+    """
+    if "csrf_token" in g:
+        return str(g.csrf_token)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    signed: dict[tuple[object, str], str] = app.extensions.setdefault("course_csrf", {})
+    secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    raw = session.get("csrf_token")
+    token = signed.get((secret, raw)) if isinstance(raw, str) else None
+    if token is None:
+        token = str(generate_csrf())
+        if len(signed) >= TOKENS_KEPT:
+            signed.clear()
+        signed[(secret, session["csrf_token"])] = token
+    g.csrf_token = token
+    return token
+
+
 login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Please sign in to continue."
@@ -32,14 +62,12 @@ csrf = SafeMethodsUnchecked()
 
 
 @login_manager.user_loader
-def _load_user(cookie_id: str) -> User | None:
-    """The user of a live sign-in: an ended or unknown one is treated as signed out."""
-    from course.services.sign_ins import signed_in_user
-
+def _load_user(cookie_id: str) -> SignedIn | None:
+    """The person of a live sign-in: an ended or unknown one is treated as signed out."""
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    return signed_in_user(get_session(), int(user_id), token)
+    return signed_in(get_session(), int(user_id), token)
 
 
 @login_manager.unauthorized_handler
@@ -64,3 +92,6 @@ def init_app(app: Flask) -> None:
     app.session_interface = CookieSessions()
     login_manager.init_app(app)
     csrf.init_app(app)
+    # Flask-WTF puts its generate_csrf in every template's context: this one comes after.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})

@@ -22,6 +22,8 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import inspect
 from werkzeug.wrappers import Response
 
+from course.services.sign_ins import SignedIn
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -90,13 +92,15 @@ def write_request_line(method: str, path: str, status: int, started: float | Non
 
 
 def _user_id(user: object) -> str:
-    """The signed-in user's id from the identity map, never from the database.
+    """The signed-in user's id, for a model from the identity map, never from the database.
 
     After a lost database connection the user row is expired; reading `user.id` would
     try to reload it and turn the clean 503 into a traceback in this after-request hook.
     """
     if user is None or isinstance(user, AnonymousUserMixin):
         return "-"  # a visitor (SQLAlchemy's inspect raises and catches to say so)
+    if isinstance(user, SignedIn):  # the user loader's: a plain object, never reloaded
+        return str(user.id)
     state = inspect(user, raiseerr=False)
     identity = state.identity if state is not None else None
     return str(identity[0]) if identity else "-"

@@ -612,6 +612,7 @@ def test_learner_reads_feedback_and_the_new_feedback_badge_clears(app, client):
     assert "<strong>fewer</strong>" in html  # self-assessment form lists every level)
     assert "<script>alert(1)" not in html
     assert "75%" in html
+    assert "New feedback" not in html  # the header of the page that was the reading
     assert "New feedback" not in client.get("/progress").get_data(as_text=True)
     assert not _attempt(app, attempt_id).feedback_unread
 

@@ -3,7 +3,11 @@ once per secret key and nothing done for an empty session."""
 
 from __future__ import annotations
 
-from tests.helpers import csrf_token
+import time
+
+from tests.helpers import AuthActions, csrf_token
+
+LESSON = "what-product-managers-do"
 
 
 def test_a_new_secret_key_ends_old_sessions_unless_it_is_a_fallback(app, client, auth) -> None:
@@ -39,3 +43,41 @@ def test_signing_out_clears_the_session_cookie(client, auth) -> None:
     cookies = response.headers.getlist("Set-Cookie")
     assert any(c.startswith("session=") for c in cookies)
     assert client.get("/progress").status_code == 302
+
+
+def test_a_remembered_session_still_expires(app, client, auth, monkeypatch) -> None:
+    """The worker remembers what a checked cookie holds, not that it is valid forever."""
+    auth.learner()
+    assert client.get("/progress").status_code == 200  # checked, and remembered
+    assert client.get("/progress").status_code == 200  # served from what was remembered
+    later = time.time() + app.permanent_session_lifetime.total_seconds() + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get("/progress").status_code == 302  # expired: signed out
+
+
+def test_a_session_holding_flashed_messages_shows_each_once(app, client, auth) -> None:
+    """Flask changes the list of flashed messages in place: what the worker remembers of a
+    cookie must not keep a message that was shown (nor lose one)."""
+    auth.learner()
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    client.post("/account/email", data={"email-csrf_token": csrf_token(client, "/account"),
+                                        "email-email_on_feedback": "y"})
+    with_message = client.get_cookie(cookie).value
+    for _ in range(2):  # the same cookie twice (a reload before the answer came back)
+        browser = app.test_client()
+        browser.set_cookie(cookie, with_message)
+        assert "Feedback emails are on" in browser.get("/account").get_data(as_text=True)
+    assert "Feedback emails are on" in client.get("/account").get_data(as_text=True)
+    assert "Feedback emails are on" not in client.get("/account").get_data(as_text=True)
+
+
+def test_a_page_keeps_its_session_token_signed_once(app, client, auth) -> None:
+    """csrf_token() signs a session's token once per worker; each session has its own."""
+    auth.learner()
+    first, second = csrf_token(client, "/progress"), csrf_token(client, "/progress")
+    assert first == second
+    other = app.test_client()
+    AuthActions(other, app).sign_in("learner@example.com")
+    assert csrf_token(other, "/progress") != first
+    assert client.post(f"/lessons/{LESSON}/complete",
+                       data={"csrf_token": first, "done": "1"}).status_code == 302

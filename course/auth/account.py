@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Response, flash, redirect, render_template, session, url_for
+from flask import Response, abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
@@ -26,6 +26,7 @@ from course.auth.forms import (
 from course.auth.views import bp
 from course.db import get_session
 from course.logs import AUDIT
+from course.models import User
 from course.models.timestamps import utcnow
 from course.services import account_data, accounts, sign_ins
 from course.site import get_course
@@ -36,9 +37,17 @@ audit = logging.getLogger(AUDIT)
 SECTIONS = ["name", "email", "password", "sessions", "data", "delete"]
 
 
+def _account() -> User:
+    """The signed-in account as a model, for the pages that show or change it (every
+    other page has what it needs in `current_user`, course.services.sign_ins.SignedIn)."""
+    user = get_session().get(User, current_user.id) or abort(404)
+    user.sign_in_token = current_user.sign_in_token  # the sign-in a password change keeps
+    return user
+
+
 def _page(status: int = 200, **posted: FlaskForm) -> ResponseReturnValue:
     """The page; a section's just-posted form (with its errors) replaces its blank one."""
-    user = current_user._get_current_object()
+    user = _account()
     forms: dict[str, FlaskForm] = {
         "name": DisplayNameForm(formdata=None, prefix="name", display_name=user.display_name),
         "email": EmailSettingsForm(formdata=None, prefix="email",
@@ -63,7 +72,7 @@ def change_name() -> ResponseReturnValue:
     form = DisplayNameForm(prefix="name")
     if not form.validate_on_submit():
         return _page(400, name=form)
-    accounts.change_display_name(get_session(), current_user, form.display_name.data or "")
+    accounts.change_display_name(get_session(), _account(), form.display_name.data or "")
     flash("Your display name is changed.", "success")
     return redirect(url_for("auth.account"))
 
@@ -74,7 +83,7 @@ def change_email_settings() -> ResponseReturnValue:
     form = EmailSettingsForm(prefix="email")
     if not form.validate_on_submit():
         return _page(400, email=form)
-    accounts.set_email_on_feedback(get_session(), current_user, form.email_on_feedback.data)
+    accounts.set_email_on_feedback(get_session(), _account(), form.email_on_feedback.data)
     flash("Feedback emails are on." if form.email_on_feedback.data else
           "Feedback emails are off: you will see new feedback on My progress.", "success")
     return redirect(url_for("auth.account"))
@@ -83,10 +92,10 @@ def change_email_settings() -> ResponseReturnValue:
 @bp.post("/account/password")
 @login_required
 def change_password() -> ResponseReturnValue:
-    user = current_user._get_current_object()
+    user = _account()
     form = ChangePasswordForm(user, prefix="password")
     if form.validate_on_submit():
-        if user.check_password(form.current.data):
+        if user.check_password(form.current.data or ""):
             ended = accounts.change_password(get_session(), user, form.password.data or "")
             audit.info("password changed user=%s other_sessions_ended=%s", user.id, ended)
             flash("Your password is changed. Any other browser signed in to your account "
@@ -115,7 +124,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
 @login_required
 def download_data() -> ResponseReturnValue:
     """Everything we hold about the learner, as a JSON file to keep."""
-    data = account_data.export(get_session(), current_user, utcnow())
+    data = account_data.export(get_session(), _account(), utcnow())
     response = Response(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                         mimetype="application/json")
     stamp = utcnow().strftime("%Y-%m-%d")
@@ -128,10 +137,10 @@ def download_data() -> ResponseReturnValue:
 @bp.post("/account/delete")
 @login_required
 def delete_account() -> ResponseReturnValue:
-    user = current_user._get_current_object()
+    user = _account()
     form = DeleteAccountForm(prefix="delete")
     if form.validate_on_submit():
-        if user.check_password(form.password.data):
+        if user.check_password(form.password.data or ""):
             user_id = user.id
             account_data.delete_account(get_session(), user, get_course())
             audit.info("account deleted user=%s", user_id)

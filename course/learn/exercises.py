@@ -218,11 +218,16 @@ def _render_attempt(attempt: Attempt, problems: list[str] | None = None,
         exercise, attempt, attempt_service.standing(session, current_user.id, exercise.id),
         course=get_course())
     _, following = get_course().neighbours(exercise.id)
+    unread = attempt.feedback_unread
+    feedback = review_service.read_feedback(session, attempt, exercise)
+    if unread and current_user.new_feedback:
+        # Opening it was the reading: the header's badge (read with the sign-in) follows.
+        current_user.new_feedback = review_service.exercises_with_new_feedback(
+            session, current_user.id)
     return render_template("learn/attempt.html", report=report, exercise=exercise,
                            attempt=attempt, following=following,
                            lessons=get_course().review_sections(exercise),
                            problems=problems or [], posted=posted,
                            # Only written work has a self-assessment form to protect.
                            self_form=None if exercise.auto_graded else SelfAssessmentForm(),
-                           feedback=review_service.read_feedback(session, attempt, exercise)
-                           ), status
+                           feedback=feedback), status

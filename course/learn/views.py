@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -11,7 +11,7 @@ from course.content.schema import Step
 from course.db import get_session
 from course.learn.forms import CompleteForm
 from course.page_cache import same_for_every_visitor
-from course.services import attempts, progress, review
+from course.services import attempts, progress
 from course.services.standing import CourseStanding, StepState, course_standing
 from course.site import get_course, step_url
 
@@ -33,14 +33,12 @@ def _standing() -> tuple[dict[str, attempts.Summary], CourseStanding | None]:
 
 
 def _new_feedback() -> set[str]:
-    """Exercises with feedback the learner has not opened: one query per request, shared
-    by the header badge and My progress."""
-    if "new_feedback" not in g:
-        g.new_feedback = (review.exercises_with_new_feedback(get_session(), current_user.id)
-                          if current_user.is_authenticated and not current_user.is_instructor
-                          else set())
-    found: set[str] = g.new_feedback
-    return found
+    """Exercises with feedback the learner has not opened (the header badge and My
+    progress), read with the sign-in (course.services.sign_ins.SignedIn)."""
+    if current_user.is_authenticated and not current_user.is_instructor:
+        found: set[str] = current_user.new_feedback
+        return found
+    return set()
 
 
 def _state_html(state: StepState, label: str) -> Markup:

@@ -12,7 +12,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from course.db import Base
@@ -60,6 +60,12 @@ class Attempt(Base):
         Index("ix_attempts_exercise_status", "exercise_id", "status"),
         # Drafts to release, per exercise ("Release all"), and the queue's draft filter.
         Index("ix_attempts_exercise_draft", "exercise_id", "draft_saved_at"),
+        # The learner's exercises with feedback they have not opened, which every signed-in
+        # page's header reads (course.services.sign_ins): only unread attempts are in it,
+        # so that look-up does not grow with the learner's attempts.
+        Index("ix_attempts_unread", "user_id", "exercise_id",
+              sqlite_where=text("feedback_unread = 1"),
+              postgresql_where=text("feedback_unread = true")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

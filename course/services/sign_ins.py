@@ -1,21 +1,22 @@
 """Starting, checking and ending sign-ins (see models/sign_in.py for why they are stored).
 
-Each function takes the Session and commits its own change, except `signed_in_user`,
-which only reads (one query, so the page query counts do not change).
+Each function takes the Session and commits its own change, except `signed_in`, which
+only reads: one query, which also brings what every signed-in page's header shows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select, true
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from course.models import SignIn, User
+from course.models import Attempt, Role, SignIn, User
 from course.models.timestamps import utcnow
 
 #: A sign-in older than this is refused even if its cookie is still around.
@@ -41,20 +42,70 @@ def start(session: Session, user: User) -> str:
     return token
 
 
-# Every signed-in request runs this, so it is built once (see course/services/__init__.py).
-_LIVE_SIGN_IN = (select(User).join(SignIn, SignIn.user_id == User.id)
-                 .where(User.id == bindparam("user_id"),
-                        SignIn.token_hash == bindparam("token_hash"),
-                        SignIn.created_at >= bindparam("since")))
+@dataclass(eq=False)
+class SignedIn:
+    """The person a live sign-in belongs to, as a request sees them (Flask-Login's
+    `current_user`): what the pages and services ask of the signed-in account, read by one
+    Core query instead of loading the ORM `User`, whose entity loading cost more than the
+    rest of that query on every signed-in page. A view that changes the account loads the
+    `User` by `id`.
+
+    `new_feedback` holds the learner's exercises with released feedback they have not
+    opened (the header's badge and My progress), read by the same query.
+    """
+
+    id: int
+    display_name: str
+    email: str
+    role: str
+    sign_in_token: str
+    new_feedback: set[str] = field(default_factory=set)
+
+    # What Flask-Login asks of a user object.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """The session's user id: account id and sign-in token, as `User.get_id`."""
+        return f"{self.id}:{self.sign_in_token}"
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR.value
 
 
-def signed_in_user(session: Session, user_id: int, token: str) -> User | None:
-    """The user a cookie names, if that sign-in is still live (one query)."""
-    user = session.scalar(_LIVE_SIGN_IN, {"user_id": user_id, "token_hash": _digest(token),
-                                          "since": utcnow() - LIFETIME})
-    if user is not None:
-        user.sign_in_token = token
-    return user
+# Every signed-in request runs this, so it is built once (see course/services/__init__.py),
+# on the tables, so that it runs as a plain Core query. One row per exercise with unread
+# feedback (a single row with NULL when there is none): the header's badge costs no query
+# of its own. The attempts are found through ix_attempts_unread, which holds only the
+# unread ones, so the cost does not grow with the learner's attempts.
+_USERS, _SIGN_INS = cast(Table, User.__table__), cast(Table, SignIn.__table__)
+_ATTEMPTS = cast(Table, Attempt.__table__)
+_UNREAD = (select(_ATTEMPTS.c.exercise_id).distinct()
+           .where(_ATTEMPTS.c.user_id == bindparam("user_id"),
+                  # Written as the index's condition, so that SQLite uses the index.
+                  _ATTEMPTS.c.feedback_unread == true())
+           .subquery("unread"))
+_LIVE_SIGN_IN = (
+    select(_USERS.c.id, _USERS.c.display_name, _USERS.c.email, _USERS.c.role,
+           _UNREAD.c.exercise_id)
+    .select_from(_USERS.join(_SIGN_INS, _SIGN_INS.c.user_id == _USERS.c.id)
+                 .outerjoin(_UNREAD, true()))
+    .where(_USERS.c.id == bindparam("user_id"),
+           _SIGN_INS.c.token_hash == bindparam("token_hash"),
+           _SIGN_INS.c.created_at >= bindparam("since")))
+
+
+def signed_in(session: Session, user_id: int, token: str) -> SignedIn | None:
+    """Who a cookie names, if that sign-in is still live (one query)."""
+    rows = session.connection().execute(_LIVE_SIGN_IN, {
+        "user_id": user_id, "token_hash": _digest(token), "since": utcnow() - LIFETIME}).all()
+    if not rows:
+        return None
+    id_, display_name, email, role, _ = rows[0]
+    return SignedIn(id_, display_name, email, role, token,
+                    {exercise_id for *_, exercise_id in rows if exercise_id is not None})
 
 
 def end(session: Session, token: str) -> None:
