@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         page_cache,
         request_checks,
         site,
+        site_header,
     )
     from course.services import aggregates
 
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logs.init_app(app)  # first: its clock starts before any other check
     request_checks.init_app(app)  # before CSRF and rate limits read the form
     extensions.init_app(app)
+    site_header.init_app(app)
     assets.init_app(app)
     errors.init_app(app)
     mail.init_app(app)

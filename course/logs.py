@@ -87,8 +87,15 @@ def _log_request(response: Response) -> Response:
 def write_request_line(method: str, path: str, status: int, started: float | None,
                        user_id: str) -> None:
     """The request log's line for a request that began at `started` (perf_counter)."""
+    if not requests_log.isEnabledFor(logging.INFO):
+        return
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-    requests_log.info("%s %s %s %.1fms user=%s", method, path, status, duration_ms, user_id)
+    # The record is made here rather than by `requests_log.info`, which would look up the
+    # calling file and line by walking the stack on every request: a quarter of what a
+    # cached page cost the app. The logger's name says where the line comes from.
+    requests_log.handle(requests_log.makeRecord(
+        requests_log.name, logging.INFO, __file__, 0, "%s %s %s %.1fms user=%s",
+        (method, path, status, duration_ms, user_id), None, "write_request_line"))
 
 
 def _user_id(user: object) -> str:

@@ -81,7 +81,10 @@ class CookieSessions(SecureCookieSessionInterface):
         return self.session_class(data)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if not session and not session.modified:
+        """Flask's `save_session`, which for a session that needs no new cookie (an empty
+        one, or one neither changed nor due for a refresh: most signed-in page views) only
+        adds `Vary: Cookie`, without working out every cookie setting first."""
+        if not session.modified and not (session and self.should_set_cookie(app, session)):
             if session.accessed:
                 response.vary.add("Cookie")
             return

@@ -8,6 +8,8 @@ from inspect import iscoroutinefunction
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, url_for
+from jinja2.filters import do_truncate
+from markupsafe import Markup
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -60,6 +62,10 @@ def init_app(app: Flask) -> None:
                                  step_kind_label=step_kind_label,
                                  section_title=section_title, kind_of=kind_of,
                                  field_attrs=field_attrs)
+    # Every page's default meta description: the course's, as plain text (the same on
+    # every page, so not worked out again on each).
+    app.jinja_env.globals["course_summary"] = do_truncate(
+        app.jinja_env, Markup(app.extensions["course"].description_html).striptags(), 160)
     app.context_processor(lambda: {"course": get_course()})
     app.after_request(_security_headers)
 

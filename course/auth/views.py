@@ -27,8 +27,9 @@ def _start_session(user: User) -> None:
     The cookie names a new stored sign-in, which sign-out ends for every copy of it.
     """
     session.clear()
-    sign_ins.start(get_session(), user)
-    login_user(user)
+    token = sign_ins.start(get_session(), user)
+    # What the user loader gives every later request (course.services.sign_ins).
+    login_user(sign_ins.SignedIn(user.id, user.display_name, user.email, user.role, token))
 
 
 def _after_sign_in(form_next: str | None) -> ResponseReturnValue:

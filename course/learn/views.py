@@ -33,8 +33,8 @@ def _standing() -> tuple[dict[str, attempts.Summary], CourseStanding | None]:
 
 
 def _new_feedback() -> set[str]:
-    """Exercises with feedback the learner has not opened (the header badge and My
-    progress), read with the sign-in (course.services.sign_ins.SignedIn)."""
+    """Exercises with feedback the learner has not opened (My progress; the header's
+    badge counts them), read with the sign-in (course.services.sign_ins.SignedIn)."""
     if current_user.is_authenticated and not current_user.is_instructor:
         found: set[str] = current_user.new_feedback
         return found
@@ -61,12 +61,6 @@ _STATES = {(state, lesson): _state_html(state, "Done" if lesson and state == Ste
 def step_state(step: Step, state: StepState) -> Markup:
     """A step's state for a learner (services.standing.StepState), in words and a symbol."""
     return _STATES[(state, step.kind == "lesson")]
-
-
-@bp.app_context_processor
-def _header_feedback() -> dict[str, int]:
-    """The header's "New feedback" badge, on every page."""
-    return {"new_feedback_count": len(_new_feedback())}
 
 
 @bp.get("/")
