@@ -84,14 +84,12 @@ NO_ATTEMPTS = (attempt_service.Standing(used=0, passed=False, last_id=None),
 
 def _my_attempts(exercise: Exercise, before: int | None
                  ) -> tuple[attempt_service.Standing, attempt_service.AttemptsPage]:
-    """The learner's standing and one page of their attempts: two queries however many
+    """The learner's standing and one page of their attempts: one query however many
     attempts they have made."""
     if not current_user.is_authenticated:
         return NO_ATTEMPTS
-    session = get_session()
-    standing = attempt_service.standing(session, current_user.id, exercise.id)
-    return standing, attempt_service.recent_attempts(
-        session, current_user.id, exercise.id, before, newest=standing.last_id)
+    return attempt_service.recent_attempts(get_session(), current_user.id, exercise.id,
+                                           before)
 
 
 def _render_form(exercise: Exercise, form: Envelope, problems: list[str] | None = None,

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, case, func, null, select
+from sqlalchemy import Select, bindparam, case, func, null, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -246,8 +246,12 @@ def standing(session: Session, user_id: int, exercise_id: str) -> Standing:
     same after 5 or 5,000 attempts."""
     # On the connection: a plain row needs none of the ORM's result handling, which cost
     # more than the query.
-    row = session.connection().execute(
-        _STANDING, {"user_id": user_id, "exercise_id": exercise_id}).one()
+    return _standing_of(session.connection().execute(
+        _STANDING, {"user_id": user_id, "exercise_id": exercise_id}).one())
+
+
+def _standing_of(row: Sequence[Any]) -> Standing:
+    """The Standing from the columns of `_STANDING` (first in `row`)."""
     return Standing(used=row[0], passed=bool(row[1]), last_id=row[2],
                     awaiting_review=row[3] is not None and row[3] == row[2])
 
@@ -284,31 +288,51 @@ class AttemptsPage:
 
 
 def recent_attempts(session: Session, user_id: int, exercise_id: str,
-                    before: int | None = None, page_size: int = ATTEMPTS_PAGE_SIZE,
-                    newest: int | None = None) -> AttemptsPage:
-    """The learner's attempts numbered below `before` (all when None), newest first, one
-    page of them (one query, by keyset on the attempt number), with the answer of the
-    attempt whose id is `newest` if it is on the page."""
+                    before: int | None = None, page_size: int = ATTEMPTS_PAGE_SIZE
+                    ) -> tuple[Standing, AttemptsPage]:
+    """The learner's standing on the exercise and their attempts numbered below `before`
+    (all when None), newest first, one page of them (by keyset on the attempt number),
+    with the answer of their newest attempt if it is on the page.
+
+    One query, however many attempts: the standing's aggregate (one row, always) joined
+    with the page. The exercise page asked for them apart, and on PostgreSQL the second
+    round trip cost more than the rows.
+    """
     query = _RECENT if before is None else _RECENT_BEFORE
-    rows = [ListedAttempt._make(row) for row in session.connection().execute(
+    rows = session.connection().execute(
         query, {"user_id": user_id, "exercise_id": exercise_id, "before": before,
-                "rows": page_size + 1, "newest": newest})]
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    return AttemptsPage(rows, rows[-1].number if more and rows else None)
+                "rows": page_size + 1}).all()
+    standing = _standing_of(rows[0])
+    listed = [ListedAttempt._make(row[4:]) for row in rows if row[4] is not None]
+    more = len(listed) > page_size
+    listed = listed[:page_size]
+    return standing, AttemptsPage(listed, listed[-1].number if more and listed else None)
 
 
-# The list shows each attempt's number, score, status and date, and a retry starts from
-# the newest one's answer: the other answers and everything else (feedback, rubric,
-# drafts) stay in the database. Plain rows, read on the connection: the ORM's objects
-# and result handling cost more than the query.
-_RECENT = (select(Attempt.id, Attempt.number, Attempt.status, Attempt.score, Attempt.passed,
-                  Attempt.created_at,
-                  case((Attempt.id == bindparam("newest"), Attempt.answer),
-                       else_=null()).label("answer"))
-           .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite").where(*_LEARNER_EXERCISE)
-           .order_by(Attempt.number.desc()).limit(bindparam("rows")))
-_RECENT_BEFORE = _RECENT.where(Attempt.number < bindparam("before"))
+def _recent(before: bool) -> Select[Any]:
+    """The standing (as `_STANDING`) left-joined with one page of attempts, newest first.
+
+    The list shows each attempt's number, score, status and date, and a retry starts from
+    the newest one's answer: the other answers and everything else (feedback, rubric,
+    drafts) stay in the database. Plain rows, read on the connection: the ORM's objects
+    and result handling cost more than the query.
+    """
+    counted = _STANDING.subquery("standing")
+    page = (select(Attempt.id, Attempt.number, Attempt.status, Attempt.score,
+                   Attempt.passed, Attempt.created_at, Attempt.answer)
+            .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite").where(*_LEARNER_EXERCISE)
+            .order_by(Attempt.number.desc()).limit(bindparam("rows")))
+    if before:
+        page = page.where(Attempt.number < bindparam("before"))
+    listed = page.subquery("page")
+    return (select(*counted.c, listed.c.id, listed.c.number, listed.c.status,
+                   listed.c.score, listed.c.passed, listed.c.created_at,
+                   case((listed.c.id == counted.c[2], listed.c.answer), else_=null()))
+            .select_from(counted.outerjoin(listed, true()))
+            .order_by(listed.c.number.desc()))
+
+
+_RECENT, _RECENT_BEFORE = _recent(before=False), _recent(before=True)
 
 
 def retry_fields(exercise: Exercise, answer: Mapping[str, Any]) -> MultiValues:
