@@ -78,11 +78,11 @@ def lesson(step_id: str) -> ResponseReturnValue:
     previous, following = course.neighbours(step_id)
     done = current_user.is_authenticated and progress.is_complete(
         get_session(), current_user.id, step_id)
-    # Only a signed-in learner gets the form: building it for a visitor would mint a CSRF
-    # token, so a session cookie, on every anonymous page view.
-    form = CompleteForm(done="0" if done else "1") if current_user.is_authenticated else None
+    # Only a signed-in learner gets the form (a CompleteForm's fields, written by the
+    # template): a visitor's would mint a CSRF token, so a session cookie, on every
+    # anonymous page view.
     return render_template("learn/lesson.html", lesson=lesson, previous=previous,
-                           following=following, done=done, form=form)
+                           following=following, done=done)
 
 
 @bp.post("/lessons/<step_id>/complete")
