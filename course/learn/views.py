@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from course.content.schema import Step
 from course.db import get_session
 from course.learn.forms import CompleteForm
+from course.learn.progress_rows import progress_sections
 from course.page_cache import same_for_every_visitor
 from course.services import attempts, progress
 from course.services.standing import CourseStanding, StepState, course_standing
@@ -108,4 +109,5 @@ def toggle_complete(step_id: str) -> ResponseReturnValue:
 def my_progress() -> ResponseReturnValue:
     summaries, where = _standing()
     return render_template("learn/progress.html", standing=where, summaries=summaries,
-                           StepState=StepState, new_feedback=_new_feedback())
+                           StepState=StepState, new_feedback=_new_feedback(),
+                           sections=progress_sections())
