@@ -19,18 +19,12 @@ from course.site import get_course, step_url
 bp = Blueprint("learn", __name__)
 
 
-def _completed() -> set[str]:
-    if not current_user.is_authenticated:
-        return set()
-    return progress.completed_steps(get_session(), current_user.id)
-
-
 def _standing() -> tuple[dict[str, attempts.Summary], CourseStanding | None]:
-    """The learner's summaries and standing (two queries); None for a visitor."""
+    """The learner's summaries and standing (one query); None for a visitor."""
     if not current_user.is_authenticated:
         return {}, None
-    summaries = attempts.exercise_summaries(get_session(), current_user.id, get_course())
-    return summaries, course_standing(get_course(), _completed(), summaries)
+    done, summaries = attempts.learner_progress(get_session(), current_user.id, get_course())
+    return summaries, course_standing(get_course(), done, summaries)
 
 
 def _new_feedback() -> set[str]:

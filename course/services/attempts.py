@@ -10,20 +10,31 @@ Nothing here imports Flask: the session is passed in.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, case, func, null, select, true
+from sqlalchemy import (
+    CompoundSelect,
+    Row,
+    Select,
+    bindparam,
+    case,
+    func,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course.content.schema import AttemptPolicy, Course, Exercise, LessonSection
 from course.grading import registry
 from course.grading.base import InvalidAnswer
-from course.models import Attempt, LearnerExercise
+from course.models import Attempt, LearnerExercise, StepProgress
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
 from course.services import aggregates, progress
@@ -353,12 +364,31 @@ def exercise_summaries(session: Session, user_id: int,
                        course: Course) -> dict[str, Summary]:
     """Every exercise the learner has tried, by id: one query on their maintained
     aggregates (course.services.aggregates), however many attempts they made."""
-    rows = {row.exercise_id: row for row in session.connection().execute(
-        _LEARNER_SUMMARIES, {"user_id": user_id})}
+    return _summaries(session.connection().execute(
+        _LEARNER_SUMMARIES, {"user_id": user_id}), course)
+
+
+def learner_progress(session: Session, user_id: int, course: Course
+                     ) -> tuple[set[str], dict[str, Summary]]:
+    """The steps the learner has completed (as `progress.completed_steps`) and their
+    exercise summaries (as `exercise_summaries`), in one query: the course home and My
+    progress need both, and the second round trip cost more than its rows."""
+    done: set[str] = set()
+    tried = []
+    for row in session.connection().execute(_LEARNER_PROGRESS, {"user_id": user_id}):
+        if row.attempts is None:
+            done.add(row.exercise_id)
+        else:
+            tried.append(row)
+    return done, _summaries(tried, course)
+
+
+def _summaries(rows: Iterable[Row[Any]], course: Course) -> dict[str, Summary]:
+    by_id = {row.exercise_id: row for row in rows}
     return {exercise.id: Summary(attempts_used=row.attempts, counted_score=row.score,
                                  passed=bool(row.ever_passed),
                                  awaiting_review=row.awaiting > 0)
-            for exercise in course.exercises if (row := rows.get(exercise.id)) is not None}
+            for exercise in course.exercises if (row := by_id.get(exercise.id)) is not None}
 
 
 # Plain rows on the connection, as for the attempt list.
@@ -366,6 +396,10 @@ _LEARNER_SUMMARIES = select(
     LearnerExercise.exercise_id, LearnerExercise.attempts, LearnerExercise.score,
     LearnerExercise.ever_passed, LearnerExercise.awaiting).where(
     LearnerExercise.user_id == bindparam("user_id"))
+# ... and one row per completed step, with no counts (attempts is never null above).
+_LEARNER_PROGRESS: CompoundSelect[Any] = union_all(_LEARNER_SUMMARIES, select(
+    StepProgress.step_id, null(), null(), null(), null()).where(
+    StepProgress.user_id == bindparam("user_id")))
 
 
 def attempts_left(policy: AttemptPolicy, used: int) -> int | None:
