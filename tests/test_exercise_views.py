@@ -499,3 +499,15 @@ def test_a_post_that_keeps_losing_its_attempt_number_gets_409_not_500(client, au
     for item in ex.spec.items:
         assert f'name="place-{item.id}" value="{item.bucket}" checked' in html
     assert attempts_stored(app) == 1
+
+
+@pytest.mark.parametrize("script_root", ["", "/course"])
+def test_attempt_links_are_the_routes_urls(app, script_root):
+    """The exercise page's attempt links (learn.exercises.attempt_url, built from attempt
+    1's remembered URL) are what url_for builds, under any mount point."""
+    from flask import url_for
+
+    from course.learn.exercises import attempt_url
+    for attempt_id in (1, 7, 10, 2**31 - 1):
+        with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
+            assert attempt_url(attempt_id) == url_for("learn.attempt", attempt_id=attempt_id)

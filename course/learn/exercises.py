@@ -22,10 +22,11 @@ from course.learn import board
 from course.learn.forms import Envelope, ExerciseForm, SelfAssessmentForm, answer_fields
 from course.learn.views import bp
 from course.models import Attempt
+from course.models.attempt import AttemptStatus
 from course.services import attempts as attempt_service
 from course.services import review as review_service
 from course.services import self_assessment
-from course.site import get_course
+from course.site import get_course, remembered_url
 
 # Attempt numbers past this are no page of anybody's list (and overflow some drivers).
 MAX_ATTEMPT_NUMBER = 2**31 - 1
@@ -74,6 +75,62 @@ def attempt_answer(report: attempt_service.AttemptReport, kind: ExerciseKind) ->
     return html
 
 
+# How many answer forms (below) each app keeps before it starts again from none.
+FORMS_KEPT = 256
+
+
+@bp.app_template_global()
+def answer_form(exercise: Exercise, kind: ExerciseKind, posted: MultiDict[str, str] | None,
+                key: str | None) -> Markup:
+    """The answer's controls on the exercise page (the form macro of the kind's partial).
+
+    They depend only on the exercise version and what is filled in, so for an
+    auto-graded exercise this app keeps them by version, mount point (the partials link
+    static files) and `key`: "" for a blank form, the JSON of the prefilled answer
+    (`attempts.answer_key`) for a retry. None (a refused post's fields, written work,
+    which is nobody else's) renders them every time.
+    """
+    # A macro of an autoescaping template: it returns Markup.
+    form: Callable[[Exercise, ExerciseKind, MultiDict[str, str] | None], Markup] = (
+        current_app.jinja_env.get_template(kind.PARTIAL).module.form)  # type: ignore[attr-defined]
+    if key is None:
+        return form(exercise, kind, posted)
+    kept: dict[tuple[str, str, str, str], Markup] = current_app.extensions.setdefault(
+        "course_answer_forms", {})
+    full_key = (request.script_root, exercise.id, exercise.version, key)
+    html = kept.get(full_key)
+    if html is None:
+        if len(kept) >= FORMS_KEPT:
+            kept.clear()
+        html = kept[full_key] = form(exercise, kind, posted)
+    return html
+
+
+@bp.app_template_global()
+def attempt_url(attempt_id: int) -> str:
+    """`url_for("learn.attempt", attempt_id=attempt_id)`, from attempt 1's URL remembered
+    per mount point: the exercise page lists up to 20 attempts, and building each URL cost
+    more than the rest of its line. The route ends with the id."""
+    first = remembered_url("learn.attempt:1", "learn.attempt", attempt_id=1)
+    return f"{first.removesuffix('1')}{attempt_id}"
+
+
+# An attempt's status in the exercise page's list: (awaiting review, passed) -> markup.
+_STATUSES = {
+    (True, passed): Markup('<span class="status status-pending"><span aria-hidden="true">'
+                           "◷ </span>Awaiting review</span>") for passed in (False, True)} | {
+    (False, True): Markup('<span class="status status-done"><span aria-hidden="true">✓ '
+                          "</span>Passed</span>"),
+    (False, False): Markup('<span class="status status-todo"><span aria-hidden="true">✗ '
+                           "</span>Not passed</span>")}
+
+
+@bp.app_template_global()
+def attempt_status(attempt: attempt_service.ListedAttempt) -> Markup:
+    """Awaiting review, passed or not passed, in words and a symbol."""
+    return _STATUSES[(attempt.status == AttemptStatus.AWAITING_REVIEW, bool(attempt.passed))]
+
+
 def _exercise_or_404(step_id: str) -> Exercise:
     return get_course().exercise(step_id) or abort(404)
 
@@ -99,12 +156,17 @@ def _render_form(exercise: Exercise, form: Envelope, problems: list[str] | None 
     `prefill` a retry starts from their newest attempt's answer."""
     standing, attempts = _my_attempts(exercise, before)
     prefilled_from = None
+    # The answer form is kept for a blank or prefilled form (answer_form), not for posted
+    # fields.
+    form_key = "" if posted is None and exercise.auto_graded else None
     if prefill and standing.last_id is not None:
         newest = next((a for a in attempts.attempts if a.id == standing.last_id), None) \
             or attempt_service.attempt_of(get_session(), current_user.id, standing.last_id)
         if newest is not None and newest.answer is not None:
             posted = MultiDict(attempt_service.retry_fields(exercise, newest.answer))
             prefilled_from = newest.number
+            if form_key is not None:
+                form_key = attempt_service.answer_key(newest.answer)
     previous, following = get_course().neighbours(exercise.id)
     return render_template(
         "learn/exercise.html", exercise=exercise, form=form, standing=standing,
@@ -112,7 +174,8 @@ def _render_form(exercise: Exercise, form: Envelope, problems: list[str] | None 
         attempts_left=attempt_service.attempts_left(exercise.policy, standing.used),
         confirm_last=attempt_service.spends_last_attempt(exercise.policy, standing.used),
         problems=problems or [], posted=posted, previous=previous, following=following,
-        prefilled_from=prefilled_from, lessons=get_course().review_sections(exercise)), status
+        prefilled_from=prefilled_from, form_key=form_key,
+        lessons=get_course().review_sections(exercise)), status
 
 
 def _refuse(exercise: Exercise, message: str, status: int,
