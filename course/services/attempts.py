@@ -544,9 +544,23 @@ def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
     that is not right links to the lesson sections teaching the facts it checks.
     """
     visible = reveal or model_answer_visible(exercise.policy, standing.used, standing.passed)
+    feedback, key = _current_feedback(exercise, attempt)
+    items = (_items(exercise, feedback, visible, course) if key is None
+             else _kept_items(exercise, feedback, key, visible, course))
+    return AttemptReport(
+        exercise=exercise, attempt=attempt, answer_visible=visible,
+        attempts_used=standing.used,
+        attempts_left=attempts_left(exercise.policy, standing.used),
+        items=items, rules=tuple(feedback.get("rules", [])),
+        columns=tuple(registry.kind_of(exercise).answer_labels(exercise.spec).items()),
+        reference=_reference(exercise, id(exercise.spec)) if visible else {},
+        answer_key=key)
+
+
+def _items(exercise: Exercise, feedback: Mapping[str, Any], visible: bool,
+           course: Course | None) -> tuple[ItemReport, ...]:
     kind = registry.kind_of(exercise)
     texts, labels = kind.item_texts(exercise.spec), kind.answer_labels(exercise.spec)
-    feedback, key = _current_feedback(exercise, attempt)
     items = []
     for fb in feedback.get("items", []):
         given, expected = tuple(fb["given"]), tuple(fb["expected"])
@@ -562,14 +576,28 @@ def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
             details=kind.item_details(exercise.spec, fb["item_id"], given, show),
             lessons=(course.review_sections(exercise, fb["item_id"])
                      if course is not None and mark != "right" else ())))
-    return AttemptReport(
-        exercise=exercise, attempt=attempt, answer_visible=visible,
-        attempts_used=standing.used,
-        attempts_left=attempts_left(exercise.policy, standing.used),
-        items=tuple(items), rules=tuple(feedback.get("rules", [])),
-        columns=tuple(labels.items()),
-        reference=_reference(exercise, id(exercise.spec)) if visible else {},
-        answer_key=key)
+    return tuple(items)
+
+
+# How many reports' items (below) each worker keeps before it starts again from none.
+ITEMS_KEPT = 512
+_KEPT_ITEMS: dict[tuple[Exercise, int, str, bool, bool], tuple[ItemReport, ...]] = {}
+
+
+def _kept_items(exercise: Exercise, feedback: Mapping[str, Any], key: str, visible: bool,
+                course: Course | None) -> tuple[ItemReport, ...]:
+    """The items of a report worked out from the answer (`key`, see _current_feedback),
+    kept per worker: describing every item and its options was most of the attempt page's
+    own cost, and they are the same for equal answers to one loaded exercise. Keyed as
+    _regraded is (the spec's id names the loaded course, whose lessons `course` is), with
+    whether the answer shows and whether lessons are linked. Callers only read them."""
+    kept_key = (exercise, id(exercise.spec), key, visible, course is not None)
+    items = _KEPT_ITEMS.get(kept_key)
+    if items is None:
+        if len(_KEPT_ITEMS) >= ITEMS_KEPT:
+            _KEPT_ITEMS.clear()
+        items = _KEPT_ITEMS[kept_key] = _items(exercise, feedback, visible, course)
+    return items
 
 
 @lru_cache(maxsize=64)
