@@ -224,17 +224,42 @@ def _for_dialect(name: str, statements: Mapping[str, Any]) -> Any:
 
 def _adding(model: type[Base], keys: tuple[str, ...], columns: tuple[str, ...]
             ) -> dict[str, Any]:
-    """Per engine: insert a row of `model`, or add its `columns` to those of the row with
-    the same `keys` (every kept count is an upsert of this shape)."""
-    table = _table(model)
+    """Per engine: insert rows of `model`, or add their `columns` to those of the rows with
+    the same `keys` (every kept count is an upsert of this shape); run by `_add_rows`.
 
-    def build(insert: Callable[[Table], Any]) -> Any:
-        statement = insert(table)
+    On PostgreSQL several rows come as one array per column, unnested by a single
+    statement of fixed text (so psycopg parses it once and the server keeps it prepared):
+    a submission of the final quiz adds to some 25 (item, outcome) counts, which psycopg
+    ran as one execution per row, and a multi-row VALUES list is new text for psycopg to
+    parse each time. A single row goes as VALUES (psycopg dumps arrays in Python). SQLite
+    runs the statement once per row, in process. The rows of one call have distinct keys
+    (each is a sum), as one statement needs on PostgreSQL."""
+    table = _table(model)
+    names = (*keys, *columns)
+
+    def upsert(statement: Any) -> Any:
         return statement.on_conflict_do_update(
             index_elements=[table.c[k] for k in keys],
             set_={c: table.c[c] + statement.excluded[c] for c in columns})
 
-    return _per_engine(build)
+    rows = func.unnest(*(bindparam(n, type_=postgresql.ARRAY(table.c[n].type))
+                         for n in names)).table_valued(*names).render_derived("new")
+    return {"postgresql": upsert(postgresql.insert(table)),
+            "postgresql rows": upsert(postgresql.insert(table).from_select(
+                names, select(*(rows.c[n] for n in names)))),
+            "sqlite": upsert(sqlite.insert(table))}
+
+
+def _add_rows(connection: Any, statements: Mapping[str, Any],
+              rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run an `_adding` upsert for `rows` (each a value for every key and column)."""
+    if connection.dialect.name != "postgresql":
+        connection.execute(statements["sqlite"], rows)
+    elif len(rows) == 1:
+        connection.execute(statements["postgresql"], rows[0])
+    else:
+        connection.execute(statements["postgresql rows"],
+                           {name: [row[name] for row in rows] for name in rows[0]})
 
 
 def _lock_statement(insert: Callable[[Table], Any]) -> Any:
@@ -407,9 +432,8 @@ _ADD_TOTALS = _adding(ExerciseTotals, ("exercise_id",), TOTALS)
 
 def _add_totals(session: Session, exercise_id: str, change: Mapping[str, float]) -> None:
     """Add `change` (a value for every name in TOTALS) to the exercise's totals."""
-    session.connection().execute(
-        _on(session, _ADD_TOTALS),
-        {"exercise_id": exercise_id, **{name: change[name] for name in TOTALS}})
+    _add_rows(session.connection(), _ADD_TOTALS,
+              [{"exercise_id": exercise_id, **{name: change[name] for name in TOTALS}}])
 
 
 def _add_days(session: Session, exercise_id: str,
@@ -421,7 +445,7 @@ def _add_days(session: Session, exercise_id: str,
             by_day.setdefault(day, {"attempts": 0, "completions": 0})[column] += n
     if not by_day:
         return
-    session.connection().execute(_on(session, _ADD_DAYS), [
+    _add_rows(session.connection(), _ADD_DAYS, [
         {"day": day, "exercise_id": exercise_id, **values}
         for day, values in sorted(by_day.items())])
 
@@ -432,7 +456,7 @@ def _add_item_counts(session: Session, exercise_id: str,
                for (item, outcome), n in sorted(counts.items()) if n]
     if not changes:
         return
-    session.connection().execute(_on(session, _ADD_ITEM_COUNTS), changes)
+    _add_rows(session.connection(), _ADD_ITEM_COUNTS, changes)
 
 
 _ADD_DAYS = _adding(DailyActivity, ("day", "exercise_id"), ("attempts", "completions"))
@@ -494,8 +518,7 @@ _ADD_LEARNERS = _adding(LearnerCount, ("id",), ("learners",))
 def add_learners(connection: Any, change: int) -> None:
     """Add `change` to the kept number of learner accounts (on `connection`, a Session's
     or the flush's own, in the transaction that makes or deletes them)."""
-    connection.execute(_for_dialect(connection.dialect.name, _ADD_LEARNERS),
-                       {"id": 1, "learners": change})
+    _add_rows(connection, _ADD_LEARNERS, [{"id": 1, "learners": change}])
 
 
 @event.listens_for(User, "after_insert")
