@@ -104,13 +104,26 @@ def test_same_token_returns_the_same_attempt(ctx):
     assert count(ctx) == 1
 
 
+def _first_look_misses_the_token(monkeypatch):
+    """Make the next check before a submission miss the attempt stored with its token, as
+    a request racing the one that stores it would."""
+    real = attempts.before_submitting
+    calls = []
+
+    def missing(*args):
+        calls.append(1)
+        prior = real(*args)
+        return prior._replace(resent=None) if len(calls) == 1 else prior
+
+    monkeypatch.setattr(attempts, "before_submitting", missing)
+
+
 def test_a_token_that_lost_the_race_returns_the_stored_attempt(ctx, monkeypatch):
     """Two requests with one token: the loser hits the unique constraint, not a 500."""
     exercise = ctx.course.exercise("roadmap-or-backlog")
     token = uuid4().hex
     first = submit(ctx, exercise, model_form(exercise), token)
-    lookups = iter([None, first])  # the early check misses it; the retry finds it
-    monkeypatch.setattr(attempts, "_by_token", lambda *_: next(lookups))
+    _first_look_misses_the_token(monkeypatch)  # the early check misses it; the retry finds it
     again = submit(ctx, exercise, model_form(exercise), token)
     assert again.id == first.id
     assert count(ctx) == 1
@@ -123,14 +136,7 @@ def test_a_resent_last_attempt_returns_the_stored_attempt_not_a_refusal(ctx, mon
                        policy=AttemptPolicy(max_attempts=1))
     token = uuid4().hex
     first = submit(ctx, exercise, model_form(exercise), token)
-    real = attempts._by_token
-    lookups = []
-
-    def first_lookup_misses(*args):
-        lookups.append(args)
-        return None if len(lookups) == 1 else real(*args)
-
-    monkeypatch.setattr(attempts, "_by_token", first_lookup_misses)
+    _first_look_misses_the_token(monkeypatch)
     again = submit(ctx, exercise, model_form(exercise), token)
     assert again.id == first.id
     assert count(ctx) == 1
@@ -220,15 +226,16 @@ def test_report_hides_the_answer_until_the_policy_allows(ctx):
 
 def _stale_view_once(monkeypatch):
     """Make the next count of attempts miss the newest ones, as a second tab would."""
-    real = attempts.standing
+    real = attempts.before_submitting
     calls = []
 
-    def stale(session, user_id, exercise_id):
+    def stale(*args):
         calls.append(1)
-        return (attempts.Standing(0, False, None) if len(calls) == 1
-                else real(session, user_id, exercise_id))
+        prior = real(*args)
+        return prior._replace(standing=attempts.Standing(0, False, None)) \
+            if len(calls) == 1 else prior
 
-    monkeypatch.setattr(attempts, "standing", stale)
+    monkeypatch.setattr(attempts, "before_submitting", stale)
 
 
 def test_a_racing_tab_gets_the_next_number(ctx, monkeypatch):
@@ -256,8 +263,31 @@ def test_a_post_that_keeps_clashing_stores_nothing_and_says_so(ctx, monkeypatch)
     IntegrityError (a 500), and nothing of it is stored."""
     exercise = ctx.course.exercise("roadmap-or-backlog")
     submit(ctx, exercise, wrong_form(exercise))
-    monkeypatch.setattr(attempts, "standing",
-                        lambda *_: attempts.Standing(0, False, None))
+    monkeypatch.setattr(attempts, "before_submitting",
+                        lambda *_: attempts.Prior(attempts.Standing(0, False, None), None))
     with pytest.raises(attempts.SubmissionClash):
         submit(ctx, exercise, wrong_form(exercise))
     assert count(ctx) == 1
+
+
+def test_before_submitting_agrees_with_the_counted_standing(ctx):
+    """The check before a submission reads the kept report row and the newest attempt;
+    it tells what counting the attempts tells, and finds a resent form's attempt."""
+    sort = ctx.course.exercise("roadmap-or-backlog")
+    vision = ctx.course.exercise("write-a-product-vision")
+    token = uuid4().hex
+
+    def both(exercise, token="unused"):
+        prior = attempts.before_submitting(ctx.session, ctx.user_id, exercise.id, token)
+        return prior, attempts.standing(ctx.session, ctx.user_id, exercise.id)
+
+    prior, counted = both(sort)
+    assert prior == attempts.Prior(counted, None) and counted.used == 0
+    submit(ctx, sort, wrong_form(sort))
+    first = submit(ctx, sort, model_form(sort), token)
+    prior, counted = both(sort, token)
+    assert prior == attempts.Prior(counted, first.id)
+    assert counted.used == 2 and counted.passed and counted.last_id == first.id
+    submit(ctx, vision, {f"r-{p.id}": ["My answer"] for p in vision.spec.prompts})
+    prior, counted = both(vision, token)
+    assert prior == attempts.Prior(counted, first.id) and counted.awaiting_review

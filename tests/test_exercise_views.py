@@ -494,8 +494,8 @@ def test_a_post_that_keeps_losing_its_attempt_number_gets_409_not_500(client, au
     auth.learner()
     ex = exercise(app, SORT)
     assert post(client, SORT, wrong_sort_answer(ex)).status_code == 303
-    monkeypatch.setattr(attempt_service, "standing",
-                        lambda *_: attempt_service.Standing(0, False, None))
+    monkeypatch.setattr(attempt_service, "before_submitting", lambda *_: attempt_service.Prior(
+        attempt_service.Standing(0, False, None), None))
     response = post(client, SORT, correct_answer(ex))
     assert response.status_code == 409
     assert "being stored at the same moment, so this one was not" in text_of(response)

@@ -150,6 +150,21 @@ def test_the_last_attempt_needs_confirming(client, auth, app):
     assert attempts_stored(app) == ex.policy.max_attempts
 
 
+def test_a_resent_form_gets_its_attempt_without_confirming_again(client, auth, app):
+    """A form stored when two attempts were left, sent again (reload, back button) once
+    only the last is left: the learner gets that attempt, not the last-attempt question."""
+    auth.learner()
+    ex = exercise(app, SORT)
+    for _ in range(ex.policy.max_attempts - 2):
+        assert post(client, SORT, wrong_sort_answer(ex)).status_code == 303
+    data = {**envelope(client, SORT), **correct_answer(ex)}
+    stored = client.post(f"/exercises/{SORT}", data=data)
+    assert stored.status_code == 303
+    again = client.post(f"/exercises/{SORT}", data=data)
+    assert (again.status_code, again.headers["Location"]) == (303, stored.headers["Location"])
+    assert attempts_stored(app) == ex.policy.max_attempts - 1
+
+
 def test_result_leads_with_what_to_review_and_links_to_the_lesson(client, auth, app):
     auth.learner()
     ex = exercise(app, "build-now-next-later")

@@ -204,8 +204,12 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
     if not form.validate():
         return _refuse(exercise, "This form is incomplete or was changed: it has no valid "
                        "version or submission token. Reload the page and try again.", 400)
-    standing = attempt_service.standing(get_session(), current_user.id, exercise.id)
-    if (attempt_service.spends_last_attempt(exercise.policy, standing.used)
+    token = form.submission_token.data or ""
+    prior = attempt_service.before_submitting(get_session(), current_user.id, exercise.id,
+                                              token)
+    # A resent form is answered with its attempt (by `submit`), confirmed or not.
+    if (prior.resent is None
+            and attempt_service.spends_last_attempt(exercise.policy, prior.standing.used)
             and not form.confirm_last.data):
         return _render_form(exercise, form.envelope(), [AnswerProblem(
             "This would use your last attempt. Tick the box under your answer to confirm, "
@@ -213,8 +217,7 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
     try:
         attempt = attempt_service.submit(
             get_session(), current_user.id, exercise, answer_fields(request.form),
-            token=form.submission_token.data or "", version=form.exercise_version.data or "",
-            known=standing)
+            token=token, version=form.exercise_version.data or "", known=prior)
     except attempt_service.StaleExercise:
         # Keep the learner's work: the form comes back on the current version with their
         # answer in it, as far as the new version still has the same items.

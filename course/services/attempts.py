@@ -23,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    insert,
     null,
     select,
     true,
@@ -79,22 +80,66 @@ _BY_TOKEN = select(Attempt.id).where(Attempt.user_id == bindparam("user_id"),
 
 
 def _by_token(session: Session, user_id: int, token: str) -> Attempt | None:
-    # Every submission asks and almost none finds one: the id alone, on the connection
-    # (no ORM result handling), and the attempt only for a resent form.
+    """The learner's attempt stored with `token` (asked again after a clash: the first ask
+    is part of `before_submitting`)."""
     found = session.connection().scalar(_BY_TOKEN, {"user_id": user_id, "token": token})
-    return None if found is None else session.get(Attempt, found)
+    return _attempt(session, found)
+
+
+def _attempt(session: Session, attempt_id: int | None) -> Attempt | None:
+    return None if attempt_id is None else session.get(Attempt, attempt_id)
+
+
+class Prior(NamedTuple):
+    """What a submission checks before grading, read in one query: the learner's standing
+    on the exercise and the id of their attempt stored with this form's token, if any (a
+    resent form)."""
+
+    standing: Standing
+    resent: int | None
+
+
+def before_submitting(session: Session, user_id: int, exercise_id: str, token: str) -> Prior:
+    """The standing and the resent attempt (see Prior): one statement of index look-ups
+    instead of two queries (one counting every attempt of the learner at the exercise).
+
+    The count and whether any attempt passed come from the learner's report row, kept in
+    the transaction of every change to their attempts (course.services.aggregates); the
+    newest attempt by number, and the attempt with the token, from their unique indexes.
+    A statement reads one snapshot, so the row and the attempts agree."""
+    used, passed, last_id, last_status, resent = session.connection().execute(
+        _PRIOR, {"user_id": user_id, "exercise_id": exercise_id, "token": token}).one()
+    return Prior(Standing(used=used or 0, passed=bool(passed), last_id=last_id,
+                          awaiting_review=last_status == AttemptStatus.AWAITING_REVIEW),
+                 resent)
+
+
+_KEPT = (LearnerExercise.user_id == bindparam("user_id"),
+         LearnerExercise.exercise_id == bindparam("exercise_id"))
+_NEWEST = (select(Attempt.id).where(Attempt.user_id == bindparam("user_id"),
+                                    Attempt.exercise_id == bindparam("exercise_id"))
+           .order_by(Attempt.number.desc()).limit(1))
+# Scalar subqueries with no FROM of their own: each is a look-up on a unique index (NULL
+# for a learner who has not tried the exercise).
+_PRIOR = select(
+    select(LearnerExercise.attempts).where(*_KEPT).scalar_subquery(),
+    select(LearnerExercise.ever_passed).where(*_KEPT).scalar_subquery(),
+    _NEWEST.scalar_subquery(),
+    _NEWEST.with_only_columns(Attempt.status).scalar_subquery(),
+    select(Attempt.id).where(Attempt.user_id == bindparam("user_id"),
+                             Attempt.submission_token == bindparam("token")).scalar_subquery())
 
 
 def submit(session: Session, user_id: int, exercise: Exercise,
            form: Mapping[str, Sequence[str]], token: str, version: str,
-           known: Standing | None = None) -> Attempt:
+           known: Prior | None = None) -> Attempt:
     """Grade and store one submission; commit once.
 
     `form` holds only the answer fields (field -> every value posted). A token already
     used by this learner returns that attempt unchanged, before any other check, so a
-    resent form gets the same answer even when it used the last attempt. `known` is the
-    learner's standing if the caller has just read it (so it is not read again; a
-    submission that raced another tab starts over with a fresh one). Raises
+    resent form gets the same answer even when it used the last attempt. `known` is what
+    `before_submitting` told the caller just now (so it is not read again; a submission
+    that raced another tab starts over with a fresh one). Raises
     StaleExercise, AttemptLimitReached, AwaitingReview, InvalidAnswer or SubmissionClash,
     storing nothing.
     """
@@ -110,14 +155,15 @@ def submit(session: Session, user_id: int, exercise: Exercise,
 
 def _submit_once(session: Session, user_id: int, exercise: Exercise,
                  form: Mapping[str, Sequence[str]], token: str, version: str,
-                 known: Standing | None) -> Attempt:
-    existing = _by_token(session, user_id, token)
+                 known: Prior | None) -> Attempt:
+    prior = known or before_submitting(session, user_id, exercise.id, token)
+    existing = _attempt(session, prior.resent)
     if existing is not None:
         return existing
     if version != exercise.version:
         raise StaleExercise(exercise.id)
     try:
-        used = _check_limit(session, user_id, exercise, known)
+        used = _check_limit(session, exercise, prior.standing)
     except AttemptLimitReached:
         # The same form resent while its first post was being stored: that post took
         # the last attempt, and this one gets its answer rather than a refusal.
@@ -139,14 +185,9 @@ def _submit_once(session: Session, user_id: int, exercise: Exercise,
     return attempt
 
 
-def _check_limit(session: Session, user_id: int, exercise: Exercise,
-                 known: Standing | None = None) -> int:
+def _check_limit(session: Session, exercise: Exercise, used: Standing) -> int:
     """How many attempts the learner has used; AttemptLimitReached when none are left,
-    AwaitingReview while their newest one waits for an instructor.
-
-    One indexed query, whatever the number of earlier attempts (none when `known`).
-    """
-    used = known if known is not None else standing(session, user_id, exercise.id)
+    AwaitingReview while their newest one waits for an instructor."""
     if attempts_left(exercise.policy, used.used) == 0:
         raise AttemptLimitReached(_newest(session, used))
     if used.awaiting_review:
@@ -189,14 +230,26 @@ def _graded_attempt(exercise: Exercise, answer: dict[str, Any], user_id: int, to
                 else AttemptStatus.AUTO_GRADED).value,
         auto_score=score, score=score, points=result.points, max_points=result.max_points,
         feedback=result.feedback_json(),
-        passed=score is not None and score >= exercise.policy.pass_mark)
+        passed=score is not None and score >= exercise.policy.pass_mark,
+        overridden=False, feedback_unread=False, revision=1)
+
+
+# What a new attempt is stored with (the other columns start empty).
+_NEW_COLUMNS = ("user_id", "exercise_id", "exercise_version", "number", "submission_token",
+                "answer", "status", "auto_score", "score", "points", "max_points",
+                "feedback", "passed", "created_at", "overridden", "feedback_unread",
+                "revision")
+_INSERT_ATTEMPT = insert(Attempt).returning(Attempt.id)
 
 
 def _store(session: Session, exercise: Exercise, attempt: Attempt) -> None:
     """Insert the attempt, complete the step on a pass, and commit (IntegrityError on a
-    clash of token or number)."""
-    session.add(attempt)
-    session.flush()
+    clash of token or number). `attempt` gets its id but stays out of the session.
+
+    One INSERT on the connection: the ORM's unit of work (flush, identity map, reading the
+    defaults back) cost more than the statement for an object that is never changed."""
+    attempt.id = session.connection().execute(
+        _INSERT_ATTEMPT, {name: getattr(attempt, name) for name in _NEW_COLUMNS}).scalar_one()
     if attempt.passed:
         progress.mark_complete(session, attempt.user_id, exercise.id)
     aggregates.after_submission(session, exercise, attempt)
