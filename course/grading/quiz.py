@@ -155,21 +155,27 @@ def _unknown_questions(spec: QuizSpec, choices: Mapping[Any, Any]) -> list[str]:
 
 def _choice_problems(number: int, question: Question, chosen: Any) -> list[str]:
     """Why the options chosen for one question cannot be graded."""
-    name = _name(number, question)
     field = f"q-{question.id}"  # the id of the question's first option
     if chosen is None or chosen == []:
-        return [AnswerProblem(f"Answer every question: {name} has no answer yet.", field)]
+        return [AnswerProblem(f"Answer every question: {_name(number, question)} has no "
+                              "answer yet.", field)]
     if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
-        return [AnswerProblem(f"The answer to {name} is not a list of options.", field)]
+        return [AnswerProblem(f"The answer to {_name(number, question)} is not a list of "
+                              "options.", field)]
     problems: list[str] = []
     bad = [c for c in chosen if question.option(c) is None]
+    twice = len(set(chosen)) != len(chosen)
+    more = question.type != "multiple" and len(chosen) != 1
+    if not (bad or twice or more):  # every submission: no question's name to word
+        return problems
+    name = _name(number, question).capitalize()
     if bad:
-        problems.append(AnswerProblem(f"{name.capitalize()} has no option "
+        problems.append(AnswerProblem(f"{name} has no option "
                                 + ", ".join(repr(b) for b in bad) + ".", field))
-    if len(set(chosen)) != len(chosen):
-        problems.append(AnswerProblem(f"{name.capitalize()}: an option was picked twice.", field))
-    elif question.type != "multiple" and len(chosen) != 1:
-        problems.append(AnswerProblem(f"{name.capitalize()} takes exactly one answer.", field))
+    if twice:
+        problems.append(AnswerProblem(f"{name}: an option was picked twice.", field))
+    elif more:
+        problems.append(AnswerProblem(f"{name} takes exactly one answer.", field))
     return problems
 
 
@@ -201,7 +207,8 @@ def grade(spec: QuizSpec, answer: Any) -> Result:
     items = []
     for q in spec.questions:
         # Report options in the question's order, whatever order they were posted in.
-        chosen = [o.id for o in q.options if o.id in set(answer["choices"][q.id])]
+        posted = set(answer["choices"][q.id])
+        chosen = [o.id for o in q.options if o.id in posted]
         items.append(ItemFeedback(
             item_id=q.id, credit=question_credit(q, chosen) * q.points, max_credit=q.points,
             given=tuple(chosen), expected=q.correct_ids,
