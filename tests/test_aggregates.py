@@ -288,3 +288,33 @@ def test_learner_keys_noted_in_a_transaction_that_does_not_commit_are_dropped(ap
         aggregates.note_learner(session, learner, steps_done=3, score_sum=0.5)
         session.commit()
         assert steps() == 3 and session.get(User, learner).score_sum == 0.5
+
+
+def test_a_submission_whose_row_changed_since_it_was_read_locks_and_reads_it(app,
+                                                                             monkeypatch):
+    """The row read before grading is replaced only if it is still that row: when another
+    change came in between (here: a row read as it was one attempt ago), the upkeep locks
+    and reads the row and still keeps what a recount gives."""
+    from tests.test_exercise_views import SORT, wrong_sort_answer
+
+    user = make_user(app).id
+    with app.app_context():
+        session, exercise = get_session(), get_course().exercise(SORT)
+        attempts.submit(session, user, exercise, wrong_sort_answer(exercise), uuid4().hex,
+                        exercise.version)
+        earlier = attempts.before_submitting(session, user, SORT, "none").kept
+        attempts.submit(session, user, exercise, correct_answer(exercise), uuid4().hex,
+                        exercise.version)
+        real = attempts.before_submitting
+        monkeypatch.setattr(attempts, "before_submitting",
+                            lambda *args: real(*args)._replace(kept=earlier))
+        attempts.submit(session, user, exercise, wrong_sort_answer(exercise), uuid4().hex,
+                        exercise.version)
+        session.expire_all()
+        row = session.get(LearnerExercise, (user, SORT))
+        kept = {c: getattr(row, c) for c in aggregates.LEARNER_COLUMNS}
+        assert kept == aggregates._computed(session, [exercise], [user])[(user, SORT)]
+        assert kept["attempts"] == 3 and kept["ever_passed"]
+        snapshot_before = snapshot(session)
+        aggregates.rebuild(session, get_course())
+        assert same(snapshot_before, snapshot(session))

@@ -126,16 +126,31 @@ def after_change(session: Session, exercise: Exercise, user_ids: Iterable[int], 
     _add_item_counts(session, exercise.id, counts)
 
 
-def after_submission(session: Session, exercise: Exercise, attempt: Attempt) -> None:
+def after_submission(session: Session, exercise: Exercise, attempt: Attempt,
+                     kept: Mapping[str, Any] | None = None) -> None:
     """after_change for one new attempt, stored (flushed) as its learner's newest: their
     row is worked out from the row as it was and the attempt, without reading their
     earlier attempts again, so a submission's upkeep costs the same after 5 or 5,000 of
-    them (the same rows as _computed, checked against a rebuild in the tests)."""
-    old = _lock_learners(session, exercise.id, [attempt.user_id])
-    after = _with_newest(old[attempt.user_id], attempt, exercise.policy.counts)
+    them (the same rows as _computed, checked against a rebuild in the tests).
+
+    `kept` is the learner's row (LEARNER_COLUMNS) as the caller read it before grading,
+    None when they had none. While the row is still that, one UPDATE conditional on every
+    column both checks and replaces it (it waits for, then re-checks against, a change
+    that got there first), instead of locking and reading it and then writing it; when
+    it changed in between, or there is none yet, it is locked and read first."""
+    user, counts = attempt.user_id, exercise.policy.counts
+    written = False
+    if kept is not None:
+        after = _with_newest(kept, attempt, counts)
+        written = _replaced(session, exercise.id, user, kept, after)
+    if written:
+        old = {user: dict(kept or {})}
+    else:
+        old = _lock_learners(session, exercise.id, [user])
+        after = _with_newest(old[user], attempt, counts)
     days: Counter[tuple[date, str]] = Counter({(attempt.created_at.date(), "attempts"): 1})
-    days.update(_write_learners(session, exercise.id, old,
-                                {(attempt.user_id, exercise.id): after}))
+    days.update(_write_learners(session, exercise.id, old, {(user, exercise.id): after},
+                                written=written))
     _add_days(session, exercise.id, days)
     if attempt.status == AUTO_GRADED:
         _add_item_counts(session, exercise.id, outcomes(exercise, attempt.answer))
@@ -371,10 +386,11 @@ def _totals_of(row: Mapping[str, Any]) -> Counter[str]:
 
 
 def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[str, Any]],
-                    new: Mapping[tuple[int, str], dict[str, Any]]
+                    new: Mapping[tuple[int, str], dict[str, Any]], *, written: bool = False
                     ) -> Counter[tuple[date, str]]:
-    """Store the learners' new rows and the exercise's totals; returns the change to the
-    days' completions (a first pass that appeared, went, or moved to another day)."""
+    """Store the learners' new rows (unless already `written`) and the exercise's totals;
+    returns the change to the days' completions (a first pass that appeared, went, or
+    moved to another day)."""
     params = []
     change: dict[str, float] = dict.fromkeys(TOTALS, 0)
     days: Counter[tuple[date, str]] = Counter()
@@ -391,7 +407,8 @@ def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[s
             if after["first_passed_on"] is not None:
                 days[(after["first_passed_on"], "completions")] += 1
     connection = session.connection()
-    connection.execute(_UPDATE_LEARNER, params)
+    if not written:
+        connection.execute(_UPDATE_LEARNER, params)
     # Only a learner whose attempts all went (or who never had one: _lock_learners made
     # their row) leaves an untried row; a submission never does, so it deletes nothing.
     untried = [{"uid": p["uid"], "eid": exercise_id} for p in params if not p["attempts"]]
@@ -420,6 +437,21 @@ _UPDATE_LEARNER = (update(_LEARNERS)
                    .where(_LEARNERS.c.user_id == bindparam("uid"),
                           _LEARNERS.c.exercise_id == bindparam("eid"))
                    .values({c: bindparam(c) for c in LEARNER_COLUMNS}))
+# The row replaced only while every column still holds what the caller read (IS NOT
+# DISTINCT FROM, as the score and day may be NULL): see after_submission.
+_REPLACE_LEARNER = _UPDATE_LEARNER.where(
+    *(_LEARNERS.c[c].is_not_distinct_from(bindparam("was_" + c)) for c in LEARNER_COLUMNS))
+
+
+def _replaced(session: Session, exercise_id: str, user_id: int, was: Mapping[str, Any],
+              row: Mapping[str, Any]) -> bool:
+    """Replace the learner's row `was` by `row`; False when it no longer is `was`."""
+    done = session.connection().execute(_REPLACE_LEARNER, {
+        "uid": user_id, "eid": exercise_id, **row,
+        **{"was_" + c: was[c] for c in LEARNER_COLUMNS}})
+    return bool(done.rowcount == 1)
+
+
 _DROP_UNTRIED = delete(_LEARNERS).where(_LEARNERS.c.user_id == bindparam("uid"),
                                         _LEARNERS.c.exercise_id == bindparam("eid"),
                                         _LEARNERS.c.attempts == 0)

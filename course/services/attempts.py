@@ -14,16 +14,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     CompoundSelect,
     Row,
     Select,
+    Table,
+    and_,
     bindparam,
     case,
     func,
     insert,
+    literal_column,
     null,
     select,
     true,
@@ -92,42 +95,50 @@ def _attempt(session: Session, attempt_id: int | None) -> Attempt | None:
 
 class Prior(NamedTuple):
     """What a submission checks before grading, read in one query: the learner's standing
-    on the exercise and the id of their attempt stored with this form's token, if any (a
-    resent form)."""
+    on the exercise, the id of their attempt stored with this form's token, if any (a
+    resent form), and their kept report row on the exercise (aggregates.LEARNER_COLUMNS;
+    None before their first attempt), from which the upkeep works out the new one."""
 
     standing: Standing
     resent: int | None
+    kept: dict[str, Any] | None = None
 
 
 def before_submitting(session: Session, user_id: int, exercise_id: str, token: str) -> Prior:
-    """The standing and the resent attempt (see Prior): one statement of index look-ups
-    instead of two queries (one counting every attempt of the learner at the exercise).
+    """The standing, the resent attempt and the kept row (see Prior): one statement of
+    index look-ups instead of two queries (one counting every attempt of the learner at
+    the exercise).
 
     The count and whether any attempt passed come from the learner's report row, kept in
     the transaction of every change to their attempts (course.services.aggregates); the
     newest attempt by number, and the attempt with the token, from their unique indexes.
     A statement reads one snapshot, so the row and the attempts agree."""
-    used, passed, last_id, last_status, resent = session.connection().execute(
+    row = session.connection().execute(
         _PRIOR, {"user_id": user_id, "exercise_id": exercise_id, "token": token}).one()
-    return Prior(Standing(used=used or 0, passed=bool(passed), last_id=last_id,
-                          awaiting_review=last_status == AttemptStatus.AWAITING_REVIEW),
-                 resent)
+    kept = None if row.attempts is None else {
+        c: getattr(row, c) for c in aggregates.LEARNER_COLUMNS}
+    return Prior(Standing(used=row.attempts or 0, passed=bool(row.ever_passed),
+                          last_id=row.last_id,
+                          awaiting_review=row.last_status == AttemptStatus.AWAITING_REVIEW),
+                 row.resent, kept)
 
 
-_KEPT = (LearnerExercise.user_id == bindparam("user_id"),
-         LearnerExercise.exercise_id == bindparam("exercise_id"))
+_KEPT = cast(Table, LearnerExercise.__table__)  # typed as the table it is
 _NEWEST = (select(Attempt.id).where(Attempt.user_id == bindparam("user_id"),
                                     Attempt.exercise_id == bindparam("exercise_id"))
            .order_by(Attempt.number.desc()).limit(1))
-# Scalar subqueries with no FROM of their own: each is a look-up on a unique index (NULL
-# for a learner who has not tried the exercise).
+# The kept row (an outer join from one row, so that a learner without one still gets a
+# row of NULLs) and scalar subqueries, each a look-up on a unique index.
 _PRIOR = select(
-    select(LearnerExercise.attempts).where(*_KEPT).scalar_subquery(),
-    select(LearnerExercise.ever_passed).where(*_KEPT).scalar_subquery(),
-    _NEWEST.scalar_subquery(),
-    _NEWEST.with_only_columns(Attempt.status).scalar_subquery(),
+    *(_KEPT.c[c] for c in aggregates.LEARNER_COLUMNS),
+    _NEWEST.scalar_subquery().label("last_id"),
+    _NEWEST.with_only_columns(Attempt.status).scalar_subquery().label("last_status"),
     select(Attempt.id).where(Attempt.user_id == bindparam("user_id"),
-                             Attempt.submission_token == bindparam("token")).scalar_subquery())
+                             Attempt.submission_token == bindparam("token"))
+    .scalar_subquery().label("resent"),
+).select_from(select(literal_column("1")).subquery("one").outerjoin(
+    _KEPT, and_(_KEPT.c.user_id == bindparam("user_id"),
+                _KEPT.c.exercise_id == bindparam("exercise_id"))))
 
 
 def submit(session: Session, user_id: int, exercise: Exercise,
@@ -174,7 +185,7 @@ def _submit_once(session: Session, user_id: int, exercise: Exercise,
     answer = _checked_answer(exercise, form)
     attempt = _graded_attempt(exercise, answer, user_id, token, number=used + 1)
     try:
-        _store(session, exercise, attempt)
+        _store(session, exercise, attempt, prior.kept)
     except IntegrityError:
         session.rollback()
         # The same form posted twice at once: the other request stored it first.
@@ -242,9 +253,11 @@ _NEW_COLUMNS = ("user_id", "exercise_id", "exercise_version", "number", "submiss
 _INSERT_ATTEMPT = insert(Attempt).returning(Attempt.id)
 
 
-def _store(session: Session, exercise: Exercise, attempt: Attempt) -> None:
-    """Insert the attempt, complete the step on a pass, and commit (IntegrityError on a
-    clash of token or number). `attempt` gets its id but stays out of the session.
+def _store(session: Session, exercise: Exercise, attempt: Attempt,
+           kept: dict[str, Any] | None) -> None:
+    """Insert the attempt, complete the step on a pass, keep the aggregates (from `kept`,
+    the learner's row as read before grading) and commit (IntegrityError on a clash of
+    token or number). `attempt` gets its id but stays out of the session.
 
     One INSERT on the connection: the ORM's unit of work (flush, identity map, reading the
     defaults back) cost more than the statement for an object that is never changed."""
@@ -252,7 +265,7 @@ def _store(session: Session, exercise: Exercise, attempt: Attempt) -> None:
         _INSERT_ATTEMPT, {name: getattr(attempt, name) for name in _NEW_COLUMNS}).scalar_one()
     if attempt.passed:
         progress.mark_complete(session, attempt.user_id, exercise.id)
-    aggregates.after_submission(session, exercise, attempt)
+    aggregates.after_submission(session, exercise, attempt, kept)
     session.commit()
 
 
