@@ -14,9 +14,11 @@ misconceptions report, and one of the daily activity when an attempt is submitte
 learner's first pass appears, goes or moves to another day. Locking the learner's row
 first means two changes to the same learner and exercise are applied one after the
 other, each seeing the other's attempts, on PostgreSQL as on SQLite (whose writers are
-serialised anyway). Each learner's gradebook sort keys (on their account) are added to
-once per transaction, as it commits (`note_learner`), and the number of learners as
-accounts are made and deleted (`add_learners`).
+serialised anyway). A submission reads the learner's row before grading and replaces it
+with one UPDATE conditional on the row still being what it read (`after_submission`),
+locking and reading it only when it changed. Each learner's gradebook sort keys (on
+their account) are added to once per transaction, as it commits (`note_learner`), and the
+number of learners as accounts are made and deleted (`add_learners`).
 Nothing here imports Flask.
 """
 
