@@ -291,9 +291,8 @@ def attempt_of(session: Session, user_id: int, attempt_id: int) -> Attempt | Non
     return session.scalar(_OWN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id})
 
 
-# The learner's own rows, whatever SQLite's statistics say (PostgreSQL has no hints; its
-# statistics are kept by autovacuum and course.db.analyse).
-BY_LEARNER_AND_NUMBER = "INDEXED BY ix_attempts_user_exercise"
+# The learner's own rows: both engines read them through ix_attempts_learner_scores (which
+# covers the standing), whatever the statistics say (tests/test_query_plans.py).
 _LEARNER_EXERCISE = (Attempt.user_id == bindparam("user_id"),
                      Attempt.exercise_id == bindparam("exercise_id"))
 
@@ -337,7 +336,7 @@ _STANDING = (select(func.count(), func.max(case((Attempt.passed, 1), else_=0)),
                     func.max(Attempt.id),
                     func.max(case((Attempt.status == AttemptStatus.AWAITING_REVIEW.value,
                                    Attempt.id))))
-             .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite").where(*_LEARNER_EXERCISE))
+             .where(*_LEARNER_EXERCISE))
 
 
 ATTEMPTS_PAGE_SIZE = 20
@@ -397,7 +396,7 @@ def _recent(before: bool) -> Select[Any]:
     counted = _STANDING.subquery("standing")
     page = (select(Attempt.id, Attempt.number, Attempt.status, Attempt.score,
                    Attempt.passed, Attempt.created_at, Attempt.answer)
-            .with_hint(Attempt, BY_LEARNER_AND_NUMBER, "sqlite").where(*_LEARNER_EXERCISE)
+            .where(*_LEARNER_EXERCISE)
             .order_by(Attempt.number.desc()).limit(bindparam("rows")))
     if before:
         page = page.where(Attempt.number < bindparam("before"))
