@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, url_for
 from jinja2.filters import do_truncate
-from markupsafe import Markup
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -64,8 +63,9 @@ def init_app(app: Flask) -> None:
                                  field_attrs=field_attrs)
     # Every page's default meta description: the course's, as plain text (the same on
     # every page, so not worked out again on each).
+    course: Course = app.extensions["course"]
     app.jinja_env.globals["course_summary"] = do_truncate(
-        app.jinja_env, Markup(app.extensions["course"].description_html).striptags(), 160)
+        app.jinja_env, course.description_html.striptags(), 160)
     app.context_processor(lambda: {"course": get_course()})
     app.after_request(_security_headers)
 
