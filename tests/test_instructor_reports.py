@@ -224,6 +224,22 @@ def test_dashboard_draws_each_score_distribution_with_its_numbers(app, auth, cli
     assert '<th scope="row">awaiting review</th><td class="num">3</td>' in written
 
 
+def test_a_kept_score_distribution_follows_its_counts(app, auth, client):
+    """Each worker keeps a drawn chart while its exercise's counts read back the same."""
+    from tests.review_factories import SORT, sort_form, submit
+
+    def chart() -> str:
+        html = client.get("/instructor/").get_data(as_text=True)
+        return html.split('id="dist-roadmap-or-backlog-caption"')[1].split("</figure>")[0]
+
+    submit(app, make_user(app, "k0@example.com", "K 0").id, SORT, sort_form(app, wrong=0))
+    auth.instructor()
+    first = chart()
+    assert chart() == first and '<th scope="row">80\u2013100%</th><td class="num">1</td>' in first
+    submit(app, make_user(app, "k1@example.com", "K 1").id, SORT, sort_form(app, wrong=0))
+    assert '<th scope="row">80\u2013100%</th><td class="num">2</td>' in chart()
+
+
 def test_misconceptions_draw_a_stacked_bar_per_item_with_its_numbers(app, auth, client):
     from tests.review_factories import SORT, sort_form, submit
 

@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from collections.abc import Callable
+
+from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from course.db import get_session
 from course.instruct.blueprint import bp
 from course.services import reports
 from course.site import get_course
 
+_CHARTS = "course_distribution_charts"
+
 
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     """Per exercise: attempts, learners, mean counted score, pass rate, awaiting review."""
     session, course = get_session(), get_course()
+    distributions = reports.score_distributions(session, course)
     return render_template("instruct/dashboard.html", stats=reports.dashboard(session, course),
-                           distributions=reports.score_distributions(session, course))
+                           charts=[_chart(d) for d in distributions if d.learners])
+
+
+def _chart(distribution: reports.Distribution) -> Markup:
+    """One exercise's score-distribution chart, drawn again only when its counts differ
+    from those of this worker's copy.
+
+    Drawing the bars and their tables was most of the page (about a thousand escaped
+    values), while each chart is a function of the exercise (loaded once per app) and its
+    handful of maintained counts, which change only when a score does. It has no links,
+    so the mount point does not matter. Not kept in debug, where templates change under
+    the developer's hands (as the misconceptions report's parts).
+    """
+    kept: dict[str, tuple[object, Markup]] = current_app.extensions.setdefault(_CHARTS, {})
+    exercise = distribution.exercise
+    copy = kept.get(exercise.id)
+    if copy is not None and copy[0] == distribution.counts:
+        return copy[1]
+    # A macro of an autoescaping template: it returns Markup.
+    bar_chart: Callable[..., Markup] = current_app.jinja_env.get_template(
+        "instruct/_charts.html").module.bar_chart  # type: ignore[attr-defined]
+    chart = bar_chart(f"dist-{exercise.id}", exercise.title, distribution.rows,
+                      distribution.most, "learners")
+    if not current_app.debug:
+        kept[exercise.id] = (distribution.counts, chart)
+    return chart

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, tuple_, union_all
+from sqlalchemy import Select, bindparam, case, func, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from course.content.schema import Course, Exercise
@@ -614,21 +614,28 @@ class ExerciseCounts:
     attempts: int = 0
 
 
+# Built once (see course/services/__init__.py) and run on the connection: plain rows, not
+# ORM objects, hundreds of them on every view of the report.
+_ITEM_OUTCOMES = (select(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome,
+                         ItemOutcome.count)
+                  .where(ItemOutcome.exercise_id.in_(bindparam("ids", expanding=True)),
+                         ItemOutcome.count > 0)
+                  .order_by(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome))
+_AUTO_GRADED_ATTEMPTS = (select(ExerciseTotals.exercise_id, ExerciseTotals.auto_graded)
+                         .where(ExerciseTotals.exercise_id.in_(bindparam("ids", expanding=True))))
+
+
 def misconception_counts(session: Session, course: Course) -> dict[str, ExerciseCounts]:
     """Per auto-graded exercise id, its counts: two queries on the maintained counts
     (ItemOutcome, ExerciseTotals), a few rows per item however many attempts there are."""
     ids = [e.id for e in course.exercises if e.auto_graded]
     outcomes: dict[str, list[tuple[str, str, int]]] = {i: [] for i in ids}
-    # Plain rows, not ORM objects: hundreds of them on every request.
-    for exercise_id, item_id, outcome, count in session.execute(
-            select(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome,
-                   ItemOutcome.count)
-            .where(ItemOutcome.exercise_id.in_(ids), ItemOutcome.count > 0)
-            .order_by(ItemOutcome.exercise_id, ItemOutcome.item_id, ItemOutcome.outcome)):
+    connection = session.connection()
+    for exercise_id, item_id, outcome, count in connection.execute(_ITEM_OUTCOMES,
+                                                                   {"ids": ids}):
         outcomes[exercise_id].append((item_id, outcome, count))
-    attempts = {exercise_id: n for exercise_id, n in session.execute(
-        select(ExerciseTotals.exercise_id, ExerciseTotals.auto_graded)
-        .where(ExerciseTotals.exercise_id.in_(ids)))}
+    attempts = {exercise_id: n for exercise_id, n in connection.execute(
+        _AUTO_GRADED_ATTEMPTS, {"ids": ids})}
     return {i: ExerciseCounts(tuple(outcomes[i]), attempts.get(i, 0)) for i in ids}
 
 
