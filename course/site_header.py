@@ -6,7 +6,7 @@ session's CSRF token (the "Sign out" form), the page (which link is the current 
 the mount point. Rendering it cost about a tenth of a signed-in page, so each app keeps
 it by exactly those: the partial is written to use nothing else. A visitor's header links
 "Sign in" back to the page they are on, so it is rendered each time (the pages most
-visitors see are served whole from course.page_cache).
+visitors see are served whole from course.page_cache). Nothing is kept in debug.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def site_header() -> Markup:
                          feedback_count=feedback_count, token=token)
         if len(kept) >= HEADERS_KEPT:
             kept.clear()
-        kept[state] = header
+        if not app.debug:  # where templates change under the developer's hands
+            kept[state] = header
     return header
 
 

@@ -515,3 +515,14 @@ def test_attempt_links_are_the_routes_urls(app, script_root):
     for attempt_id in (1, 7, 10, 2**31 - 1):
         with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
             assert attempt_url(attempt_id) == url_for("learn.attempt", attempt_id=attempt_id)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_answer_forms_are_kept_except_in_debug(make_app, debug):
+    """In debug a partial's script may change while the app runs: its form is drawn anew."""
+    app = make_app(DEBUG=debug)
+    client = app.test_client()
+    order = next(e.id for e in app.extensions["course"].exercises if e.kind == "order")
+    page = client.get(f"/exercises/{order}").get_data(as_text=True)
+    assert "order.js?v=" in page
+    assert bool(app.extensions.get("course_answer_forms")) is not debug

@@ -88,12 +88,13 @@ def answer_form(exercise: Exercise, kind: ExerciseKind, posted: MultiDict[str, s
     auto-graded exercise this app keeps them by version, mount point (the partials link
     static files) and `key`: "" for a blank form, the JSON of the prefilled answer
     (`attempts.answer_key`) for a retry. None (a refused post's fields, written work,
-    which is nobody else's) renders them every time.
+    which is nobody else's) renders them every time. Not kept in debug, where a partial's
+    script (order.js) changes under the developer's hands, and its `?v=` with it.
     """
     # A macro of an autoescaping template: it returns Markup.
     form: Callable[[Exercise, ExerciseKind, MultiDict[str, str] | None], Markup] = (
         current_app.jinja_env.get_template(kind.PARTIAL).module.form)  # type: ignore[attr-defined]
-    if key is None:
+    if key is None or current_app.debug:
         return form(exercise, kind, posted)
     kept: dict[tuple[str, str, str, str], Markup] = current_app.extensions.setdefault(
         "course_answer_forms", {})
