@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, url_for
 from jinja2.filters import do_truncate
+from markupsafe import Markup
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -135,6 +136,22 @@ def remembered_url(key: Hashable, endpoint: str, **values: Any) -> str:
     if url is None:
         url = urls[full_key] = url_for(endpoint, **values)
     return url
+
+
+def latest_copy(store: str, part: str, key: Hashable, draw: Callable[[], Markup]) -> Markup:
+    """A part of a page drawn from data read on every request (`key`, say an exercise's
+    counts), drawn again only when `key` differs from what this app last drew `part` from:
+    one copy per part, in `app.extensions[store]`. Not kept in debug, where templates
+    change under the developer's hands."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    copies: dict[str, tuple[Hashable, Markup]] = app.extensions.setdefault(store, {})
+    copy = copies.get(part)
+    if copy is not None and copy[0] == key:
+        return copy[1]
+    drawn = draw()
+    if not app.debug:
+        copies[part] = (key, drawn)
+    return drawn
 
 
 def fixed_url(endpoint: str) -> str:

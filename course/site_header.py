@@ -18,6 +18,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from course.extensions import csrf_token
+from course.kept import kept
 
 #: How many signed-in headers each app keeps before it starts again from none.
 HEADERS_KEPT = 1024
@@ -38,19 +39,17 @@ def site_header() -> Markup:
     # The mount point is in the key for the partial's fixed_url links.
     state = (this.script_root, this.endpoint, this.blueprint, user.display_name, instructor,
              0 if instructor else len(user.new_feedback), csrf_token())
-    kept: dict[tuple[Any, ...], Markup] = app.extensions.setdefault("course_headers", {})
-    header = kept.get(state)
-    if header is None:
-        _, endpoint, blueprint, name, _, feedback_count, token = state
-        header = _render(app, title=title, signed_in=True, endpoint=endpoint,
-                         blueprint=blueprint, name=name, instructor=instructor,
-                         feedback_count=feedback_count, token=token)
-        if len(kept) >= HEADERS_KEPT:
-            kept.clear()
-        if not app.debug:  # where templates change under the developer's hands
-            kept[state] = header
-    return header
+    _, endpoint, blueprint, name, _, feedback_count, token = state
 
+    def render() -> Markup:
+        return _render(app, title=title, signed_in=True, endpoint=endpoint,
+                       blueprint=blueprint, name=name, instructor=instructor,
+                       feedback_count=feedback_count, token=token)
+
+    if app.debug:  # where templates change under the developer's hands
+        return render()
+    headers: dict[tuple[Any, ...], Markup] = app.extensions.setdefault("course_headers", {})
+    return kept(headers, state, render, HEADERS_KEPT)
 
 def _render(app: Flask, **variables: Any) -> Markup:
     return Markup(app.jinja_env.get_template("_header.html").render(**variables))  # nosec B704: an autoescaped template

@@ -11,9 +11,7 @@ from markupsafe import Markup
 from course.db import get_session
 from course.instruct.blueprint import bp
 from course.services import reports
-from course.site import get_course
-
-_CHARTS = "course_distribution_charts"
+from course.site import get_course, latest_copy
 
 
 @bp.get("/")
@@ -35,16 +33,13 @@ def _chart(distribution: reports.Distribution) -> Markup:
     so the mount point does not matter. Not kept in debug, where templates change under
     the developer's hands (as the misconceptions report's parts).
     """
-    kept: dict[str, tuple[object, Markup]] = current_app.extensions.setdefault(_CHARTS, {})
     exercise = distribution.exercise
-    copy = kept.get(exercise.id)
-    if copy is not None and copy[0] == distribution.counts:
-        return copy[1]
-    # A macro of an autoescaping template: it returns Markup.
-    bar_chart: Callable[..., Markup] = current_app.jinja_env.get_template(
-        "instruct/_charts.html").module.bar_chart  # type: ignore[attr-defined]
-    chart = bar_chart(f"dist-{exercise.id}", exercise.title, distribution.rows,
-                      distribution.most, "learners")
-    if not current_app.debug:
-        kept[exercise.id] = (distribution.counts, chart)
-    return chart
+
+    def draw() -> Markup:
+        # A macro of an autoescaping template: it returns Markup.
+        bar_chart: Callable[..., Markup] = current_app.jinja_env.get_template(
+            "instruct/_charts.html").module.bar_chart  # type: ignore[attr-defined]
+        return bar_chart(f"dist-{exercise.id}", exercise.title, distribution.rows,
+                         distribution.most, "learners")
+
+    return latest_copy("course_distribution_charts", exercise.id, distribution.counts, draw)

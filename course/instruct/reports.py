@@ -15,7 +15,7 @@ from course.db import get_engine, get_session
 from course.instruct.blueprint import bp
 from course.models.timestamps import utcnow
 from course.services import reports
-from course.site import get_course
+from course.site import get_course, latest_copy
 
 # Far beyond any cohort; keeps a typed-in page number from overflowing the SQL OFFSET.
 MAX_PAGE = 100_000
@@ -104,22 +104,16 @@ def _misconceptions_of(exercise: Exercise, counts: reports.ExerciseCounts) -> Ma
     Links depend on the mount point, which is in the key too. Not kept in debug, where
     templates change under the developer's hands.
     """
-    key = (request.script_root, counts)
-    kept: dict[str, tuple[object, Markup]] = current_app.extensions.setdefault(_REPORT, {})
-    copy = kept.get(exercise.id)
-    if copy is not None and copy[0] == key:
-        return copy[1]
-    # Bandit's B704 (Markup on untrusted data) does not apply: an autoescaping template's
-    # output, kept as the markup it already is.
-    part = Markup(render_template(  # nosec B704
-        "instruct/_misconceptions.html",
-        ex=reports.exercise_misconceptions(exercise, counts)))
-    if not current_app.debug:
-        kept[exercise.id] = (key, part)
-    return part
 
+    def draw() -> Markup:
+        # Bandit's B704 (Markup on untrusted data) does not apply: an autoescaping
+        # template's output, kept as the markup it already is.
+        return Markup(render_template(  # nosec B704
+            "instruct/_misconceptions.html",
+            ex=reports.exercise_misconceptions(exercise, counts)))
 
-_REPORT = "course_misconceptions_report"
+    return latest_copy("course_misconceptions_report", exercise.id,
+                       (request.script_root, counts), draw)
 
 
 @bp.get("/activity")

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from course.db import get_session
 from course.learn.views import bp
 from course.models import Certificate
-from course.services import attempts, certificates, progress
+from course.services import attempts, certificates
 from course.services.standing import StepState, course_standing, section_results
 from course.site import get_course
 
@@ -29,9 +29,8 @@ def completion() -> ResponseReturnValue:
     """The results; for a learner who has finished, the certificate too, issued the first
     time they come here."""
     course, session = get_course(), get_session()
-    summaries = attempts.exercise_summaries(session, current_user.id, course)
-    where = course_standing(course, progress.completed_steps(session, current_user.id),
-                            summaries)
+    done, summaries = attempts.learner_progress(session, current_user.id, course)
+    where = course_standing(course, done, summaries)
     return render_template("learn/completion.html", standing=where, StepState=StepState,
                            results=section_results(course, where, summaries),
                            certificate=_certificate(where.finished))

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from course.content.schema import Exercise
 from course.db import get_session
 from course.grading.base import AnswerProblem, ExerciseKind, InvalidAnswer
+from course.kept import kept
 from course.learn import board
 from course.learn.forms import Envelope, ExerciseForm, SelfAssessmentForm, answer_fields
 from course.learn.views import bp
@@ -63,16 +64,11 @@ def attempt_answer(report: attempt_service.AttemptReport, kind: ExerciseKind) ->
         current_app.jinja_env.get_template(kind.PARTIAL).module.answer)  # type: ignore[attr-defined]
     if report.answer_key is None:
         return answer(report, kind)
-    kept: dict[tuple[str, str, str, bool], Markup] = current_app.extensions.setdefault(
-        "course_attempt_answers", {})
     key = (report.exercise.id, report.exercise.version, report.answer_key,
            report.answer_visible)
-    html = kept.get(key)
-    if html is None:
-        if len(kept) >= ANSWERS_KEPT:
-            kept.clear()
-        html = kept[key] = answer(report, kind)
-    return html
+    answers: dict[tuple[str, str, str, bool], Markup] = current_app.extensions.setdefault(
+        "course_attempt_answers", {})
+    return kept(answers, key, lambda: answer(report, kind), ANSWERS_KEPT)
 
 
 # How many answer forms (below) each app keeps before it starts again from none.
@@ -96,15 +92,10 @@ def answer_form(exercise: Exercise, kind: ExerciseKind, posted: MultiDict[str, s
         current_app.jinja_env.get_template(kind.PARTIAL).module.form)  # type: ignore[attr-defined]
     if key is None or current_app.debug:
         return form(exercise, kind, posted)
-    kept: dict[tuple[str, str, str, str], Markup] = current_app.extensions.setdefault(
+    forms: dict[tuple[str, str, str, str], Markup] = current_app.extensions.setdefault(
         "course_answer_forms", {})
-    full_key = (request.script_root, exercise.id, exercise.version, key)
-    html = kept.get(full_key)
-    if html is None:
-        if len(kept) >= FORMS_KEPT:
-            kept.clear()
-        html = kept[full_key] = form(exercise, kind, posted)
-    return html
+    return kept(forms, (request.script_root, exercise.id, exercise.version, key),
+                lambda: form(exercise, kind, posted), FORMS_KEPT)
 
 
 @bp.app_template_global()

@@ -225,17 +225,15 @@ DAY = func.date(Attempt.created_at, type_=Date)
 # statement and computing its cache key on every submission cost more than running it
 # (see course/services/__init__.py). They run on the session's connection, in its
 # transaction: plain statements need none of the ORM's execution and result handling.
-def _per_engine(build: Callable[[Callable[[Table], Any]], Any]) -> dict[str, Any]:
-    """`build(insert)` for PostgreSQL's and SQLite's insert, by dialect name."""
+def per_engine(build: Callable[[Callable[[Table], Any]], Any]) -> dict[str, Any]:
+    """`build(insert)` for PostgreSQL's and SQLite's insert, by dialect name (also for
+    course.services.progress)."""
     return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
 
 
-def _on(session: Session, statements: Mapping[str, Any]) -> Any:
-    """The statement for the engine the session is on."""
-    return _for_dialect(session.get_bind().dialect.name, statements)
-
-
-def _for_dialect(name: str, statements: Mapping[str, Any]) -> Any:
+def on_engine(session: Session, statements: Mapping[str, Any]) -> Any:
+    """The statement of `per_engine` for the engine the session is on."""
+    name = session.get_bind().dialect.name
     return statements["postgresql" if name == "postgresql" else "sqlite"]
 
 
@@ -287,7 +285,7 @@ def _lock_statement(insert: Callable[[Table], Any]) -> Any:
         table.c.user_id, *(table.c[c] for c in LEARNER_COLUMNS))
 
 
-_LOCK_LEARNERS = _per_engine(_lock_statement)
+_LOCK_LEARNERS = per_engine(_lock_statement)
 
 
 def _lock_learners(session: Session, exercise_id: str,
@@ -295,7 +293,7 @@ def _lock_learners(session: Session, exercise_id: str,
     """Each learner's row as it was (empty ones created), now locked until commit (in
     the order of `users`, so two changes lock shared learners in the same order)."""
     return {row.user_id: {c: getattr(row, c) for c in LEARNER_COLUMNS}
-            for row in session.connection().execute(_on(session, _LOCK_LEARNERS), [
+            for row in session.connection().execute(on_engine(session, _LOCK_LEARNERS), [
                 {"user_id": u, "exercise_id": exercise_id, **EMPTY_LEARNER} for u in users])}
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from course.content.schema import AttemptPolicy, Course, Exercise, LessonSection
 from course.grading import registry
 from course.grading.base import InvalidAnswer
+from course.kept import kept
 from course.models import Attempt, LearnerExercise, StepProgress
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
@@ -435,9 +436,9 @@ def exercise_summaries(session: Session, user_id: int,
 
 def learner_progress(session: Session, user_id: int, course: Course
                      ) -> tuple[set[str], dict[str, Summary]]:
-    """The steps the learner has completed (as `progress.completed_steps`) and their
-    exercise summaries (as `exercise_summaries`), in one query: the course home and My
-    progress need both, and the second round trip cost more than its rows."""
+    """The steps the learner has completed and their exercise summaries (as
+    `exercise_summaries`), in one query: the course home, My progress and the results
+    need both, and a second round trip cost more than its rows."""
     done: set[str] = set()
     tried = []
     for row in session.connection().execute(_LEARNER_PROGRESS, {"user_id": user_id}):
@@ -656,13 +657,8 @@ def _kept_items(exercise: Exercise, feedback: Mapping[str, Any], key: str, visib
     own cost, and they are the same for equal answers to one loaded exercise. Keyed as
     _regraded is (the spec's id names the loaded course, whose lessons `course` is), with
     whether the answer shows and whether lessons are linked. Callers only read them."""
-    kept_key = (exercise, id(exercise.spec), key, visible, course is not None)
-    items = _KEPT_ITEMS.get(kept_key)
-    if items is None:
-        if len(_KEPT_ITEMS) >= ITEMS_KEPT:
-            _KEPT_ITEMS.clear()
-        items = _KEPT_ITEMS[kept_key] = _items(exercise, feedback, visible, course)
-    return items
+    return kept(_KEPT_ITEMS, (exercise, id(exercise.spec), key, visible, course is not None),
+                lambda: _items(exercise, feedback, visible, course), ITEMS_KEPT)
 
 
 @lru_cache(maxsize=64)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from course.content.schema import Course
 from course.models import Attempt, Certificate, StepProgress, User
-from course.services import attempts, progress
+from course.services import attempts
 from course.services.standing import CourseStanding, StepState, course_standing
 
 # Long enough to guess no certificate (128 random bits), short enough to print. Hex, not
@@ -38,15 +38,15 @@ class Finished:
 
 
 def finished(session: Session, course: Course, user_id: int) -> Finished | None:
-    """The learner's finish, or None while any step is unfinished (four queries).
+    """The learner's finish, or None while any step is unfinished (three queries).
 
     The date is when they finished their last step: the latest completion or attempt.
     """
     user = session.get(User, user_id)
     if user is None:
         return None
-    summaries = attempts.exercise_summaries(session, user_id, course)
-    where = course_standing(course, progress.completed_steps(session, user_id), summaries)
+    done, summaries = attempts.learner_progress(session, user_id, course)
+    where = course_standing(course, done, summaries)
     if not where.finished:
         return None
     last = session.execute(select(

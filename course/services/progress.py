@@ -6,17 +6,15 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from course.models import StepProgress
 from course.models.timestamps import utcnow
-from course.services.aggregates import note_learner
+from course.services.aggregates import note_learner, on_engine, per_engine
 
-# Asked by the course home, My progress and every lesson: built once (see
+# Asked by every signed-in lesson page: built once (see
 # course/services/__init__.py).
-_COMPLETED = select(StepProgress.step_id).where(StepProgress.user_id == bindparam("user_id"))
 _IS_COMPLETE = select(StepProgress.id).where(StepProgress.user_id == bindparam("user_id"),
                                             StepProgress.step_id == bindparam("step_id"))
 
@@ -32,19 +30,12 @@ def _completing(insert: Callable[[Table], Any]) -> Any:
 
 
 # Per engine (each spells INSERT ... ON CONFLICT with its own dialect's insert).
-_COMPLETING = {"postgresql": _completing(postgresql.insert),
-               "sqlite": _completing(sqlite.insert)}
-
-
-def completed_steps(session: Session, user_id: int) -> set[str]:
-    """Ids of the steps `user_id` has completed (one query)."""
-    # On the connection: plain values need none of the ORM's result handling.
-    return set(session.connection().scalars(_COMPLETED, {"user_id": user_id}))
+_COMPLETING = per_engine(_completing)
 
 
 def is_complete(session: Session, user_id: int, step_id: str) -> bool:
     """Whether `user_id` has completed `step_id` (one query)."""
-    # On the connection, as completed_steps: the ORM's execution cost more than the query
+    # On the connection, as the learner's progress: the ORM's execution cost more than the query
     # on a signed-in lesson page. It does not autoflush, and needs not: progress is only
     # written by mark_complete (flushed by its savepoint) and set_complete (a statement).
     return session.connection().scalar(
@@ -59,11 +50,8 @@ def mark_complete(session: Session, user_id: int, step_id: str) -> None:
     and a clash with another tab of the same learner needs no savepoint to recover from.
     """
     session.flush()  # the caller's changes are written first, as they always were
-    completing = _COMPLETING["postgresql" if session.get_bind().dialect.name == "postgresql"
-                             else "sqlite"]
-    made = session.connection().execute(
-        completing, {"user_id": user_id, "step_id": step_id, "completed_at": utcnow()}
-    ).first()
+    made = session.connection().execute(on_engine(session, _COMPLETING), {
+        "user_id": user_id, "step_id": step_id, "completed_at": utcnow()}).first()
     if made is not None:
         note_learner(session, user_id, steps_done=1)  # the gradebook's completion order
 

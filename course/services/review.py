@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from course.models import Attempt, ScoreChange, User
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
 from course.services import aggregates, progress
+from course.services.sign_ins import NEW_FEEDBACK
 
 FEEDBACK_MAX_LENGTH = 10_000
 REGRADE_BATCH = 500
@@ -362,18 +363,10 @@ def read_feedback(session: Session, attempt: Attempt,
         feedback_markdown=attempt.instructor_feedback or "")
 
 
-# Every learner page's header asks this: built once (see course/services/__init__.py), on
-# the table rather than the model, so that it runs as a plain Core query: the ORM's
-# statement handling cost more than the query itself on every signed-in page. It runs on
-# the session's connection, as the learner's standing does (services/attempts.py).
-_ATTEMPTS = cast(Table, Attempt.__table__)
-_NEW_FEEDBACK = select(_ATTEMPTS.c.exercise_id).distinct().where(
-    _ATTEMPTS.c.user_id == bindparam("user_id"), _ATTEMPTS.c.feedback_unread.is_(True))
-
-
 def exercises_with_new_feedback(session: Session, user_id: int) -> set[str]:
-    """Ids of exercises where the learner has feedback they have not opened (one query)."""
-    rows = session.connection().execute(_NEW_FEEDBACK, {"user_id": user_id})
+    """Ids of exercises where the learner has feedback they have not opened (one query;
+    the sign-in reads the same with the user, course.services.sign_ins)."""
+    rows = session.connection().execute(NEW_FEEDBACK, {"user_id": user_id})
     return {exercise_id for (exercise_id,) in rows}  # plain rows: no ScalarResult
 
 

@@ -82,11 +82,13 @@ class SignedIn:
 # unread ones, so the cost does not grow with the learner's attempts.
 _USERS, _SIGN_INS = cast(Table, User.__table__), cast(Table, SignIn.__table__)
 _ATTEMPTS = cast(Table, Attempt.__table__)
-_UNREAD = (select(_ATTEMPTS.c.exercise_id).distinct()
-           .where(_ATTEMPTS.c.user_id == bindparam("user_id"),
-                  # Written as the index's condition, so that SQLite uses the index.
-                  _ATTEMPTS.c.feedback_unread == true())
-           .subquery("unread"))
+#: The learner's exercises with feedback they have not opened (also run on its own by
+#: course.services.review.exercises_with_new_feedback).
+NEW_FEEDBACK = (select(_ATTEMPTS.c.exercise_id).distinct()
+                .where(_ATTEMPTS.c.user_id == bindparam("user_id"),
+                       # Written as the index's condition, so that SQLite uses the index.
+                       _ATTEMPTS.c.feedback_unread == true()))
+_UNREAD = NEW_FEEDBACK.subquery("unread")
 _LIVE_SIGN_IN = (
     select(_USERS.c.id, _USERS.c.display_name, _USERS.c.email, _USERS.c.role,
            _UNREAD.c.exercise_id)

@@ -1,8 +1,8 @@
 """Where a learner stands: the state of each step, the step to continue with, and
 whether the course is finished.
 
-Pure functions over what `progress.completed_steps` and `attempts.exercise_summaries`
-already read, so the course home, My progress and the completion page agree on one
+Pure functions over what `attempts.learner_progress` already reads (steps completed and
+exercise summaries), so the course home, My progress and the completion page agree on one
 definition and add no queries of their own.
 """
 
