@@ -56,7 +56,7 @@ class Server:
     log: Path
 
     def worker_pids(self) -> set[int]:
-        """The master's child processes, read from /proc."""
+        """The master's living child processes, read from /proc."""
         children = set()
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -65,8 +65,9 @@ class Server:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == self.process.pid:
+            state, parent = stat.rsplit(")", 1)[1].split()[:2]
+            # A killed worker stays a zombie until the master reaps it: not running.
+            if int(parent) == self.process.pid and state != "Z":
                 children.add(int(entry.name))
         return children
 

@@ -22,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,28 +173,46 @@ def _memory_kb(pid: int) -> tuple[int, int]:
             int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1)))
 
 
-def _wait_for_workers(server: Server, count: int, timeout: float = 30) -> set[int]:
+def _wait_for_workers(server: Server, count: int, without: frozenset[int] = frozenset(),
+                      timeout: float = 30) -> set[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pids = server.worker_pids()
-        if len(pids) == count:
+        if len(pids) == count and not pids & without:
             return pids
         time.sleep(0.1)
-    raise AssertionError(f"{count} workers expected, {server.worker_pids()} running")
+    raise AssertionError(f"{count} workers other than {set(without)} expected, "
+                         f"{server.worker_pids()} running")
+
+
+def _wait_for_acknowledged(tally: Tally, count: int, timeout: float = 60) -> int:
+    """Block until the clients have seen `count` submissions acknowledged.
+
+    Faults are timed by progress, not by the clock: a fixed sleep fired after the load
+    had already finished once the submission got fast, and so tested nothing.
+    """
+    deadline = time.monotonic() + timeout
+    while len(tally.acknowledged) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {len(tally.acknowledged)} of {count} acknowledged")
+        time.sleep(0.005)
+    return len(tally.acknowledged)
 
 
 def _load(server: Server, emails: list[str], answer: dict[str, list[str]],
-          submissions: int, fault: threading.Thread | None = None
+          submissions: int, fault: Callable[[Tally], None] | None = None
           ) -> tuple[Tally, list[Learner]]:
+    """Every learner submits `submissions` times at once; `fault` runs beside them."""
     tally = Tally()
+    injector = threading.Thread(target=fault, args=(tally,)) if fault else None
     with ThreadPoolExecutor(max_workers=len(emails)) as pool:
         learners = list(pool.map(lambda e: Learner(server.base_url, e), emails))
-        if fault is not None:
-            fault.start()
+        if injector is not None:
+            injector.start()
         list(pool.map(lambda learner: [learner.submit(answer, tally)
                                        for _ in range(submissions)], learners))
-    if fault is not None:
-        fault.join(timeout=60)
+    if injector is not None:
+        injector.join(timeout=60)
     return tally, learners
 
 
@@ -217,18 +236,18 @@ def test_50_learners_x_20_submissions_with_a_worker_killed(app, tmp_path, databa
     emails, answer = _prepare(app, 50)
     with production_server(tmp_path, database_url, WEB_CONCURRENCY=str(WORKERS)) as server:
         _wait_for_workers(server, WORKERS)
-        killed: list[int] = []
+        killed: dict[int, int] = {}  # pid -> submissions acknowledged when it was killed
 
-        def kill_a_worker() -> None:
-            time.sleep(2)  # in the thick of the load
+        def kill_a_worker(tally: Tally) -> None:
+            seen = _wait_for_acknowledged(tally, 50 * 20 // 4)
             victim = min(server.worker_pids())
             os.kill(victim, signal.SIGKILL)
-            killed.append(victim)
+            killed[victim] = seen
 
-        tally, learners = _load(server, emails, answer, 20,
-                                threading.Thread(target=kill_a_worker))
-        workers = _wait_for_workers(server, WORKERS)
-        assert killed and killed[0] not in workers, "the killed worker was not replaced"
+        tally, learners = _load(server, emails, answer, 20, kill_a_worker)
+        assert killed, "no worker was killed"
+        assert max(killed.values()) < 50 * 20, "the worker was killed after the load"
+        workers = _wait_for_workers(server, WORKERS, without=frozenset(killed))
         _check(server, database_url, tally, 50 * 20)
 
         # A learner who sends an acknowledged form again gets the same attempt back.
@@ -253,18 +272,17 @@ def test_terminated_database_connections_get_a_503_and_the_app_recovers(app, tmp
     with production_server(tmp_path, url, WEB_CONCURRENCY=str(WORKERS)) as server:
         terminated: list[int] = []
 
-        def terminate_connections() -> None:
+        def terminate_connections(tally: Tally) -> None:
             engine = create_engine(database_url)
-            for _ in range(3):
-                time.sleep(1)
+            for quarter in (1, 2, 3):
+                _wait_for_acknowledged(tally, 20 * 10 * quarter // 4)
                 with engine.connect() as conn:
                     terminated.extend(conn.execute(text(
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         "WHERE application_name = 'course-load-test'")).scalars())
             engine.dispose()
 
-        tally, _ = _load(server, emails, answer, 10,
-                         threading.Thread(target=terminate_connections))
+        tally, _ = _load(server, emails, answer, 10, terminate_connections)
         assert terminated, "no connection of the app was terminated"
         _check(server, database_url, tally, 20 * 10)
         # Recovered without a restart: a fresh round all goes through.
