@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from flask_compress import Compress
 from werkzeug.wrappers import Response
 
@@ -48,16 +48,21 @@ def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
 
 
 def static_url(filename: str) -> str:
-    """The file's URL with its current hash, remembered per hash: only the hash is looked
-    up again on each page (a stat; the digest is cached), not the whole URL built."""
-    return remembered_url(("static", filename, static_version(filename)), "static",
-                          filename=filename)
+    """The file's URL with its current hash.
+
+    Where templates are reloaded when they change (debug), the hash is looked up again on
+    each page (a stat; the digest is cached) and the URL remembered per hash. Elsewhere
+    the app serves the templates it started with, so it serves the files it started with
+    too: the URL is worked out once (a tenth of a signed-in page's template time went to
+    these look-ups)."""
+    if current_app.jinja_env.auto_reload:
+        return remembered_url(("static", filename, static_version(filename)), "static",
+                              filename=filename)
+    return remembered_url(("static", filename), "static", filename=filename)
 
 
 def static_version(filename: str) -> str | None:
     """The first 12 hex digits of the file's SHA-256 (None for a missing file)."""
-    from flask import current_app
-
     path = _inside(current_app.static_folder or "", filename)
     if path is None:
         return None

@@ -32,8 +32,9 @@ def test_hashed_static_urls_are_cached_for_a_year_others_are_not(client) -> None
             assert "immutable" not in other.headers.get("Cache-Control", ""), url
 
 
-def test_a_changed_file_gets_a_new_url(app, tmp_path) -> None:
+def test_a_changed_file_gets_a_new_url_where_templates_reload(app, tmp_path) -> None:
     app.static_folder = str(tmp_path)
+    app.jinja_env.auto_reload = True  # as in debug
     (tmp_path / "x.css").write_text("a {}")
     with app.test_request_context():
         first = assets.static_version("x.css")
@@ -44,6 +45,19 @@ def test_a_changed_file_gets_a_new_url(app, tmp_path) -> None:
         assert assets.static_url("x.css") == f"/static/x.css?v={second}"  # not the remembered one
         assert assets.static_version("../secret") is None
         assert assets.static_version("missing.css") is None
+
+
+def test_elsewhere_pages_keep_the_files_they_started_with(app, tmp_path) -> None:
+    """As the templates: the URL is worked out once, and a new deployment's files get
+    their new URLs with the restart that loads its templates."""
+    app.static_folder = str(tmp_path)
+    app.jinja_env.auto_reload = False
+    (tmp_path / "x.css").write_text("a {}")
+    with app.test_request_context():
+        first = assets.static_version("x.css")
+        assert assets.static_url("x.css") == f"/static/x.css?v={first}"
+        (tmp_path / "x.css").write_text("b { color: red }")
+        assert assets.static_url("x.css") == f"/static/x.css?v={first}"
 
 
 def test_html_css_and_javascript_are_compressed(client) -> None:
