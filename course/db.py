@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 import weakref
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -77,11 +78,52 @@ def _forget_connections_at_fork(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Bind an engine and session factory to `app` and close sessions after each request."""
+    """Bind an engine and session factories to `app` and close sessions after each request."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["db_reading_sessionmaker"] = sessionmaker(_reading(engine),
+                                                             expire_on_commit=False)
     app.teardown_appcontext(_close_session)
+
+
+def _reading(engine: Engine) -> Engine:
+    """The engine for pages that only read: on PostgreSQL, statements in autocommit.
+
+    In a transaction, a page's few reads cost two more round trips to the server (BEGIN
+    before the first, ROLLBACK when the connection goes back to the pool): two of the five
+    an exercise page made. Reads that see their own instant each are fine for a page
+    (none of them checks another's result before writing). The pool is the engine's own;
+    the setting is made in the driver when the connection is taken and undone when it is
+    returned, without a round trip. SQLite's driver begins no transaction for reads, so
+    there it would only cost a PRAGMA on every return.
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def reads_only(view: View) -> View:
+    """Open the session of a view's GET for reading: without a transaction (`_reading`).
+
+    For views that only read, or write single statements that each stand alone (say,
+    marking one attempt's feedback read); anything that must write two statements
+    together does not belong. Put it first under the route, so that it is in force
+    before anything opens the session; where a hook has opened one already (the
+    instructor pages' access check), the view runs in that one, as any other.
+    """
+
+    @wraps(view)
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        if request.method in SAFE_METHODS:
+            g.db_reads_only = True
+        return view(*args, **kwargs)
+
+    return reading  # type: ignore[return-value]
 
 
 def get_engine(app: Flask | None = None) -> Engine:
@@ -90,9 +132,11 @@ def get_engine(app: Flask | None = None) -> Engine:
 
 
 def get_session() -> Session:
-    """The session of the current app context, opened on first use."""
+    """The session of the current app context, opened on first use (for reading, in a
+    `reads_only` view's GET)."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
+        maker = "db_reading_sessionmaker" if g.get("db_reads_only") else "db_sessionmaker"
+        g.db_session = current_app.extensions[maker]()
     session: Session = g.db_session
     return session
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from course.content.schema import Exercise
-from course.db import get_session
+from course.db import get_session, reads_only
 from course.grading.base import AnswerProblem, ExerciseKind, InvalidAnswer
 from course.kept import kept
 from course.learn import board
@@ -177,6 +177,7 @@ def _refuse(exercise: Exercise, message: str, status: int,
 
 
 @bp.get("/exercises/<step_id>")
+@reads_only
 def exercise(step_id: str) -> ResponseReturnValue:
     """The form; for a returning learner it holds their last answer unless they asked
     to start over (`?start=over`)."""
@@ -235,6 +236,7 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/attempts/<id:attempt_id>")
+@reads_only  # and the one UPDATE that marks its feedback read
 @login_required
 def attempt(attempt_id: int) -> ResponseReturnValue:
     """A learner's own attempt; anybody else's is "not found", not "forbidden", so ids

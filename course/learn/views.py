@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
 from course.content.schema import Step
-from course.db import get_session
+from course.db import get_session, reads_only
 from course.learn.forms import CompleteForm
 from course.learn.progress_rows import progress_sections
 from course.page_cache import same_for_every_visitor
@@ -59,6 +59,7 @@ def step_state(step: Step, state: StepState) -> Markup:
 
 
 @bp.get("/")
+@reads_only
 @same_for_every_visitor
 def home() -> ResponseReturnValue:
     _, where = _standing()
@@ -66,6 +67,7 @@ def home() -> ResponseReturnValue:
 
 
 @bp.get("/lessons/<step_id>")
+@reads_only
 @same_for_every_visitor
 def lesson(step_id: str) -> ResponseReturnValue:
     course = get_course()
@@ -99,6 +101,7 @@ def toggle_complete(step_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/progress")
+@reads_only
 @login_required
 def my_progress() -> ResponseReturnValue:
     summaries, where = _standing()

@@ -1,0 +1,46 @@
+"""Pages that only read run without a transaction on PostgreSQL (course.db.reads_only):
+two round trips fewer per page; writes keep theirs. (That the attempt page's one
+standalone write, marking its feedback read, lasts is checked in
+tests/test_instructor_submissions.py, on both engines.)"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from course.db import get_engine
+from tests.test_exercise_views import QUIZ, correct_answer, envelope, exercise, post
+
+
+@contextmanager
+def isolation_of_statements(app):
+    """The isolation level each statement ran under (None: the engine's default, in a
+    transaction)."""
+    levels: list[str | None] = []
+
+    def record(conn, _cursor, _statement, *_args):
+        levels.append(conn.get_execution_options().get("isolation_level"))
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield levels
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_reading_pages_run_in_autocommit_on_postgresql_only(app, client, auth):
+    auth.learner()
+    location = post(client, QUIZ, correct_answer(exercise(app, QUIZ))).headers["Location"]
+    reading = "AUTOCOMMIT" if get_engine(app).dialect.name == "postgresql" else None
+    for url in ("/", "/lessons/product-vision", f"/exercises/{QUIZ}", "/progress", location):
+        with isolation_of_statements(app) as levels:
+            assert client.get(url).status_code == 200
+        assert levels and set(levels) == {reading}, (url, levels)
+    form = {**envelope(client, QUIZ), "confirm_last": "y",
+            **correct_answer(exercise(app, QUIZ))}
+    with isolation_of_statements(app) as levels:
+        response = client.post(f"/exercises/{QUIZ}", data=form)
+    assert response.status_code == 303
+    assert set(levels) == {None}, levels  # the submission's writes: one transaction
