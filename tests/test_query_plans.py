@@ -15,7 +15,7 @@ from sqlalchemy.sql import Select
 from course.db import make_engine, reset_schema
 from course.services import attempts, sign_ins
 
-PARAMS = {"user_id": 1, "exercise_id": "an-exercise", "rows": 21, "before": 5,
+PARAMS = {"user_id": 1, "exercise_id": "an-exercise", "rows": 21, "before": 5, "attempt_id": 7,
           "token_hash": "0" * 64, "since": "2026-01-01 00:00:00"}
 
 # ANALYZE's figures as if every learner had half the attempts and each exercise one.
@@ -64,6 +64,9 @@ CASES = [
     ("standing", attempts._STANDING, "misleading", LEARNER_SCORES),
     ("recent", attempts._RECENT, "none", LEARNER_SCORES),
     ("recent", attempts._RECENT, "misleading", LEARNER_SCORES),
+    # The attempt page: the attempt, with the standing on its exercise.
+    ("own-attempt", attempts._OWN_ATTEMPT_WITH_STANDING, "none", LEARNER_SCORES),
+    ("own-attempt", attempts._OWN_ATTEMPT_WITH_STANDING, "misleading", LEARNER_SCORES),
     # Every signed-in page: the sign-in and the header's unread feedback. (Told that
     # the partial index holds half of every learner's attempts, SQLite prefers the
     # (user_id, submission_token) index: still one learner's rows.)

@@ -241,7 +241,7 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
 def attempt(attempt_id: int) -> ResponseReturnValue:
     """A learner's own attempt; anybody else's is "not found", not "forbidden", so ids
     reveal nothing."""
-    return _render_attempt(_own_attempt(attempt_id))
+    return _render_attempt(*_own_attempt(attempt_id))
 
 
 @bp.post("/attempts/<id:attempt_id>/self-assessment")
@@ -249,32 +249,32 @@ def attempt(attempt_id: int) -> ResponseReturnValue:
 def self_assess(attempt_id: int) -> ResponseReturnValue:
     """The learner's own rubric levels for their written work (auto-graded work has no
     rubric to assess against, so there is nothing to post to)."""
-    attempt = _own_attempt(attempt_id)
+    attempt, standing = _own_attempt(attempt_id)
     exercise = _exercise_or_404(attempt.exercise_id)
     if exercise.auto_graded or not SelfAssessmentForm().validate():
         abort(404 if exercise.auto_graded else 400)
     try:
         self_assessment.save(get_session(), attempt, exercise, request.form)
     except InvalidAnswer as invalid:
-        return _render_attempt(attempt, invalid.problems, request.form, 400)
+        return _render_attempt(attempt, standing, invalid.problems, request.form, 400)
     flash("Your self-assessment is saved. Compare it with the worked example below.",
           "success")
     return redirect(url_for("learn.attempt", attempt_id=attempt.id, _anchor="self-assessment"),
                     303)
 
 
-def _own_attempt(attempt_id: int) -> Attempt:
-    return attempt_service.attempt_of(get_session(), current_user.id, attempt_id) or abort(404)
+def _own_attempt(attempt_id: int) -> tuple[Attempt, attempt_service.Standing]:
+    return attempt_service.own_attempt(get_session(), current_user.id, attempt_id) \
+        or abort(404)
 
 
-def _render_attempt(attempt: Attempt, problems: list[str] | None = None,
+def _render_attempt(attempt: Attempt, standing: attempt_service.Standing,
+                    problems: list[str] | None = None,
                     posted: MultiDict[str, str] | None = None,
                     status: int = 200) -> ResponseReturnValue:
     session = get_session()
     exercise = _exercise_or_404(attempt.exercise_id)
-    report = attempt_service.attempt_report(
-        exercise, attempt, attempt_service.standing(session, current_user.id, exercise.id),
-        course=get_course())
+    report = attempt_service.attempt_report(exercise, attempt, standing, course=get_course())
     _, following = get_course().neighbours(exercise.id)
     unread = attempt.feedback_unread
     feedback = review_service.read_feedback(session, attempt, exercise)

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
+    ColumnElement,
     CompoundSelect,
     Row,
     Select,
@@ -33,7 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from course.content.schema import AttemptPolicy, Course, Exercise, LessonSection
 from course.grading import registry
@@ -333,11 +334,42 @@ def _standing_of(row: Sequence[Any]) -> Standing:
                     awaiting_review=row[3] is not None and row[3] == row[2])
 
 
-_STANDING = (select(func.count(), func.max(case((Attempt.passed, 1), else_=0)),
-                    func.max(Attempt.id),
-                    func.max(case((Attempt.status == AttemptStatus.AWAITING_REVIEW.value,
-                                   Attempt.id))))
-             .where(*_LEARNER_EXERCISE))
+def _standing_on(exercise_id: ColumnElement[str]) -> Select[int, Any, int, Any]:
+    """The learner's standing on the exercise `exercise_id` names, one row (`_standing_of`)."""
+    return (select(func.count(), func.max(case((Attempt.passed, 1), else_=0)),
+                   func.max(Attempt.id),
+                   func.max(case((Attempt.status == AttemptStatus.AWAITING_REVIEW.value,
+                                  Attempt.id))))
+            .where(Attempt.user_id == bindparam("user_id"), Attempt.exercise_id == exercise_id))
+
+
+_STANDING = _standing_on(bindparam("exercise_id"))
+
+
+def own_attempt(session: Session, user_id: int,
+                attempt_id: int) -> tuple[Attempt, Standing] | None:
+    """The attempt if it belongs to `user_id`, with their standing on its exercise (the
+    attempt page shows both); None for anybody else's. One query: asked apart, the
+    standing was a third of the page's statements."""
+    row = session.execute(_OWN_ATTEMPT_WITH_STANDING,
+                          {"attempt_id": attempt_id, "user_id": user_id}).first()
+    return None if row is None else (row[0], _standing_of(row[1:]))
+
+
+def _own_attempt_with_standing() -> Select[Any]:
+    """The attempt (when it is the learner's) joined with the standing on its exercise,
+    whose id is read from the attempt's row by its primary key."""
+    theirs = aliased(Attempt, name="theirs")
+    counted = _standing_on(
+        select(theirs.exercise_id)
+        .where(theirs.id == bindparam("attempt_id"), theirs.user_id == bindparam("user_id"))
+        .scalar_subquery()).subquery("standing")
+    return (select(Attempt, *counted.c).select_from(counted)
+            .join(Attempt, and_(Attempt.id == bindparam("attempt_id"),
+                                Attempt.user_id == bindparam("user_id"))))
+
+
+_OWN_ATTEMPT_WITH_STANDING = _own_attempt_with_standing()
 
 
 ATTEMPTS_PAGE_SIZE = 20
