@@ -318,3 +318,125 @@ def test_a_submission_whose_row_changed_since_it_was_read_locks_and_reads_it(app
         snapshot_before = snapshot(session)
         aggregates.rebuild(session, get_course())
         assert same(snapshot_before, snapshot(session))
+
+
+def _at_once(app: Any, monkeypatch: Any, many: Any, one: Any) -> list[BaseException]:
+    """Run `many` (a change to many learners) and `one` (a submission), each in its own
+    thread and session: `many` is held once the first learner's upkeep is done (its row
+    and the exercise's totals locked), `one` starts, and half a second later (waiting by
+    then for a row the other holds) `many` goes on. The errors either raised."""
+    import threading
+    import time
+
+    held, go_on = threading.Event(), threading.Event()
+    real_after_change = aggregates.after_change
+
+    def after_change_then_hold(*args: Any, **kwargs: Any) -> None:
+        real_after_change(*args, **kwargs)
+        if not held.is_set():
+            held.set()
+            go_on.wait(10)
+
+    monkeypatch.setattr(aggregates, "after_change", after_change_then_hold)
+    failures: list[BaseException] = []
+
+    def in_app(work: Any) -> None:
+        try:
+            with app.app_context():
+                work(get_session(), get_course())
+        except BaseException as error:
+            failures.append(error)
+
+    changing = threading.Thread(target=in_app, args=(many,))
+    submitting = threading.Thread(target=in_app, args=(one,))
+    changing.start()
+    assert held.wait(10), "the change never reached its first learner's upkeep"
+    submitting.start()
+    time.sleep(0.5)
+    go_on.set()
+    changing.join(30)
+    submitting.join(30)
+    return failures
+
+
+@pytest.mark.parametrize("change", ["regrade", "release of every review"])
+def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app, monkeypatch,
+                                                                           change):
+    """A regrade, or the release of an exercise's reviews, and a submission by one of its
+    learners at the same moment: the change must take its learners' rows before the
+    exercise's totals, as a submission does, or each waits for a row the other holds (on
+    PostgreSQL, a deadlock that aborted one; aggregates.lock_learners). The change is
+    held after its first learner (a regrade batch of one attempt; one release) while the
+    learner of a later one submits."""
+    from tests.test_exercise_views import SORT, wrong_sort_answer
+
+    monkeypatch.setattr(review, "REGRADE_BATCH", 1)
+    learners = [make_user(app, f"r{n}@example.com", f"Changed {n}").id for n in range(3)]
+    instructor = make_user(app, "i@example.com", "Instructor", Role.INSTRUCTOR).id
+    with app.app_context():
+        session, course = get_session(), get_course()
+        exercise = course.exercise(SORT)
+        for user in learners:
+            stored = attempts.submit(session, user, exercise, wrong_sort_answer(exercise),
+                                     uuid4().hex, exercise.version)
+            review.save_review(session, stored.id, instructor, stored.revision,
+                               review.ReviewInput(None, "Close.", 0.5, "partly right"),
+                               course=course)
+
+    def many(session: Session, course: Course) -> None:
+        if change == "regrade":
+            review.regrade_exercise(session, course.exercise(SORT), instructor)
+        else:
+            assert len(review.release_reviews(session, instructor, course=course,
+                                              exercise_id=SORT)) == 3
+
+    def one(session: Session, course: Course) -> None:
+        exercise = course.exercise(SORT)
+        attempts.submit(session, learners[-1], exercise, correct_answer(exercise),
+                        uuid4().hex, exercise.version)
+
+    assert not _at_once(app, monkeypatch, many, one)
+    with app.app_context():
+        session = get_session()
+        assert len(session.scalars(select(Attempt.id)).all()) == 4
+        kept = snapshot(session)
+        aggregates.rebuild(session, get_course())
+        assert same(kept, snapshot(session))
+
+
+def test_a_submission_chosen_to_end_a_deadlock_is_made_again(app, monkeypatch):
+    """Both complete the learner's step: their first pass, submitted while a regrade
+    against a corrected key turns their earlier answer into a pass too. The submission
+    marks the step complete before it takes the learner's row (held by the regrade); the
+    regrade then waits for that mark, and PostgreSQL ends the deadlock by failing the
+    one that waited first, the submission, which starts over once the regrade is
+    through. Nothing is lost and nothing counted twice."""
+    from tests.test_exercise_views import SORT, wrong_sort_answer
+
+    monkeypatch.setattr(review, "REGRADE_BATCH", 1)
+    learners = [make_user(app, f"r{n}@example.com", f"Regraded {n}").id for n in range(2)]
+    with app.app_context():
+        session, exercise = get_session(), get_course().exercise(SORT)
+        wrong = wrong_sort_answer(exercise)
+        for user in learners:
+            attempts.submit(session, user, exercise, wrong, uuid4().hex, exercise.version)
+    # The corrected key: where the stored answers put each item is right after all.
+    corrected = dataclasses.replace(exercise, spec=exercise.spec.model_copy(update={
+        "items": tuple(item.model_copy(update={"bucket": wrong[f"place-{item.id}"][0]})
+                       for item in exercise.spec.items)}))
+
+    def one(session: Session, course: Course) -> None:
+        exercise = course.exercise(SORT)
+        attempts.submit(session, learners[-1], exercise, correct_answer(exercise),
+                        uuid4().hex, exercise.version)
+
+    failures = _at_once(app, monkeypatch,
+                        lambda session, _: review.regrade_exercise(session, corrected, None),
+                        one)
+    assert not failures, failures
+    with app.app_context():
+        session = get_session()
+        assert len(session.scalars(select(Attempt.id)).all()) == 3
+        assert set(session.scalars(select(StepProgress.user_id).where(
+            StepProgress.step_id == SORT))) == set(learners)
+        assert session.get(LearnerExercise, (learners[-1], SORT)).attempts == 2

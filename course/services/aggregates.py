@@ -16,9 +16,14 @@ first means two changes to the same learner and exercise are applied one after t
 other, each seeing the other's attempts, on PostgreSQL as on SQLite (whose writers are
 serialised anyway). A submission reads the learner's row before grading and replaces it
 with one UPDATE conditional on the row still being what it read (`after_submission`),
-locking and reading it only when it changed. Each learner's gradebook sort keys (on
-their account) are added to once per transaction, as it commits (`note_learner`), and the
-number of learners as accounts are made and deleted (`add_learners`).
+locking and reading it only when it changed. Rows are taken in one order by every
+change: attempts, learners' rows, then the exercise's totals, days and item counts; a
+change to many learners takes all its attempts and learners' rows first
+(`before_regrade`, `lock_learners`), and a submission PostgreSQL still picks to end a
+deadlock is made again (course.services.attempts.submit). Each learner's gradebook sort
+keys (on their account) are added to once per transaction, as it commits
+(`note_learner`), and the number of learners as accounts are made and deleted
+(`add_learners`).
 Nothing here imports Flask.
 """
 
@@ -180,9 +185,49 @@ def _with_newest(row: Mapping[str, Any], attempt: Attempt, counts: str) -> dict[
     return after
 
 
+def before_regrade(session: Session, exercise_id: str) -> None:
+    """Lock every attempt of the exercise, then every learner's row for it (each in id
+    order), before a regrade changes any of them (see `lock_learners`). SQLite
+    serialises writers, and its statements have no FOR UPDATE: there these are counts."""
+    attempts = _table(Attempt)
+    session.execute(select(func.count()).select_from(
+        select(attempts.c.id).where(attempts.c.exercise_id == exercise_id)
+        .order_by(attempts.c.id).with_for_update().subquery()))
+    session.execute(select(func.count()).select_from(
+        select(_LEARNERS.c.user_id).where(_LEARNERS.c.exercise_id == exercise_id)
+        .order_by(_LEARNERS.c.user_id).with_for_update().subquery()))
+
+
+def lock_learners(session: Session, learners: Iterable[tuple[str, int]]) -> None:
+    """Lock these (exercise id, user id) rows, in that order, before a change to many
+    learners takes the first exercise's totals; its attempts are locked already.
+
+    Every change takes its rows in one order: the attempts, then the learners' rows, then
+    the exercise's totals, daily activity and item counts. A change to many learners (a
+    regrade, in batches; the release of an exercise's reviews, one by one) would
+    otherwise hold the totals while it still had attempts and learners to take, which a
+    submission (its learner, then the totals) or a review (the attempt, its learner,
+    then the totals) in between holds: on PostgreSQL a deadlock that aborted one of them.
+    They now wait for the change instead.
+    """
+    by_exercise: dict[str, list[int]] = {}
+    for exercise_id, user_id in sorted(set(learners)):
+        by_exercise.setdefault(exercise_id, []).append(user_id)
+    for exercise_id, users in by_exercise.items():
+        session.execute(select(func.count()).select_from(
+            select(_LEARNERS.c.user_id)
+            .where(_LEARNERS.c.exercise_id == exercise_id, _LEARNERS.c.user_id.in_(users))
+            .order_by(_LEARNERS.c.user_id).with_for_update().subquery()))
+
+
 def after_regrade(session: Session, exercise: Exercise) -> None:
     """Count the exercise's item outcomes again, since its answer key may have changed
-    (in the regrade's transaction; the caller commits)."""
+    (in the regrade's transaction; the caller commits).
+
+    Only after `after_change` has taken the exercise's totals: every change that adds
+    item counts takes them before it does, so none adds between the delete and the
+    recount (which, on PostgreSQL, would see its attempt once committed: counted twice).
+    """
     session.execute(delete(ItemOutcome).where(ItemOutcome.exercise_id == exercise.id))
     _add_item_counts(session, exercise.id, _stored_outcomes(session, exercise))
 

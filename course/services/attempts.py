@@ -33,7 +33,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from course.content.schema import AttemptPolicy, Course, Exercise, LessonSection
@@ -163,7 +163,19 @@ def submit(session: Session, user_id: int, exercise: Exercise,
             # Another tab took this attempt number: start over, so the limit and the
             # token are checked again against what that tab stored.
             known = None
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED:
+                raise
+            # PostgreSQL chose this transaction to end a deadlock (say, with an
+            # instructor's change that took this learner's rows: see
+            # aggregates.lock_learners): nothing of it was stored, and once the other
+            # transaction is through, the same work succeeds.
+            session.rollback()
+            known = None
     raise SubmissionClash(exercise.id)
+
+
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 
 def _submit_once(session: Session, user_id: int, exercise: Exercise,

@@ -283,7 +283,12 @@ def release_reviews(session: Session, released_by_id: int, *, course: Course,
         query = query.where(Attempt.id == attempt_id)
     if exercise_id is not None:
         query = query.where(Attempt.exercise_id == exercise_id)
-    released = [done for attempt in session.scalars(query.order_by(Attempt.id)).all()
+    # The drafts, and then their learners' rows, locked before the first release takes
+    # an exercise's totals (aggregates.lock_learners).
+    drafts = session.scalars(query.order_by(Attempt.id).with_for_update()).all()
+    if len(drafts) > 1:
+        aggregates.lock_learners(session, [(a.exercise_id, a.user_id) for a in drafts])
+    released = [done for attempt in drafts
                 if (done := _release_one(session, attempt, released_by_id, course))]
     if released and announce is not None:
         announce(session, released)
@@ -469,7 +474,10 @@ def regrade_exercise(session: Session, exercise: Exercise,
     if not exercise.auto_graded:
         raise NothingToRegrade(exercise.id)
     report = RegradeReport(exercise)
+    aggregates.before_regrade(session, exercise.id)
+    regraded = False
     for rows in _regrade_rows(session, exercise):
+        regraded = True
         now = utcnow()
         for row in rows:
             outcome = _rescore(exercise, row)
@@ -478,7 +486,8 @@ def regrade_exercise(session: Session, exercise: Exercise,
                 outcome = "An instructor saved this attempt during the regrade."
             _note(report, row, outcome)
         aggregates.after_change(session, exercise, {row.user_id for row in rows})
-    aggregates.after_regrade(session, exercise)
+    if regraded:  # with no attempts, the item counts are those of answers since: theirs
+        aggregates.after_regrade(session, exercise)
     session.commit()
     return report
 
