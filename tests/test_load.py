@@ -1,12 +1,14 @@
 """Load and faults against the README's production command (loopback only, bounded).
 
 50 learners submit 20 answers each at once to `gunicorn --preload` with 4 workers, while
-a worker is killed with SIGKILL (and, on PostgreSQL, the app's database connections are
-terminated). A client that gets no answer, or a 503, sends the same form again with the
-same submission token, as a browser's resend would. Afterwards every submission the
-server acknowledged (303 to its attempt) is stored exactly once, no request got a 5xx
-other than the database's clear 503, the log has no traceback or "database is locked",
-the master replaced the killed worker, and each worker stays under 100 MB (VmRSS and PSS).
+a worker is killed with SIGKILL and then the exercise is regraded (and, on PostgreSQL,
+while the app's database connections are terminated). A client that gets no answer, or a
+503, sends the same form again with the same submission token, as a browser's resend
+would. Afterwards every submission the server acknowledged (303 to its attempt) is stored
+exactly once, no request got a 5xx other than the database's clear 503, the log has no
+traceback or "database is locked", the reports' aggregates equal a rebuild from the
+attempts, the master replaced the killed worker, and each worker stays under 100 MB
+(VmRSS and PSS).
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ from sqlalchemy import create_engine, select, text
 from course.db import get_engine, get_session
 from course.grading import registry
 from course.models import Attempt, User
+from course.services import aggregates
 from course.services.accounts import create_user
+from course.services.review import regrade_exercise
 from course.site import get_course
 from tests.helpers import PASSWORD
 from tests.servers import Server, production_server
+from tests.test_aggregates import same, snapshot
 
 EXERCISE = "final-quiz"  # unlimited attempts
 WORKERS = 4
@@ -232,23 +237,45 @@ def _check(server: Server, database_url: str, tally: Tally, expected: int) -> No
     assert len(stored) == expected
 
 
-def test_50_learners_x_20_submissions_with_a_worker_killed(app, tmp_path, database_url):
+def _check_aggregates(app: Flask) -> None:
+    """The reports' aggregates, kept by every submission (and the regrade) under load,
+    are what a rebuild from the stored attempts gives."""
+    with app.app_context():
+        session = get_session()
+        kept = snapshot(session)
+        aggregates.rebuild(session, get_course())
+        assert same(kept, snapshot(session))
+    get_engine(app).dispose()
+
+
+def test_50_learners_x_20_submissions_with_a_worker_killed_and_a_regrade(app, tmp_path,
+                                                                        database_url):
     emails, answer = _prepare(app, 50)
     with production_server(tmp_path, database_url, WEB_CONCURRENCY=str(WORKERS)) as server:
         _wait_for_workers(server, WORKERS)
         killed: dict[int, int] = {}  # pid -> submissions acknowledged when it was killed
+        regraded: list[tuple[int, int]] = []  # acknowledged as the regrade began, ended
 
-        def kill_a_worker(tally: Tally) -> None:
+        def kill_a_worker_then_regrade(tally: Tally) -> None:
             seen = _wait_for_acknowledged(tally, 50 * 20 // 4)
             victim = min(server.worker_pids())
             os.kill(victim, signal.SIGKILL)
             killed[victim] = seen
+            # An instructor's regrade of the exercise, while the learners go on
+            # submitting to it: it takes the rows they need, so they wait for it.
+            began = _wait_for_acknowledged(tally, 50 * 20 // 2)
+            with app.app_context():
+                regrade_exercise(get_session(), get_course().exercise(EXERCISE), None)
+            regraded.append((began, len(tally.acknowledged)))
 
-        tally, learners = _load(server, emails, answer, 20, kill_a_worker)
+        tally, learners = _load(server, emails, answer, 20, kill_a_worker_then_regrade)
         assert killed, "no worker was killed"
         assert max(killed.values()) < 50 * 20, "the worker was killed after the load"
+        assert regraded and regraded[0][0] < 50 * 20, "the regrade came after the load"
+        print(f"regrade from {regraded[0][0]} to {regraded[0][1]} acknowledged submissions")
         workers = _wait_for_workers(server, WORKERS, without=frozenset(killed))
         _check(server, database_url, tally, 50 * 20)
+        _check_aggregates(app)
 
         # A learner who sends an acknowledged form again gets the same attempt back.
         again = Tally()
@@ -288,3 +315,4 @@ def test_terminated_database_connections_get_a_503_and_the_app_recovers(app, tmp
         # Recovered without a restart: a fresh round all goes through.
         after, _ = _load(server, emails[:5], answer, 2)
         assert after.statuses == Counter({303: 10}), after.statuses
+        _check_aggregates(app)
