@@ -49,8 +49,9 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 def _database_unavailable(error: OperationalError) -> ResponseReturnValue:
     """The database dropped the connection or refused it (a restart, a failover, an
     administrator ending sessions): a clear 503 and one log line, not a traceback. The
-    pool has already discarded the broken connection and checks the others before use
-    (pre-ping), so the next request gets a working one without restarting the app."""
+    pool has already discarded the broken connection and the ones opened before it, and
+    hands out none that the server has closed (course.db), so the next request gets a
+    working one without restarting the app."""
     current_app.logger.warning("database unavailable: %s",
                                str(error.orig or error).splitlines()[0])
     session = g.pop("db_session", None)
