@@ -10,6 +10,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from course.db import get_session
+from course.kept import kept
 from course.services.sign_ins import SignedIn, signed_in
 from course.sessions import CookieSessions
 
@@ -42,13 +43,10 @@ def csrf_token() -> str:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     signed: dict[tuple[object, str], str] = app.extensions.setdefault("course_csrf", {})
     secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
-    raw = session.get("csrf_token")
-    token = signed.get((secret, raw)) if isinstance(raw, str) else None
-    if token is None:
-        token = str(generate_csrf())
-        if len(signed) >= TOKENS_KEPT:
-            signed.clear()
-        signed[(secret, session["csrf_token"])] = token
+    if not isinstance(session.get("csrf_token"), str):
+        generate_csrf()  # the session's raw token (signed too, and kept in g by Flask-WTF)
+    token = kept(signed, (secret, session["csrf_token"]), lambda: str(generate_csrf()),
+                 TOKENS_KEPT)
     g.csrf_token = token
     return token
 

@@ -35,11 +35,12 @@ def site_header() -> Markup:
                 else None)
         return _render(app, title=title, signed_in=False, endpoint=this.endpoint,
                        sign_in_url=url_for("auth.sign_in", next=back))
+    endpoint, blueprint, name = this.endpoint, this.blueprint, user.display_name
     instructor = user.is_instructor
+    feedback_count = 0 if instructor else len(user.new_feedback)
+    token = csrf_token()
     # The mount point is in the key for the partial's fixed_url links.
-    state = (this.script_root, this.endpoint, this.blueprint, user.display_name, instructor,
-             0 if instructor else len(user.new_feedback), csrf_token())
-    _, endpoint, blueprint, name, _, feedback_count, token = state
+    state = (this.script_root, endpoint, blueprint, name, instructor, feedback_count, token)
 
     def render() -> Markup:
         return _render(app, title=title, signed_in=True, endpoint=endpoint,
@@ -50,6 +51,7 @@ def site_header() -> Markup:
         return render()
     headers: dict[tuple[Any, ...], Markup] = app.extensions.setdefault("course_headers", {})
     return kept(headers, state, render, HEADERS_KEPT)
+
 
 def _render(app: Flask, **variables: Any) -> Markup:
     return Markup(app.jinja_env.get_template("_header.html").render(**variables))  # nosec B704: an autoescaped template

@@ -91,7 +91,7 @@ def test_review_waits_for_an_instructor(ctx):
     assert attempt.status == "awaiting_review"
     assert attempt.score is None and attempt.auto_score is None
     assert attempt.passed is False
-    summary = attempts.exercise_summaries(ctx.session, ctx.user_id, ctx.course)[exercise.id]
+    summary = attempts.learner_progress(ctx.session, ctx.user_id, ctx.course)[1][exercise.id]
     assert summary.awaiting_review and summary.counted_score is None
 
 
@@ -169,14 +169,14 @@ def test_summaries_follow_the_policy(ctx):
     exercise = ctx.course.exercise("roadmap-or-backlog")
     submit(ctx, exercise, model_form(exercise))
     submit(ctx, exercise, wrong_form(exercise))
-    summary = attempts.exercise_summaries(ctx.session, ctx.user_id, ctx.course)[exercise.id]
+    summary = attempts.learner_progress(ctx.session, ctx.user_id, ctx.course)[1][exercise.id]
     assert summary == attempts.Summary(attempts_used=2, counted_score=1.0, passed=True,
                                        awaiting_review=False)
     latest = replace(ctx.course, steps=tuple(
         replace(s, policy=replace(s.policy, counts="latest")) if s.id == exercise.id else s
         for s in ctx.course.steps))
     aggregates.rebuild(ctx.session, latest)  # a changed policy needs `rebuild-aggregates`
-    summary = attempts.exercise_summaries(ctx.session, ctx.user_id, latest)[exercise.id]
+    summary = attempts.learner_progress(ctx.session, ctx.user_id, latest)[1][exercise.id]
     assert summary.counted_score == 0.0 and summary.passed
 
 

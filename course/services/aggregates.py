@@ -190,12 +190,8 @@ def before_regrade(session: Session, exercise_id: str) -> None:
     order), before a regrade changes any of them (see `lock_learners`). SQLite
     serialises writers, and its statements have no FOR UPDATE: there these are counts."""
     attempts = _table(Attempt)
-    session.execute(select(func.count()).select_from(
-        select(attempts.c.id).where(attempts.c.exercise_id == exercise_id)
-        .order_by(attempts.c.id).with_for_update().subquery()))
-    session.execute(select(func.count()).select_from(
-        select(_LEARNERS.c.user_id).where(_LEARNERS.c.exercise_id == exercise_id)
-        .order_by(_LEARNERS.c.user_id).with_for_update().subquery()))
+    _lock_rows(session, attempts.c.id, attempts.c.exercise_id == exercise_id)
+    _lock_rows(session, _LEARNERS.c.user_id, _LEARNERS.c.exercise_id == exercise_id)
 
 
 def lock_learners(session: Session, learners: Iterable[tuple[str, int]]) -> None:
@@ -214,10 +210,15 @@ def lock_learners(session: Session, learners: Iterable[tuple[str, int]]) -> None
     for exercise_id, user_id in sorted(set(learners)):
         by_exercise.setdefault(exercise_id, []).append(user_id)
     for exercise_id, users in by_exercise.items():
-        session.execute(select(func.count()).select_from(
-            select(_LEARNERS.c.user_id)
-            .where(_LEARNERS.c.exercise_id == exercise_id, _LEARNERS.c.user_id.in_(users))
-            .order_by(_LEARNERS.c.user_id).with_for_update().subquery()))
+        _lock_rows(session, _LEARNERS.c.user_id, _LEARNERS.c.exercise_id == exercise_id,
+                   _LEARNERS.c.user_id.in_(users))
+
+
+def _lock_rows(session: Session, order: Any, *where: Any) -> None:
+    """Lock the rows of `order`'s table that match `where`, in `order` (FOR UPDATE in a
+    count: the rows themselves are not needed)."""
+    session.execute(select(func.count()).select_from(
+        select(order).where(*where).order_by(order).with_for_update().subquery()))
 
 
 def after_regrade(session: Session, exercise: Exercise) -> None:

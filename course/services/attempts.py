@@ -10,7 +10,7 @@ Nothing here imports Flask: the session is passed in.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -470,35 +470,24 @@ def spends_last_attempt(policy: AttemptPolicy, used: int) -> bool:
     return attempts_left(policy, used) == 1
 
 
-def exercise_summaries(session: Session, user_id: int,
-                       course: Course) -> dict[str, Summary]:
-    """Every exercise the learner has tried, by id: one query on their maintained
-    aggregates (course.services.aggregates), however many attempts they made."""
-    return _summaries(session.connection().execute(
-        _LEARNER_SUMMARIES, {"user_id": user_id}), course)
-
-
 def learner_progress(session: Session, user_id: int, course: Course
                      ) -> tuple[set[str], dict[str, Summary]]:
-    """The steps the learner has completed and their exercise summaries (as
-    `exercise_summaries`), in one query: the course home, My progress and the results
-    need both, and a second round trip cost more than its rows."""
+    """The steps the learner has completed and, by id, a summary of every exercise they
+    have tried: one query on their maintained aggregates (course.services.aggregates),
+    however many attempts they made. The course home, My progress and the results need
+    both, and a second round trip cost more than its rows."""
     done: set[str] = set()
-    tried = []
+    tried: dict[str, Row[Any]] = {}
     for row in session.connection().execute(_LEARNER_PROGRESS, {"user_id": user_id}):
         if row.attempts is None:
             done.add(row.exercise_id)
         else:
-            tried.append(row)
-    return done, _summaries(tried, course)
-
-
-def _summaries(rows: Iterable[Row[Any]], course: Course) -> dict[str, Summary]:
-    by_id = {row.exercise_id: row for row in rows}
-    return {exercise.id: Summary(attempts_used=row.attempts, counted_score=row.score,
-                                 passed=bool(row.ever_passed),
-                                 awaiting_review=row.awaiting > 0)
-            for exercise in course.exercises if (row := by_id.get(exercise.id)) is not None}
+            tried[row.exercise_id] = row
+    return done, {exercise.id: Summary(attempts_used=found.attempts, counted_score=found.score,
+                                       passed=bool(found.ever_passed),
+                                       awaiting_review=found.awaiting > 0)
+                  for exercise in course.exercises
+                  if (found := tried.get(exercise.id)) is not None}
 
 
 # Plain rows on the connection, as for the attempt list.

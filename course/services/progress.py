@@ -35,9 +35,9 @@ _COMPLETING = per_engine(_completing)
 
 def is_complete(session: Session, user_id: int, step_id: str) -> bool:
     """Whether `user_id` has completed `step_id` (one query)."""
-    # On the connection, as the learner's progress: the ORM's execution cost more than the query
-    # on a signed-in lesson page. It does not autoflush, and needs not: progress is only
-    # written by mark_complete (flushed by its savepoint) and set_complete (a statement).
+    # On the connection, as the learner's progress: the ORM's execution cost more than the
+    # query on a signed-in lesson page. It does not autoflush, and needs not: progress is
+    # only written by statements (mark_complete's insert, set_complete's delete).
     return session.connection().scalar(
         _IS_COMPLETE, {"user_id": user_id, "step_id": step_id}) is not None
 
