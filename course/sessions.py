@@ -86,6 +86,12 @@ class CookieSessions(SecureCookieSessionInterface):
         adds `Vary: Cookie`, without working out every cookie setting first."""
         if not session.modified and not (session and self.should_set_cookie(app, session)):
             if session.accessed:
-                response.vary.add("Cookie")
+                # As `response.vary.add("Cookie")`, without parsing the header into a
+                # HeaderSet and writing it back (Flask-Compress's Vary is there already).
+                vary = response.headers.get("Vary")
+                if not vary:
+                    response.headers["Vary"] = "Cookie"
+                elif "cookie" not in {v.strip().lower() for v in vary.split(",")}:
+                    response.headers["Vary"] = f"{vary}, Cookie"
             return
         super().save_session(app, session, response)

@@ -37,6 +37,15 @@ def test_an_unused_session_sets_no_cookie_and_a_used_one_does(app, client) -> No
     assert token and client.get_cookie(app.config["SESSION_COOKIE_NAME"]) is not None
 
 
+def test_a_signed_in_page_varies_on_the_cookie_and_the_encoding_once_each(client, auth
+                                                                         ) -> None:
+    auth.learner()
+    page = client.get("/progress")
+    assert page.status_code == 200
+    assert sorted(v.strip() for v in page.headers["Vary"].split(",")) == [
+        "Accept-Encoding", "Cookie"]
+
+
 def test_signing_out_clears_the_session_cookie(client, auth) -> None:
     auth.learner()
     response = auth.sign_out()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from markupsafe import Markup
@@ -147,10 +148,13 @@ class Course:
 
     def neighbours(self, step_id: str) -> tuple[Step | None, Step | None]:
         """The steps before and after `step_id` in the outline."""
-        ids = [s.id for s in self.steps]
-        i = ids.index(step_id)
+        i = self._positions[step_id]
         return (self.steps[i - 1] if i > 0 else None,
                 self.steps[i + 1] if i + 1 < len(self.steps) else None)
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {s.id: i for i, s in enumerate(self.steps)}
 
     def fact_section(self, fact_id: str) -> LessonSection | None:
         """Where the course teaches `fact_id`: its `taught_in` heading, else the top of
@@ -169,10 +173,21 @@ class Course:
                         item_id: str | None = None) -> tuple[LessonSection, ...]:
         """The lesson sections teaching what an item checks (its own `covers`, else the
         exercise's), without repeats; with no item, those for the whole exercise."""
+        # Every exercise page and attempt report asks again, and the course never changes.
+        key = (exercise.id, item_id)
+        if self._by_id.get(exercise.id) is exercise and key in self._review_sections:
+            return self._review_sections[key]
         facts: Iterable[str] = (exercise.item_covers.get(item_id) or exercise.covers
                                 if item_id is not None else exercise.covers)
         found = (self.fact_section(f) for f in facts)
-        return tuple(dict.fromkeys(s for s in found if s is not None))
+        sections = tuple(dict.fromkeys(s for s in found if s is not None))
+        if self._by_id.get(exercise.id) is exercise:
+            self._review_sections[key] = sections
+        return sections
+
+    @cached_property
+    def _review_sections(self) -> dict[tuple[str, str | None], tuple[LessonSection, ...]]:
+        return {}
 
     def by_section(self) -> list[tuple[Section, list[Step]]]:
         return [(sec, [s for s in self.steps if s.section == sec.id]) for sec in self.sections]
