@@ -16,7 +16,7 @@ from course.db import make_engine, reset_schema
 from course.services import attempts, sign_ins
 
 PARAMS = {"user_id": 1, "exercise_id": "an-exercise", "rows": 21, "before": 5, "attempt_id": 7,
-          "token_hash": "0" * 64, "since": "2026-01-01 00:00:00"}
+          "token_hash": "0" * 64, "since": "2026-01-01 00:00:00", "step_id": "a-lesson"}
 
 # ANALYZE's figures as if every learner had half the attempts and each exercise one.
 MISLEADING = {"ix_attempts_user_exercise": "1000000 500000 500000 1",
@@ -71,6 +71,15 @@ CASES = [
     # the partial index holds half of every learner's attempts, SQLite prefers the
     # (user_id, submission_token) index: still one learner's rows.)
     ("sign-in", sign_ins._LIVE_SIGN_IN, "none", "INDEX ix_attempts_unread (user_id=?)"),
+    # The sign-in with a page's rows in the same query (course.extensions.read_with_sign_in):
+    # each part still goes through its index.
+    ("sign-in-with-attempts", sign_ins._with_page(attempts._RECENT), "none", LEARNER_SCORES),
+    ("sign-in-with-attempts", sign_ins._with_page(attempts._RECENT), "misleading",
+     LEARNER_SCORES),
+    ("sign-in-with-attempts", sign_ins._with_page(attempts._RECENT), "none",
+     "INDEX ix_attempts_unread (user_id=?)"),
+    ("sign-in-with-progress", sign_ins._with_page(attempts._LEARNER_PROGRESS), "none",
+     "INDEX ix_attempts_unread (user_id=?)"),
 ]
 
 

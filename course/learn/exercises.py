@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from course.content.schema import Exercise
 from course.db import get_session, reads_only
+from course.extensions import PageRead, page_rows, read_with_sign_in
 from course.grading.base import AnswerProblem, ExerciseKind, InvalidAnswer
 from course.kept import kept
 from course.learn import board
@@ -134,11 +135,23 @@ NO_ATTEMPTS = (attempt_service.Standing(used=0, passed=False, last_id=None),
 def _my_attempts(exercise: Exercise, before: int | None
                  ) -> tuple[attempt_service.Standing, attempt_service.AttemptsPage]:
     """The learner's standing and one page of their attempts: one query however many
-    attempts they have made."""
+    attempts they have made (on the exercise page, the sign-in's: `_attempts_read`)."""
     if not current_user.is_authenticated:
         return NO_ATTEMPTS
-    return attempt_service.recent_attempts(get_session(), current_user.id, exercise.id,
-                                           before)
+    return attempt_service.recent_attempts_from(page_rows(
+        *attempt_service.recent_attempts_query(current_user.id, exercise.id, before)))
+
+
+def _attempts_read(user_id: int, step_id: str) -> PageRead | None:
+    """The exercise page's query of the learner's attempts, read with the sign-in."""
+    before = request.args.get("before", type=int)
+    if get_course().exercise(step_id) is None or not _valid_before(before):
+        return None  # the page is an error, which reads nothing
+    return attempt_service.recent_attempts_query(user_id, step_id, before)
+
+
+def _valid_before(before: int | None) -> bool:
+    return before is None or 0 < before <= MAX_ATTEMPT_NUMBER
 
 
 def _render_form(exercise: Exercise, form: Envelope, problems: list[str] | None = None,
@@ -178,18 +191,28 @@ def _refuse(exercise: Exercise, message: str, status: int,
 
 @bp.get("/exercises/<step_id>")
 @reads_only
+@read_with_sign_in(_attempts_read)
 def exercise(step_id: str) -> ResponseReturnValue:
     """The form; for a returning learner it holds their last answer unless they asked
     to start over (`?start=over`)."""
     exercise = _exercise_or_404(step_id)
     before = request.args.get("before", type=int)
-    if before is not None and not 0 < before <= MAX_ATTEMPT_NUMBER:
+    if not _valid_before(before):
         abort(400)
     return _render_form(exercise, Envelope.new(exercise.version), before=before,
                         prefill=request.args.get("start") != "over")
 
 
+def _prior_read(user_id: int, step_id: str) -> PageRead | None:
+    """The submission's first read (`before_submitting`), read with the sign-in."""
+    token = request.form.get("submission_token")
+    if get_course().exercise(step_id) is None or not token:
+        return None  # refused before it reads anything
+    return attempt_service.before_submitting_query(user_id, step_id, token)
+
+
 @bp.post("/exercises/<step_id>")
+@read_with_sign_in(_prior_read)
 @login_required
 def submit_exercise(step_id: str) -> ResponseReturnValue:
     exercise = _exercise_or_404(step_id)
@@ -198,8 +221,8 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
         return _refuse(exercise, "This form is incomplete or was changed: it has no valid "
                        "version or submission token. Reload the page and try again.", 400)
     token = form.submission_token.data or ""
-    prior = attempt_service.before_submitting(get_session(), current_user.id, exercise.id,
-                                              token)
+    prior = attempt_service.before_submitting_from(page_rows(
+        *attempt_service.before_submitting_query(current_user.id, exercise.id, token)))
     # A resent form is answered with its attempt (by `submit`), confirmed or not.
     if (prior.resent is None
             and attempt_service.spends_last_attempt(exercise.policy, prior.standing.used)

@@ -10,16 +10,16 @@ Nothing here imports Flask: the session is passed in.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
-    Row,
     Select,
     Table,
     and_,
@@ -114,15 +114,30 @@ def before_submitting(session: Session, user_id: int, exercise_id: str, token: s
     The count and whether any attempt passed come from the learner's report row, kept in
     the transaction of every change to their attempts (course.services.aggregates); the
     newest attempt by number, and the attempt with the token, from their unique indexes.
-    A statement reads one snapshot, so the row and the attempts agree."""
-    row = session.connection().execute(
-        _PRIOR, {"user_id": user_id, "exercise_id": exercise_id, "token": token}).one()
-    kept = None if row.attempts is None else {
-        c: getattr(row, c) for c in aggregates.LEARNER_COLUMNS}
-    return Prior(Standing(used=row.attempts or 0, passed=bool(row.ever_passed),
-                          last_id=row.last_id,
-                          awaiting_review=row.last_status == AttemptStatus.AWAITING_REVIEW),
-                 row.resent, kept)
+    A statement reads one snapshot, so the row and the attempts agree. The submission
+    reads it with the sign-in (`before_submitting_query`, `before_submitting_from`)."""
+    query, params = before_submitting_query(user_id, exercise_id, token)
+    return before_submitting_from(session.connection().execute(query, params).all())
+
+
+def before_submitting_query(user_id: int, exercise_id: str, token: str
+                            ) -> tuple[Select[Any], dict[str, Any]]:
+    """The query of `before_submitting` and its parameters."""
+    return _PRIOR, {"user_id": user_id, "exercise_id": exercise_id, "token": token}
+
+
+def before_submitting_from(rows: Sequence[Sequence[Any]]) -> Prior:
+    """`before_submitting` from the rows of its query: its one row, or none for a learner
+    with nothing at the exercise yet (the row of NULLs, which a read with the sign-in
+    leaves out)."""
+    row = (dict(zip(_PRIOR_COLUMNS, rows[0], strict=True)) if rows
+           else dict.fromkeys(_PRIOR_COLUMNS))
+    kept = None if row["attempts"] is None else {
+        c: row[c] for c in aggregates.LEARNER_COLUMNS}
+    return Prior(Standing(used=row["attempts"] or 0, passed=bool(row["ever_passed"]),
+                          last_id=row["last_id"],
+                          awaiting_review=row["last_status"] == AttemptStatus.AWAITING_REVIEW),
+                 row["resent"], kept)
 
 
 _KEPT = cast(Table, LearnerExercise.__table__)  # typed as the table it is
@@ -141,6 +156,7 @@ _PRIOR = select(
 ).select_from(select(literal_column("1")).subquery("one").outerjoin(
     _KEPT, and_(_KEPT.c.user_id == bindparam("user_id"),
                 _KEPT.c.exercise_id == bindparam("exercise_id"))))
+_PRIOR_COLUMNS = (*aggregates.LEARNER_COLUMNS, "last_id", "last_status", "resent")
 
 
 def submit(session: Session, user_id: int, exercise: Exercise,
@@ -417,14 +433,28 @@ def recent_attempts(session: Session, user_id: int, exercise_id: str,
 
     One query, however many attempts: the standing's aggregate (one row, always) joined
     with the page. The exercise page asked for them apart, and on PostgreSQL the second
-    round trip cost more than the rows.
+    round trip cost more than the rows. The exercise page reads the same rows with the
+    sign-in (`recent_attempts_query`, `recent_attempts_from`).
     """
-    query = _RECENT if before is None else _RECENT_BEFORE
-    rows = session.connection().execute(
-        query, {"user_id": user_id, "exercise_id": exercise_id, "before": before,
-                "rows": page_size + 1}).all()
+    query, params = recent_attempts_query(user_id, exercise_id, before, page_size)
+    return recent_attempts_from(session.connection().execute(query, params).all(), page_size)
+
+
+def recent_attempts_query(user_id: int, exercise_id: str, before: int | None = None,
+                          page_size: int = ATTEMPTS_PAGE_SIZE
+                          ) -> tuple[Select[Any], dict[str, Any]]:
+    """The query of `recent_attempts` and its parameters."""
+    return (_RECENT if before is None else _RECENT_BEFORE,
+            {"user_id": user_id, "exercise_id": exercise_id, "before": before,
+             "rows": page_size + 1})
+
+
+def recent_attempts_from(rows: Sequence[Sequence[Any]], page_size: int = ATTEMPTS_PAGE_SIZE
+                         ) -> tuple[Standing, AttemptsPage]:
+    """`recent_attempts` from the rows of its query, in any order."""
     standing = _standing_of(rows[0])
-    listed = [ListedAttempt._make(row[4:]) for row in rows if row[4] is not None]
+    listed = sorted((ListedAttempt._make(row[4:]) for row in rows if row[4] is not None),
+                    key=attrgetter("number"), reverse=True)
     more = len(listed) > page_size
     listed = listed[:page_size]
     return standing, AttemptsPage(listed, listed[-1].number if more and listed else None)
@@ -475,18 +505,32 @@ def learner_progress(session: Session, user_id: int, course: Course
     """The steps the learner has completed and, by id, a summary of every exercise they
     have tried: one query on their maintained aggregates (course.services.aggregates),
     however many attempts they made. The course home, My progress and the results need
-    both, and a second round trip cost more than its rows."""
+    both, and a second round trip cost more than its rows. The course home and My
+    progress read the same rows with the sign-in (`learner_progress_query`,
+    `learner_progress_from`)."""
+    query, params = learner_progress_query(user_id)
+    return learner_progress_from(session.connection().execute(query, params), course)
+
+
+def learner_progress_query(user_id: int) -> tuple[CompoundSelect[Any], dict[str, Any]]:
+    """The query of `learner_progress` and its parameters."""
+    return _LEARNER_PROGRESS, {"user_id": user_id}
+
+
+def learner_progress_from(rows: Iterable[Sequence[Any]], course: Course
+                          ) -> tuple[set[str], dict[str, Summary]]:
+    """`learner_progress` from the rows of its query (by position, as `_LEARNER_PROGRESS`
+    selects them)."""
     done: set[str] = set()
-    tried: dict[str, Row[Any]] = {}
-    for row in session.connection().execute(_LEARNER_PROGRESS, {"user_id": user_id}):
-        if row.attempts is None:
-            done.add(row.exercise_id)
+    tried: dict[str, Summary] = {}
+    for exercise_id, attempts, score, ever_passed, awaiting in rows:
+        if attempts is None:
+            done.add(exercise_id)
         else:
-            tried[row.exercise_id] = row
-    return done, {exercise.id: Summary(attempts_used=found.attempts, counted_score=found.score,
-                                       passed=bool(found.ever_passed),
-                                       awaiting_review=found.awaiting > 0)
-                  for exercise in course.exercises
+            tried[exercise_id] = Summary(attempts_used=attempts, counted_score=score,
+                                         passed=bool(ever_passed),
+                                         awaiting_review=awaiting > 0)
+    return done, {exercise.id: found for exercise in course.exercises
                   if (found := tried.get(exercise.id)) is not None}
 
 

@@ -1,0 +1,110 @@
+"""A page's rows read in the query that checks the sign-in (services.sign_ins.signed_in_with,
+course.extensions.read_with_sign_in): they come only with a live sign-in of the user they
+belong to, and a page whose user was loaded some other way reads them itself."""
+
+from __future__ import annotations
+
+import pytest
+from flask_login import current_user
+
+from course.db import get_session
+from course.services import attempts, progress, sign_ins
+from tests.helpers import make_user
+from tests.test_progress import count_queries
+
+LESSON = "what-product-managers-do"
+
+
+@pytest.fixture
+def learner(app):
+    """A learner who has completed LESSON, and the token of one live sign-in."""
+    user = make_user(app)
+    with app.app_context():
+        session = get_session()
+        progress.set_complete(session, user.id, LESSON, True)
+        token = sign_ins.start(session, session.merge(user))
+    return user.id, token
+
+
+def test_a_live_sign_in_comes_with_the_pages_rows(app, learner) -> None:
+    user_id, token = learner
+    with app.app_context():
+        user, rows = sign_ins.signed_in_with(get_session(), user_id, token,
+                                             *progress.is_complete_query(user_id, LESSON))
+    assert user is not None and user.id == user_id and user.new_feedback == set()
+    assert len(rows) == 1
+
+
+def test_a_page_without_rows_gets_none_not_a_row_of_nulls(app, learner) -> None:
+    user_id, token = learner
+    with app.app_context():
+        user, rows = sign_ins.signed_in_with(get_session(), user_id, token,
+                                             *progress.is_complete_query(user_id, "other"))
+        done, summaries = attempts.learner_progress_from(sign_ins.signed_in_with(
+            get_session(), user_id, token, *attempts.learner_progress_query(user_id))[1],
+            app.extensions["course"])
+    assert user is not None and rows == []
+    assert done == {LESSON} and summaries == {}
+
+
+def test_an_ended_sign_in_brings_no_rows(app, learner) -> None:
+    user_id, token = learner
+    with app.app_context():
+        session = get_session()
+        sign_ins.end(session, token)
+        assert sign_ins.signed_in_with(session, user_id, token,
+                                       *progress.is_complete_query(user_id, LESSON)) \
+            == (None, [])
+        # Nor with a token of somebody else's, or a made-up one.
+        assert sign_ins.signed_in_with(session, user_id, "made-up",
+                                       *progress.is_complete_query(user_id, LESSON)) \
+            == (None, [])
+
+
+def test_only_the_signed_in_users_own_rows_can_be_read_with_the_sign_in(app, learner) -> None:
+    user_id, token = learner
+    other = make_user(app, "other@example.com", "Other Learner")
+    with app.app_context(), pytest.raises(ValueError):
+        sign_ins.signed_in_with(get_session(), user_id, token,
+                                *progress.is_complete_query(other.id, LESSON))
+
+
+def test_a_user_loaded_before_the_view_still_gets_the_right_page(app, auth, client) -> None:
+    """Anything that asks for `current_user` before the view (here a request hook) loads
+    the user without the page's query; the view then runs its own."""
+    loaded_early: list[bool] = []
+
+    @app.before_request
+    def _ask_early() -> None:
+        loaded_early.append(current_user.is_authenticated)
+
+    user = auth.learner()
+    with app.app_context():
+        progress.set_complete(get_session(), user.id, LESSON, True)
+    with count_queries(app) as statements:
+        page = client.get(f"/lessons/{LESSON}").get_data(as_text=True)
+    assert loaded_early[-1] is True
+    assert "You completed this lesson." in page
+    assert len(statements) == 2, statements  # the sign-in, then the page's own
+    mine = client.get("/progress").get_data(as_text=True)
+    assert "Done" in mine  # the completed lesson, read by My progress itself
+
+
+def test_a_submission_reads_what_came_before_with_the_sign_in(app, auth, client) -> None:
+    from tests.test_exercise_views import QUIZ, correct_answer, envelope, exercise
+
+    auth.learner()
+    form = {**envelope(client, QUIZ), "confirm_last": "y",
+            **correct_answer(exercise(app, QUIZ))}
+    with count_queries(app) as statements:
+        response = client.post(f"/exercises/{QUIZ}", data=form)
+    assert response.status_code == 303
+    signing_in = [s for s in statements if "sign_ins" in s]
+    assert len(signing_in) == 1 and statements[0] == signing_in[0], statements
+    # ... with the learner's report row and their attempt with this form's token.
+    assert "learner_exercise_stats" in statements[0] and "submission_token" in statements[0]
+    assert not any("learner_exercise_stats" in s and s.lstrip().startswith("SELECT")
+                   for s in statements[1:]), statements
+    # The same form sent again gets the same attempt.
+    assert client.post(f"/exercises/{QUIZ}", data=form).headers["Location"] \
+        == response.headers["Location"]
