@@ -424,26 +424,18 @@ class AttemptsPage:
     older: int | None
 
 
-def recent_attempts(session: Session, user_id: int, exercise_id: str,
-                    before: int | None = None, page_size: int = ATTEMPTS_PAGE_SIZE
-                    ) -> tuple[Standing, AttemptsPage]:
-    """The learner's standing on the exercise and their attempts numbered below `before`
-    (all when None), newest first, one page of them (by keyset on the attempt number),
-    with the answer of their newest attempt if it is on the page.
-
-    One query, however many attempts: the standing's aggregate (one row, always) joined
-    with the page. The exercise page asked for them apart, and on PostgreSQL the second
-    round trip cost more than the rows. The exercise page reads the same rows with the
-    sign-in (`recent_attempts_query`, `recent_attempts_from`).
-    """
-    query, params = recent_attempts_query(user_id, exercise_id, before, page_size)
-    return recent_attempts_from(session.connection().execute(query, params).all(), page_size)
-
-
 def recent_attempts_query(user_id: int, exercise_id: str, before: int | None = None,
                           page_size: int = ATTEMPTS_PAGE_SIZE
                           ) -> tuple[Select[Any], dict[str, Any]]:
-    """The query of `recent_attempts` and its parameters."""
+    """The query of the learner's standing on the exercise and their attempts numbered
+    below `before` (all when None), one page of them (by keyset on the attempt number),
+    with the answer of their newest attempt if it is on the page; and its parameters.
+    `recent_attempts_from` reads its rows.
+
+    One query, however many attempts: the standing's aggregate (one row, always) joined
+    with the page. The exercise page asked for them apart, and on PostgreSQL the second
+    round trip cost more than the rows; it now reads this one with the sign-in.
+    """
     return (_RECENT if before is None else _RECENT_BEFORE,
             {"user_id": user_id, "exercise_id": exercise_id, "before": before,
              "rows": page_size + 1})
@@ -451,7 +443,8 @@ def recent_attempts_query(user_id: int, exercise_id: str, before: int | None = N
 
 def recent_attempts_from(rows: Sequence[Sequence[Any]], page_size: int = ATTEMPTS_PAGE_SIZE
                          ) -> tuple[Standing, AttemptsPage]:
-    """`recent_attempts` from the rows of its query, in any order."""
+    """The standing and the page of attempts, newest first, from the rows of
+    `recent_attempts_query` in any order."""
     standing = _standing_of(rows[0])
     listed = sorted((ListedAttempt._make(row[4:]) for row in rows if row[4] is not None),
                     key=attrgetter("number"), reverse=True)
