@@ -173,17 +173,21 @@ class Course:
                         item_id: str | None = None) -> tuple[LessonSection, ...]:
         """The lesson sections teaching what an item checks (its own `covers`, else the
         exercise's), without repeats; with no item, those for the whole exercise."""
+        if self._by_id.get(exercise.id) is not exercise:  # not this course's: not kept
+            return self._sections_teaching(exercise, item_id)
         # Every exercise page and attempt report asks again, and the course never changes.
         key = (exercise.id, item_id)
-        if self._by_id.get(exercise.id) is exercise and key in self._review_sections:
-            return self._review_sections[key]
+        found = self._review_sections.get(key)
+        if found is None:
+            found = self._review_sections[key] = self._sections_teaching(exercise, item_id)
+        return found
+
+    def _sections_teaching(self, exercise: Exercise,
+                           item_id: str | None) -> tuple[LessonSection, ...]:
         facts: Iterable[str] = (exercise.item_covers.get(item_id) or exercise.covers
                                 if item_id is not None else exercise.covers)
         found = (self.fact_section(f) for f in facts)
-        sections = tuple(dict.fromkeys(s for s in found if s is not None))
-        if self._by_id.get(exercise.id) is exercise:
-            self._review_sections[key] = sections
-        return sections
+        return tuple(dict.fromkeys(s for s in found if s is not None))
 
     @cached_property
     def _review_sections(self) -> dict[tuple[str, str | None], tuple[LessonSection, ...]]:
