@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -108,8 +108,9 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    app.extensions["db_reading_sessionmaker"] = sessionmaker(_reading(engine),
-                                                             expire_on_commit=False)
+    app.extensions["db_reading_engine"] = _reading(engine)
+    app.extensions["db_reading_sessionmaker"] = sessionmaker(
+        app.extensions["db_reading_engine"], expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 
 
@@ -161,13 +162,37 @@ def get_session() -> Session:
     """The session of the current app context, opened on first use (for reading, in a
     `reads_only` view's GET)."""
     if "db_session" not in g:
+        # A reads_only GET that read through a plain connection first: its reads are
+        # done, and the session takes a connection of its own (two would be one too many).
+        _close_connection()
         maker = "db_reading_sessionmaker" if g.get("db_reads_only") else "db_sessionmaker"
         g.db_session = current_app.extensions[maker]()
     session: Session = g.db_session
     return session
 
 
+def get_connection() -> Connection:
+    """A connection for the request's Core reads: the session's, once the request has
+    one. A `reads_only` GET reads through a plain connection instead, opened on first use,
+    without the ORM session the page does not need (building and closing one cost about
+    as much as the sign-in's query on SQLite); `get_session` closes it if the view asks
+    for a session after all."""
+    if "db_session" in g or not g.get("db_reads_only"):
+        return get_session().connection()
+    connection: Connection | None = g.get("db_connection")
+    if connection is None:
+        connection = g.db_connection = current_app.extensions["db_reading_engine"].connect()
+    return connection
+
+
+def _close_connection() -> None:
+    connection = g.pop("db_connection", None)
+    if connection is not None:
+        connection.close()
+
+
 def _close_session(_exc: BaseException | None) -> None:
+    _close_connection()
     session = g.pop("db_session", None)
     if session is not None:
         session.close()

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
-from course.db import get_session
+from course.db import get_connection
 from course.kept import kept
 from course.services.sign_ins import PageQuery, SignedIn, signed_in, signed_in_with
 from course.sessions import CookieSessions
@@ -78,8 +78,8 @@ def _load_user(cookie_id: str) -> SignedIn | None:
     page: Callable[[int], PageRead | None] | None = g.pop(_PAGE_QUERY, None)
     query = page(int(user_id)) if page is not None else None
     if query is None:
-        return signed_in(get_session(), int(user_id), token)
-    user, rows = signed_in_with(get_session(), int(user_id), token, *query)
+        return signed_in(get_connection(), int(user_id), token)
+    user, rows = signed_in_with(get_connection(), int(user_id), token, *query)
     setattr(g, _PAGE_ROWS, (*query, rows))
     return user
 
@@ -112,7 +112,7 @@ def page_rows(query: PageQuery, params: dict[str, Any]) -> Sequence[Sequence[Any
     if read is not None and read[0] is query and read[1] == params:
         rows: Sequence[Sequence[Any]] = read[2]
         return rows
-    return get_session().connection().execute(query, params).all()
+    return get_connection().execute(query, params).all()
 
 
 @login_manager.unauthorized_handler

@@ -4,15 +4,20 @@ belong to, and a page whose user was loaded some other way reads them itself."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from course.db import get_session
+from course.db import get_engine, get_session
 from course.services import attempts, progress, sign_ins
 from tests.helpers import make_user
 from tests.test_progress import count_queries
 
 LESSON = "what-product-managers-do"
+EXERCISE = "build-now-next-later"
 
 
 @pytest.fixture
@@ -29,7 +34,7 @@ def learner(app):
 def test_a_live_sign_in_comes_with_the_pages_rows(app, learner) -> None:
     user_id, token = learner
     with app.app_context():
-        user, rows = sign_ins.signed_in_with(get_session(), user_id, token,
+        user, rows = sign_ins.signed_in_with(get_session().connection(), user_id, token,
                                              *progress.is_complete_query(user_id, LESSON))
     assert user is not None and user.id == user_id and user.new_feedback == set()
     assert len(rows) == 1
@@ -38,11 +43,11 @@ def test_a_live_sign_in_comes_with_the_pages_rows(app, learner) -> None:
 def test_a_page_without_rows_gets_none_not_a_row_of_nulls(app, learner) -> None:
     user_id, token = learner
     with app.app_context():
-        user, rows = sign_ins.signed_in_with(get_session(), user_id, token,
+        user, rows = sign_ins.signed_in_with(get_session().connection(), user_id, token,
                                              *progress.is_complete_query(user_id, "other"))
-        done, summaries = attempts.learner_progress_from(sign_ins.signed_in_with(
-            get_session(), user_id, token, *attempts.learner_progress_query(user_id))[1],
-            app.extensions["course"])
+        _, progress_rows = sign_ins.signed_in_with(
+            get_session().connection(), user_id, token, *attempts.learner_progress_query(user_id))
+        done, summaries = attempts.learner_progress_from(progress_rows, app.extensions["course"])
     assert user is not None and rows == []
     assert done == {LESSON} and summaries == {}
 
@@ -52,11 +57,11 @@ def test_an_ended_sign_in_brings_no_rows(app, learner) -> None:
     with app.app_context():
         session = get_session()
         sign_ins.end(session, token)
-        assert sign_ins.signed_in_with(session, user_id, token,
+        assert sign_ins.signed_in_with(session.connection(), user_id, token,
                                        *progress.is_complete_query(user_id, LESSON)) \
             == (None, [])
         # Nor with a token of somebody else's, or a made-up one.
-        assert sign_ins.signed_in_with(session, user_id, "made-up",
+        assert sign_ins.signed_in_with(session.connection(), user_id, "made-up",
                                        *progress.is_complete_query(user_id, LESSON)) \
             == (None, [])
 
@@ -65,7 +70,7 @@ def test_only_the_signed_in_users_own_rows_can_be_read_with_the_sign_in(app, lea
     user_id, token = learner
     other = make_user(app, "other@example.com", "Other Learner")
     with app.app_context(), pytest.raises(ValueError):
-        sign_ins.signed_in_with(get_session(), user_id, token,
+        sign_ins.signed_in_with(get_session().connection(), user_id, token,
                                 *progress.is_complete_query(other.id, LESSON))
 
 
@@ -108,3 +113,58 @@ def test_a_submission_reads_what_came_before_with_the_sign_in(app, auth, client)
     # The same form sent again gets the same attempt.
     assert client.post(f"/exercises/{QUIZ}", data=form).headers["Location"] \
         == response.headers["Location"]
+
+
+@contextmanager
+def connections_and_sessions(app):
+    """Pool check-outs, and ORM sessions that began a transaction, while the block runs."""
+    counted = {"checkouts": 0, "sessions": 0, "most_out": 0, "out": 0}
+
+    def checked_out(*_args) -> None:
+        counted["checkouts"] += 1
+        counted["out"] += 1
+        counted["most_out"] = max(counted["most_out"], counted["out"])
+
+    def checked_in(*_args) -> None:
+        counted["out"] -= 1
+
+    def began(*_args) -> None:
+        counted["sessions"] += 1
+
+    engine = get_engine(app)
+    listeners = [(engine.pool, "checkout", checked_out), (engine.pool, "checkin", checked_in),
+                 (Session, "after_begin", began)]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    try:
+        yield counted
+    finally:
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+
+
+def test_a_page_that_only_reads_needs_no_orm_session(app, auth, client) -> None:
+    """The pages read with the sign-in use one pooled connection, without building an
+    ORM session (course.db.get_connection)."""
+    auth.learner()
+    for path in ("/", f"/lessons/{LESSON}", "/progress", f"/exercises/{EXERCISE}"):
+        with connections_and_sessions(app) as counted:
+            assert client.get(path).status_code == 200
+        assert counted == {"checkouts": 1, "sessions": 0, "most_out": 1, "out": 0}, path
+
+
+def test_a_page_that_needs_the_session_after_reading_holds_one_connection(
+        app, auth, client) -> None:
+    """The attempt page loads the learner on a plain connection, then the attempt through
+    the ORM session: the connection goes back to the pool first, so the request never
+    holds two."""
+    from tests.test_exercise_views import QUIZ, correct_answer, envelope, exercise
+
+    auth.learner()
+    form = {**envelope(client, QUIZ), "confirm_last": "y",
+            **correct_answer(exercise(app, QUIZ))}
+    attempt_page = client.post(f"/exercises/{QUIZ}", data=form).headers["Location"]
+    with connections_and_sessions(app) as counted:
+        page = client.get(attempt_page)
+    assert page.status_code == 200 and "Passed" in page.get_data(as_text=True)
+    assert counted == {"checkouts": 2, "sessions": 1, "most_out": 1, "out": 0}

@@ -15,7 +15,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, delete, select, true
+from sqlalchemy import Connection, String, Table, bindparam, delete, select, true
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -130,13 +130,13 @@ _SIGN_IN_COLUMNS = len(_LIVE_SIGN_IN.selected_columns)
 PageQuery = Select[Any] | CompoundSelect[Any]
 
 
-def signed_in(session: Session, user_id: int, token: str) -> SignedIn | None:
+def signed_in(connection: Connection, user_id: int, token: str) -> SignedIn | None:
     """Who a cookie names, if that sign-in is still live (one query)."""
-    rows = session.connection().execute(_LIVE_SIGN_IN, _checked(user_id, token)).all()
+    rows = connection.execute(_LIVE_SIGN_IN, _checked(user_id, token)).all()
     return _signed_in_from(rows[0], token) if rows else None
 
 
-def signed_in_with(session: Session, user_id: int, token: str, page: PageQuery,
+def signed_in_with(connection: Connection, user_id: int, token: str, page: PageQuery,
                    params: Mapping[str, Any]) -> tuple[SignedIn | None, list[Sequence[Any]]]:
     """`signed_in`, and the rows of `page` (a query of `user_id`'s own rows, taking it as
     its `user_id` parameter) in the same query: on PostgreSQL the page's query cost a
@@ -147,7 +147,7 @@ def signed_in_with(session: Session, user_id: int, token: str, page: PageQuery,
     """
     if params.get("user_id") != user_id:
         raise ValueError("a page read with the sign-in must be the signed-in user's own")
-    rows = session.connection().execute(_with_page(page), {
+    rows = connection.execute(_with_page(page), {
         **params, **_checked(user_id, token)}).all()
     if not rows:
         return None, []
