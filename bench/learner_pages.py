@@ -58,7 +58,7 @@ SECRET_KEY = "bench-only-secret"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"'
                         r'|value="([^"]+)"[^>]*name="csrf_token"')
 EXERCISE = "build-now-next-later"
-PAGE_KEYS = ("home", "lesson", "exercise", "progress", "attempt", "submit")
+PAGE_KEYS = ("home", "lesson", "lesson-signed-in", "exercise", "progress", "attempt", "submit")
 SUBMITTED = "final-quiz"
 USER_AGENT = "course-bench"
 HIDDEN_INPUT = re.compile(r'<input[^>]*type="hidden"[^>]*>')
@@ -395,6 +395,10 @@ def main() -> int:
             pages = [page for page in (
                 Page("home", "course home, anonymous", "/"),
                 Page("lesson", "lesson, anonymous", f"/lessons/{prepared.lesson}"),
+                # The plainest signed-in page (the sign-in's one query, a short template):
+                # the floor under every other signed-in page's ratio.
+                Page("lesson-signed-in", "lesson, signed in", f"/lessons/{prepared.lesson}",
+                     cookie),
                 Page("exercise", "exercise with its board, signed in",
                      f"/exercises/{EXERCISE}", cookie),
                 Page("progress", "my progress, signed in", "/progress", cookie),
