@@ -172,7 +172,8 @@ def get_session() -> Session:
 
 
 def get_connection() -> Connection:
-    """A connection for the request's Core reads: the session's, once the request has
+    """A connection for a page that reads only Core rows (the pages that read with the
+    sign-in: course.extensions.read_with_sign_in): the session's, once the request has
     one. A `reads_only` GET reads through a plain connection instead, opened on first use,
     without the ORM session the page does not need (building and closing one cost about
     as much as the sign-in's query on SQLite); `get_session` closes it if the view asks

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
-from course.db import get_connection
+from course.db import get_connection, get_session
 from course.kept import kept
 from course.services.sign_ins import PageQuery, SignedIn, signed_in, signed_in_with
 from course.sessions import CookieSessions
@@ -78,7 +78,8 @@ def _load_user(cookie_id: str) -> SignedIn | None:
     page: Callable[[int], PageRead | None] | None = g.pop(_PAGE_QUERY, None)
     query = page(int(user_id)) if page is not None else None
     if query is None:
-        return signed_in(get_connection(), int(user_id), token)
+        # The session's: a page that does not read with the sign-in goes on to the ORM.
+        return signed_in(get_session().connection(), int(user_id), token)
     user, rows = signed_in_with(get_connection(), int(user_id), token, *query)
     setattr(g, _PAGE_ROWS, (*query, rows))
     return user

@@ -155,9 +155,26 @@ def test_a_page_that_only_reads_needs_no_orm_session(app, auth, client) -> None:
 
 def test_a_page_that_needs_the_session_after_reading_holds_one_connection(
         app, auth, client) -> None:
-    """The attempt page loads the learner on a plain connection, then the attempt through
-    the ORM session: the connection goes back to the pool first, so the request never
-    holds two."""
+    """An exercise page of older attempts, prefilled from the newest (not on that page),
+    reads it through the ORM session: the plain connection goes back to the pool first,
+    so the request never holds two."""
+    from tests.test_exercise_views import QUIZ, correct_answer, envelope, exercise
+
+    auth.learner()
+    for _ in range(2):
+        form = {**envelope(client, QUIZ), "confirm_last": "y",
+                **correct_answer(exercise(app, QUIZ))}
+        assert client.post(f"/exercises/{QUIZ}", data=form).status_code == 303
+    with connections_and_sessions(app) as counted:
+        page = client.get(f"/exercises/{QUIZ}?before=2")
+    assert page.status_code == 200
+    assert "Your answer from attempt 2 is filled in below" in page.get_data(as_text=True)
+    assert counted == {"checkouts": 2, "sessions": 1, "most_out": 1, "out": 0}
+
+
+def test_the_attempt_page_reads_through_its_session_alone(app, auth, client) -> None:
+    """A page that goes on to the ORM (the attempt page) loads the learner through the
+    same session: one connection for the request."""
     from tests.test_exercise_views import QUIZ, correct_answer, envelope, exercise
 
     auth.learner()
@@ -167,4 +184,4 @@ def test_a_page_that_needs_the_session_after_reading_holds_one_connection(
     with connections_and_sessions(app) as counted:
         page = client.get(attempt_page)
     assert page.status_code == 200 and "Passed" in page.get_data(as_text=True)
-    assert counted == {"checkouts": 2, "sessions": 1, "most_out": 1, "out": 0}
+    assert counted == {"checkouts": 1, "sessions": 1, "most_out": 1, "out": 0}
