@@ -17,10 +17,9 @@ from sqlalchemy import text
 from course import create_app
 from course.config import normalise_database_url
 from course.db import Base, create_schema, get_engine, make_engine, reset_schema
-from tests.helpers import AuthActions
+from tests.helpers import AuthActions, missing
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @pytest.fixture(scope="session")
@@ -122,9 +121,8 @@ def redis_url():
     try:
         client.ping()
     except redis.ConnectionError:
-        if ON_CI:
-            pytest.fail(f"Redis is not running at {url} (CI must start it)")
-        pytest.skip(f"needs Redis at {url} (start redis-server or set TEST_REDIS_URL)")
+        missing(f"needs Redis at {url}: start redis-server (CI must start it) or set "
+                "TEST_REDIS_URL")
     finally:
         client.close()
     return url

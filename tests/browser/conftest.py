@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from tests.helpers import missing
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_MISSING = f"Chromium not found at {CHROMIUM}: install it with apt-get install chromium"
 PLAYWRIGHT_MISSING = ("the playwright package is not importable: install the test extras "
@@ -27,10 +29,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 VIEWPORT = {"width": 1280, "height": 800}
 HERE = Path(__file__).parent
-
-
-def on_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def missing_requirement() -> str | None:
@@ -54,9 +52,7 @@ def _browser_available() -> None:
     reason = missing_requirement()
     if reason is None:
         return
-    if on_ci():
-        pytest.fail(reason)
-    pytest.skip(reason)
+    missing(reason)
 
 
 @contextmanager
@@ -90,9 +86,7 @@ def serve_app() -> Callable[[Any], Any]:
 def browser() -> Iterator[Any]:
     reason = missing_requirement()
     if reason is not None:  # the autouse check reports it; never launch without a browser
-        if on_ci():
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
