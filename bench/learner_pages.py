@@ -62,6 +62,10 @@ PAGE_KEYS = ("home", "lesson", "lesson-signed-in", "exercise", "progress", "atte
 SUBMITTED = "final-quiz"
 USER_AGENT = "course-bench"
 HIDDEN_INPUT = re.compile(r'<input[^>]*type="hidden"[^>]*>')
+# Issue 9's targets, as ratios to hello-world: anonymous pages, signed-in pages, a submission.
+TARGETS = {"home": 0.6, "lesson": 0.6, "submit": 0.1}
+SIGNED_IN_TARGET = 0.35
+FLOOR = "lesson-signed-in"  # the plainest signed-in page (see main)
 
 
 @dataclass
@@ -457,18 +461,29 @@ def main() -> int:
           f"{args.rounds} rounds, each page right after its own hello-world run")
     print("Command: " + shlex.join([sys.executable, *sys.argv]))
     print("x hello: median over rounds of (page requests/s / the hello-world run just "
-          "before it); spread: lowest to highest round.\n")
-    header = (f"{'page':<38} {'x hello':>8} {'spread':>13} {'req/s':>7} {'p50 ms':>7}  path")
+          "before it); spread: lowest to highest round; target: the least x hello asked "
+          "(issue 9),\n  '<' marks a page below it; x floor: median over rounds of (x hello "
+          "/ the signed-in lesson's x hello in the same round), for signed-in pages.\n")
+    floor = next((page for page in pages if page.key == FLOOR), None)
+    header = (f"{'page':<38} {'x hello':>8} {'spread':>13} {'target':>7} {'x floor':>7} "
+              f"{'req/s':>7} {'p50 ms':>7}  path")
     print(header)
     print("-" * len(header))
     baselines = results[hello.label]
-    print(f"{hello.label:<38} {1:>8.3f} {'':>13} "
+    print(f"{hello.label:<38} {1:>8.3f} {'':>13} {'':>7} {'':>7} "
           f"{statistics.median(r.requests_per_s for r in baselines):>7.0f} "
           f"{statistics.median(r.p50_ms for r in baselines):>7.2f}  {hello.path}")
     for page in pages:
         runs, r = results[page.label], ratios[page.label]
         errors = "; ".join(sorted({x.errors for x in runs if x.errors}))
+        target = TARGETS.get(page.key, SIGNED_IN_TARGET)
+        met = " " if statistics.median(r) >= target else "<"
+        over_floor = ""
+        if floor is not None and page.cookie and page is not floor:
+            in_rounds = zip(r, ratios[floor.label], strict=True)
+            over_floor = f"{statistics.median(x / f for x, f in in_rounds):.2f}"
         print(f"{page.label:<38} {statistics.median(r):>8.3f} {min(r):>6.3f}-{max(r):<6.3f} "
+              f"{met}{target:>6.2f} {over_floor:>7} "
               f"{statistics.median(x.requests_per_s for x in runs):>7.0f} "
               f"{statistics.median(x.p50_ms for x in runs):>7.2f}  "
               f"{'POST ' if page.post else ''}{page.path}"
