@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from course.db import get_engine, get_session
+from course.models import Attempt, Role
 from course.services import attempts, progress, sign_ins
 from tests.helpers import make_user
 from tests.test_progress import count_queries
@@ -172,16 +173,56 @@ def test_a_page_that_needs_the_session_after_reading_holds_one_connection(
     assert counted == {"checkouts": 2, "sessions": 1, "most_out": 1, "out": 0}
 
 
-def test_the_attempt_page_reads_through_its_session_alone(app, auth, client) -> None:
-    """A page that goes on to the ORM (the attempt page) loads the learner through the
-    same session: one connection for the request."""
+def test_the_attempt_page_reads_its_attempt_with_the_sign_in(app, auth, client) -> None:
+    """An attempt nobody has reviewed: the learner and the attempt with its standing in
+    one query, on the plain connection, without an ORM session."""
     from tests.test_exercise_views import QUIZ, correct_answer, envelope, exercise
 
     auth.learner()
     form = {**envelope(client, QUIZ), "confirm_last": "y",
             **correct_answer(exercise(app, QUIZ))}
     attempt_page = client.post(f"/exercises/{QUIZ}", data=form).headers["Location"]
-    with connections_and_sessions(app) as counted:
+    with connections_and_sessions(app) as counted, count_queries(app) as statements:
         page = client.get(attempt_page)
     assert page.status_code == 200 and "Passed" in page.get_data(as_text=True)
-    assert counted == {"checkouts": 1, "sessions": 1, "most_out": 1, "out": 0}
+    assert counted == {"checkouts": 1, "sessions": 0, "most_out": 1, "out": 0}
+    assert len(statements) == 1 and "sign_ins" in statements[0], statements
+
+
+def test_opening_reviewed_work_marks_its_feedback_read(app, auth, client) -> None:
+    """The review's feedback is shown and marked read through the ORM session, which
+    takes over from the plain connection: one connection at a time (the plain one, the
+    session's until it commits the reading, then the session's for the header's badge)."""
+    from tests.review_factories import VISION, VISION_ANSWER, submit
+    from tests.test_review_service import _save
+
+    learner = auth.learner()
+    teacher = make_user(app, "ines@example.com", "Ines Instructor", Role.INSTRUCTOR)
+    attempt_id = submit(app, learner.id, VISION, VISION_ANSWER)
+    _save(app, attempt_id, teacher.id, feedback="Nice *work*.")
+    assert "New feedback" in client.get("/progress").get_data(as_text=True)
+    with connections_and_sessions(app) as counted:
+        page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Ines Instructor" in page and "<em>work</em>" in page
+    assert "New feedback" not in page  # the header's badge follows the reading
+    assert counted == {"checkouts": 3, "sessions": 2, "most_out": 1, "out": 0}
+    assert "New feedback" not in client.get("/progress").get_data(as_text=True)
+    with app.app_context():
+        assert not get_session().get(Attempt, attempt_id).feedback_unread
+
+
+def test_anybody_elses_attempt_is_not_found_with_or_without_a_review(
+        app, auth, client) -> None:
+    from tests.review_factories import SORT, VISION, VISION_ANSWER, sort_form, submit
+    from tests.test_review_service import _save
+
+    owner = make_user(app, "owner@example.com", "Olu Owner")
+    teacher = make_user(app, "ines@example.com", "Ines Instructor", Role.INSTRUCTOR)
+    graded = submit(app, owner.id, SORT, sort_form(app))
+    reviewed = submit(app, owner.id, VISION, VISION_ANSWER)
+    _save(app, reviewed, teacher.id)
+    auth.learner()
+    for attempt_id in (graded, reviewed, 999_999):
+        assert client.get(f"/attempts/{attempt_id}").status_code == 404
+    with app.app_context():  # and the owner's feedback is still unread
+        assert get_session().get(Attempt, reviewed).feedback_unread

@@ -260,11 +260,14 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
 
 @bp.get("/attempts/<id:attempt_id>")
 @reads_only  # and the one UPDATE that marks its feedback read
+@read_with_sign_in(attempt_service.own_attempt_query)
 @login_required
 def attempt(attempt_id: int) -> ResponseReturnValue:
     """A learner's own attempt; anybody else's is "not found", not "forbidden", so ids
     reveal nothing."""
-    return _render_attempt(*_own_attempt(attempt_id))
+    found = attempt_service.own_attempt_from(
+        page_rows(*attempt_service.own_attempt_query(current_user.id, attempt_id)))
+    return _render_attempt(*(found or abort(404)))
 
 
 @bp.post("/attempts/<id:attempt_id>/self-assessment")
@@ -295,16 +298,17 @@ def _render_attempt(attempt: Attempt, standing: attempt_service.Standing,
                     problems: list[str] | None = None,
                     posted: MultiDict[str, str] | None = None,
                     status: int = 200) -> ResponseReturnValue:
-    session = get_session()
     exercise = _exercise_or_404(attempt.exercise_id)
     report = attempt_service.attempt_report(exercise, attempt, standing, course=get_course())
     _, following = get_course().neighbours(exercise.id)
     unread = attempt.feedback_unread
-    feedback = review_service.read_feedback(session, attempt, exercise)
+    # An attempt nobody has reviewed has no feedback to read: its page needs no session.
+    feedback = None if attempt.reviewed_at is None else review_service.read_feedback(
+        get_session(), attempt, exercise)
     if unread and current_user.new_feedback:
         # Opening it was the reading: the header's badge (read with the sign-in) follows.
         current_user.new_feedback = review_service.exercises_with_new_feedback(
-            session, current_user.id)
+            get_session(), current_user.id)
     return render_template("learn/attempt.html", report=report, exercise=exercise,
                            attempt=attempt, following=following,
                            lessons=get_course().review_sections(exercise),
