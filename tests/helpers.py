@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-from typing import NoReturn
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
-from course.db import get_session
+from course.db import get_engine, get_session
 from course.models import Role, User
 from course.services.accounts import create_user
 
@@ -24,6 +28,26 @@ def missing(reason: str) -> NoReturn:
     if ON_CI:
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements the test's thread (the request's, with the test client)
+    runs on the app's engine inside the block; not those of another thread, such as the
+    background mail sender a release starts."""
+    statements: list[str] = []
+    here = threading.get_ident()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.get_ident() == here:
+            statements.append(statement)
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 

@@ -4,19 +4,16 @@ fast bulk attempts for paging and query-count tests."""
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from uuid import uuid4
 
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from course.config import REPO_ROOT
-from course.db import get_engine, get_session
+from course.db import get_session
 from course.grading import registry
 from course.models import Attempt
 from course.models.attempt import AttemptStatus
@@ -72,26 +69,6 @@ def bulk_attempts(app: Flask, user_id: int, count: int, exercise_id: str = VISIO
         session.commit()
         aggregates.rebuild(session, get_course())  # what any bulk load must do
         return [r.id for r in rows]
-
-
-@contextmanager
-def count_queries(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL statements the test's thread (the request's, with the test client)
-    runs on the app's engine inside the block; not those of the background mail sender
-    a release just started."""
-    statements: list[str] = []
-    here = threading.get_ident()
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if threading.get_ident() == here:
-            statements.append(statement)
-
-    engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def copy_course(tmp_path: Path) -> Path:

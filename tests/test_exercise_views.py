@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
 from html import unescape
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from course.db import get_engine, get_session
+from course.db import get_session
 from course.grading import registry
 from course.models import Attempt
 from course.site import get_course
-from tests.helpers import make_user
+from tests.helpers import count_queries, make_user
 
 SORT = "roadmap-or-backlog"
 NNL = "build-now-next-later"
@@ -93,21 +92,6 @@ def attempts_stored(app) -> int:
 
 def text_of(response) -> str:
     return unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
-
-
-@contextmanager
-def counting_queries(app):
-    queries: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        queries.append(statement)
-
-    engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield queries
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # ----------------------------------------------------------------- each kind works
@@ -428,7 +412,7 @@ def test_query_counts_do_not_grow_with_attempts(client, auth, app):
         post(client, SORT, correct_answer(exercise(app, SORT)))
         for name, url in (("exercise", f"/exercises/{NNL}"), ("attempt", location),
                           ("progress", "/progress")):
-            with counting_queries(app) as queries:
+            with count_queries(app) as queries:
                 assert client.get(url).status_code == 200
             counts.setdefault(name, []).append(len(queries))
     # The signed-in user with their unread feedback, and in the same query the exercise
@@ -462,7 +446,7 @@ def _past_attempts(app, user_id: int, step_id: str, how_many: int) -> None:
 def test_the_attempt_list_pages_newest_first(client, auth, app):
     user = auth.learner()
     _past_attempts(app, user.id, QUIZ, 45)
-    with counting_queries(app) as queries:
+    with count_queries(app) as queries:
         first = text_of(client.get(f"/exercises/{QUIZ}"))
     def shown(page: str) -> set[int]:
         return {int(n) for n in re.findall(r"Attempt (\d+)</a>:", page)}
@@ -481,7 +465,7 @@ def test_the_attempt_list_pages_newest_first(client, auth, app):
     _past_attempts(app, make_user(app, "keen@example.com", "Keen").id, QUIZ, 1)
     auth.sign_out()
     auth.sign_in("keen@example.com")
-    with counting_queries(app) as few:
+    with count_queries(app) as few:
         client.get(f"/exercises/{QUIZ}")
     assert len(few) == len(queries), "the exercise page's queries grew with attempts"
 

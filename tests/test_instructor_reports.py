@@ -5,18 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from course import demo
 from course.db import get_engine, get_session
 from course.models import User
 from course.services import reports
 from course.site import get_course
-from tests.helpers import make_user
+from tests.helpers import count_queries, make_user
 
 SORT_ID = "roadmap-or-backlog"
 
@@ -27,21 +24,6 @@ PAGES = ["/instructor/", "/instructor/gradebook", "/instructor/gradebook.csv",
 def fill(app, learners: int, attempts: int, seed: int = 1) -> None:
     with app.app_context():
         demo.fill(get_session(), get_course(), learners=learners, attempts=attempts, seed=seed)
-
-
-@contextmanager
-def counting_queries(app) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -95,7 +77,7 @@ def test_gradebook_pages_and_refuses_a_page_past_the_end(app, auth, client):
     assert second == client.get("/instructor/gradebook?page=2").get_data(as_text=True)
     counts = []
     for url in ("/instructor/gradebook", f"/instructor/gradebook?page=2&after={after}"):
-        with counting_queries(app) as statements:
+        with count_queries(app) as statements:
             client.get(url)
         counts.append(len(statements))
     assert counts[0] == counts[1]
@@ -170,7 +152,7 @@ def test_query_counts_do_not_grow_with_the_data(app, auth, client):
     def counts() -> dict[str, int]:
         result = {}
         for path in paths:
-            with counting_queries(app) as statements:
+            with count_queries(app) as statements:
                 assert client.get(path).status_code == 200
             result[path] = len(statements)
         return result
@@ -403,10 +385,10 @@ def test_gradebook_query_count_is_the_same_whatever_the_sort_or_filter(app, auth
         for direction in ("asc", "desc"):
             for extra in ("", "&learner=learner1", "&page=2"):
                 url = f"/instructor/gradebook?sort={key}&dir={direction}{extra}"
-                with counting_queries(app) as statements:
+                with count_queries(app) as statements:
                     assert client.get(url).status_code == 200, url
                 counts[url] = len(statements)
-    with counting_queries(app) as plain:
+    with count_queries(app) as plain:
         client.get("/instructor/gradebook")
     assert set(counts.values()) == {len(plain)}, counts
     assert len(plain) <= 6  # the user, then count, page of learners, scores, steps

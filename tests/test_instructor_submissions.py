@@ -12,14 +12,13 @@ from sqlalchemy import select
 from course import create_app
 from course.db import get_session
 from course.models import Attempt, Role, ScoreChange, User
-from tests.helpers import AuthActions, csrf_token, make_user
+from tests.helpers import AuthActions, count_queries, csrf_token, make_user
 from tests.review_factories import (
     SORT,
     VISION,
     VISION_ANSWER,
     bulk_attempts,
     copy_course,
-    count_queries,
     edit_file,
     sort_form,
     submit,

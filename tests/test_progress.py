@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from course.db import get_engine, get_session
+from course.db import get_session
 from course.models import StepProgress
 from course.site import get_course
-from tests.helpers import AuthActions, csrf_token, make_user
+from tests.helpers import AuthActions, count_queries, csrf_token, make_user
 
 FIRST = "what-product-managers-do"
 SECOND = "product-vision"
@@ -204,21 +202,6 @@ def test_toggle_needs_post(client: FlaskClient, auth: AuthActions) -> None:
 
 
 # --- query counts ----------------------------------------------------------------------
-
-
-@contextmanager
-def count_queries(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = get_engine(app)
-
-    def before_cursor_execute(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
 
 
 def queries_for(app: Flask, client: FlaskClient, url: str) -> list[str]:

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from course.db import get_engine, get_session
 from course.models import Attempt, Role
 from course.services import attempts, progress, sign_ins
-from tests.helpers import make_user
-from tests.test_progress import count_queries
+from tests.helpers import count_queries, make_user
 
 LESSON = "what-product-managers-do"
 EXERCISE = "build-now-next-later"
