@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 
 from course.db import get_engine, get_session
 from course.models import Role, User
@@ -20,6 +20,7 @@ from course.services.accounts import create_user
 
 PASSWORD = "correct horse battery"
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+T = TypeVar("T")
 
 
 def missing(reason: str) -> NoReturn:
@@ -30,22 +31,27 @@ def missing(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+def count_queries(app: Flask) -> AbstractContextManager[list[str]]:
+    """The SQL statements the test's thread runs on the app's engine inside the block."""
+    return each_statement(app, lambda _connection, statement: statement)
+
+
 @contextmanager
-def count_queries(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL statements the test's thread (the request's, with the test client)
-    runs on the app's engine inside the block; not those of another thread, such as the
-    background mail sender a release starts."""
-    statements: list[str] = []
+def each_statement(app: Flask, take: Callable[[Connection, str], T]) -> Iterator[list[T]]:
+    """What `take` makes of each statement (and the connection it runs on) that the
+    test's thread (the request's, with the test client) runs on the app's engine inside
+    the block; not those of another thread, such as the mail sender a release starts."""
+    taken: list[T] = []
     here = threading.get_ident()
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def record(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
         if threading.get_ident() == here:
-            statements.append(statement)
+            taken.append(take(connection, statement))
 
     engine = get_engine(app)
     event.listen(engine, "before_cursor_execute", record)
     try:
-        yield statements
+        yield taken
     finally:
         event.remove(engine, "before_cursor_execute", record)
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

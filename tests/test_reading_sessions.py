@@ -5,29 +5,17 @@ tests/test_instructor_submissions.py, on both engines.)"""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from course.db import get_engine
+from tests.helpers import each_statement
 from tests.test_exercise_views import QUIZ, correct_answer, envelope, exercise, post
 
 
-@contextmanager
 def isolation_of_statements(app):
     """The isolation level each statement ran under (None: the engine's default, in a
     transaction)."""
-    levels: list[str | None] = []
-
-    def record(conn, _cursor, _statement, *_args):
-        levels.append(conn.get_execution_options().get("isolation_level"))
-
-    engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield levels
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return each_statement(
+        app, lambda connection, _statement: connection.get_execution_options().get(
+            "isolation_level"))
 
 
 def test_reading_pages_run_in_autocommit_on_postgresql_only(app, client, auth):
