@@ -315,6 +315,8 @@ def run_wrk(wrk: str, base: str, page: Page, args: argparse.Namespace,
                "--latency", "--timeout", "10s"]
     if page.cookie:
         command += ["-H", f"Cookie: {page.cookie}", "-H", f"User-Agent: {USER_AGENT}"]
+    if args.accept_encoding:
+        command += ["-H", f"Accept-Encoding: {args.accept_encoding}"]
     if script is not None:
         command += ["-s", str(script)]
     command.append(base + page.path)
@@ -356,6 +358,10 @@ def main() -> int:
     parser.add_argument("--attempts", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", help="use this database (its tables are dropped!)")
+    parser.add_argument("--accept-encoding", metavar="CODINGS",
+                        help="send this Accept-Encoding with every request, as a browser "
+                             "does (Chrome: 'gzip, deflate, br, zstd'); by default none, "
+                             "as wrk, so no page is compressed")
     parser.add_argument("--pages", help="comma-separated subset of: " + ", ".join(PAGE_KEYS))
     args = parser.parse_args()
     chosen = set(args.pages.split(",")) if args.pages else set(PAGE_KEYS)
@@ -458,7 +464,8 @@ def main() -> int:
     print(f"Database: {backend}, {args.learners:,} demo learners / {args.attempts:,} "
           f"attempts; gunicorn --config gunicorn.conf.py -w {args.workers}; "
           f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s per run, "
-          f"{args.rounds} rounds, each page right after its own hello-world run")
+          f"{args.rounds} rounds, each page right after its own hello-world run"
+          + (f"; Accept-Encoding: {args.accept_encoding}" if args.accept_encoding else ""))
     print("Command: " + shlex.join([sys.executable, *sys.argv]))
     print("x hello: median over rounds of (page requests/s / the hello-world run just "
           "before it); spread: lowest to highest round; target: the least x hello asked "
