@@ -21,6 +21,7 @@ from course.services.accounts import create_user
 PASSWORD = "correct horse battery"
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 T = TypeVar("T")
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 def missing(reason: str) -> NoReturn:
@@ -54,7 +55,6 @@ def each_statement(app: Flask, take: Callable[[Connection, str], T]) -> Iterator
         yield taken
     finally:
         event.remove(engine, "before_cursor_execute", record)
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 def csrf_token(client: FlaskClient, url: str = "/signin") -> str:

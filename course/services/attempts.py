@@ -423,11 +423,11 @@ def _own_attempt_with_standing(*attempt: Any) -> Select[Any]:
 
 
 _OWN_ATTEMPT_WITH_STANDING = _own_attempt_with_standing(Attempt)
-_OWN_ATTEMPT_ROW_WITH_STANDING = _own_attempt_with_standing(
-    *cast(Table, Attempt.__table__).c)
+_ATTEMPTS = cast(Table, Attempt.__table__)
+_OWN_ATTEMPT_ROW_WITH_STANDING = _own_attempt_with_standing(*_ATTEMPTS.c)
 # The attribute of each of those columns, in their order.
 _ATTEMPT_COLUMNS = tuple(inspect(Attempt).get_property_by_column(column).key
-                         for column in cast(Table, Attempt.__table__).c)
+                         for column in _ATTEMPTS.c)
 _NEW_ATTEMPT: Callable[[], Attempt] = inspect(Attempt).class_manager.new_instance
 
 
