@@ -23,7 +23,7 @@ def when_ready(server: object) -> None:
     """Before the first fork: move everything the preloaded app built (modules, the course,
     zxcvbn's dictionaries) out of the garbage collector's sight, so its passes in the
     workers do not write to those objects and copy the master's pages into each worker
-    (lower PSS per worker; see README, "Memory per worker")."""
+    (lower PSS per worker; see docs/DEPLOYMENT.md, "Memory per worker")."""
     import gc
 
     gc.collect()
