@@ -18,11 +18,10 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, request
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-
-class Base(DeclarativeBase):
-    """Declarative base for every model."""
+# The package, not just the base: importing it registers every table on Base.metadata.
+from course.models import Base
 
 
 def make_engine(url: str) -> Engine:
@@ -269,8 +268,6 @@ def analyse(session: Session) -> None:
 
 def reset_schema(engine: Engine) -> None:
     """Drop every table and migrate from empty: for test and benchmark databases only."""
-    from course import models  # noqa: F401  (registers the tables on Base.metadata)
-
     Base.metadata.drop_all(engine)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

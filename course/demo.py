@@ -24,8 +24,9 @@ from werkzeug.security import generate_password_hash
 
 from course.content.schema import Course, Exercise
 from course.db import analyse
-from course.grading import registry, review
+from course.grading import registry
 from course.grading.base import Result
+from course.grading.rubric import Criterion, score_rubric
 from course.models import Attempt, Role, StepProgress, User
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
@@ -161,7 +162,7 @@ class _Profile:
         return self.kind.demo_answer(self.exercise.spec, self)
 
 
-def _rubric_levels(criteria: Sequence[review.Criterion], skill: float,
+def _rubric_levels(criteria: Sequence[Criterion], skill: float,
                    rng: random.Random) -> dict[str, float]:
     """The levels an instructor might pick for work by a learner of this skill."""
     levels = {}
@@ -242,7 +243,7 @@ def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
             # been graded with the rubric, and a learner below the pass mark may retry.
             if rng.random() < 0.6:
                 criteria = profile.kind.rubric(exercise.spec)
-                graded = review.score_rubric(criteria, _rubric_levels(criteria, skill, rng))
+                graded = score_rubric(criteria, _rubric_levels(criteria, skill, rng))
                 # The same record course.services.review stores for a rubric grade.
                 rubric = {"levels": {i.item_id: i.credit for i in graded.items},
                           "points": graded.points, "max_points": graded.max_points,

@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
-import course.cli
 import course.db
+import course.dev_server
 from course.cli import check_content
 from course.config import REPO_ROOT, from_environment, normalise_database_url
 from course.content.errors import ContentError
@@ -302,12 +302,12 @@ def _dev_server(content: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("COURSE_CONTENT_DIR", str(content))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dev.db'}")
     monkeypatch.setenv("SECRET_KEY", "test-secret-not-for-production")
-    monkeypatch.setattr(course.cli, "is_running_from_reloader", lambda: True)
+    monkeypatch.setattr(course.dev_server, "is_running_from_reloader", lambda: True)
     started: dict = {}
-    monkeypatch.setattr(course.cli, "run_simple",
+    monkeypatch.setattr(course.dev_server, "run_simple",
                         lambda host, port, application, **options: started.update(
                             host=host, port=port, app=application, **options))
-    result = CliRunner().invoke(course.cli.dev_server, ["--port", "5123"])
+    result = CliRunner().invoke(course.dev_server.dev_server, ["--port", "5123"])
     assert result.exit_code == 0, result.output
     return started
 

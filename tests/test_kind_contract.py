@@ -20,7 +20,8 @@ from werkzeug.datastructures import MultiDict
 from course.content.loader import load_course
 from course.content.schema import Exercise
 from course.grading import registry
-from course.grading.base import ExerciseKind, InvalidAnswer
+from course.grading.base import InvalidAnswer
+from course.grading.kind import ExerciseKind
 from course.services.attempts import Standing, attempt_report
 
 COURSE = load_course(".")

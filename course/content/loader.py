@@ -204,18 +204,20 @@ def read_exercise(doc: YamlDocument, display: str,
         **{name: getattr(exercise_file, name) for name in kind.Spec.model_fields})
     found = located_problems([*repeated_ids_and_texts(spec), *spec.problems()], doc, display)
     return (None, found) if found else (
-        _exercise(exercise_file, spec, display, context.get("release", "manual")), [])
+        _exercise(exercise_file, spec, kind.AUTO_GRADED, display,
+                  context.get("release", "manual")), [])
 
 
-def _exercise(header: ExerciseEnvelope, spec: Any, display: str,
+def _exercise(header: ExerciseEnvelope, spec: Any, auto_graded: bool, display: str,
               course_release: str) -> Exercise:
     policy = AttemptPolicy(**{**header.policy.model_dump(),
                               "release": header.policy.release or course_release})
     by_item = _covers_in(spec)
     item_covers = [fact for _id, facts in by_item for fact in facts]
     return Exercise(
-        id=header.id, title=header.title, kind=header.kind, section=header.section,
-        order=header.order, minutes=header.minutes, summary=header.summary,
+        id=header.id, title=header.title, kind=header.kind, auto_graded=auto_graded,
+        section=header.section, order=header.order, minutes=header.minutes,
+        summary=header.summary,
         instructions_html=render_markdown(header.instructions),
         covers=tuple(dict.fromkeys([*header.covers, *item_covers])), policy=policy,
         version=grading_fingerprint(header.kind, spec, header.policy),

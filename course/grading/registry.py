@@ -11,7 +11,8 @@ from typing import Any
 
 from course.content.schema import Exercise
 from course.grading import now_next_later, order, quiz, review, sort
-from course.grading.base import ExerciseKind, FormData, Result
+from course.grading.base import FormData, Result
+from course.grading.kind import ExerciseKind
 
 KINDS: dict[str, ExerciseKind] = {
     sort.KIND: sort,

@@ -4,14 +4,12 @@ A learner answers one or more prompts: free text (Markdown, kept raw) or a board
 Now / Next / Later cards they write themselves. Submitting never produces a score:
 `grade` returns a pending Result (score 0) so the attempt waits for a person.
 
-The instructor then picks one level per rubric criterion; `score_rubric` turns that into
-the final Result:
-    score = sum of chosen level points / sum of each criterion's highest level points.
+The instructor then picks one level per rubric criterion, and course.grading.rubric turns
+that into the final Result.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import zip_longest
 from typing import Annotated, Any, Literal, Protocol
@@ -24,7 +22,6 @@ from course.content.fields import (
     Id,
     KindSpec,
     Location,
-    Number,
     OptionalWording,
     WholeNumber,
     Wording,
@@ -37,8 +34,8 @@ from course.grading.base import (
     ItemFeedback,
     Result,
     Verdict,
-    result_from,
 )
+from course.grading.rubric import Criterion
 
 KIND = "review"
 LABEL = "Assignment"
@@ -81,30 +78,6 @@ class Prompt(Block):
         return f"The learner\u2019s answer to \u201c{self.label}\u201d"
 
 
-class Level(Block):
-    points: Annotated[Number, Field(ge=0)]
-    label: Wording
-    description: Wording
-
-
-class Criterion(Block):
-    id: Id
-    title: Wording
-    levels: Annotated[tuple[Level, ...], Field(min_length=2)]  # as written by the author
-
-    @property
-    def max_points(self) -> float:
-        return max(level.points for level in self.levels)
-
-    def level(self, points: float) -> Level | None:
-        return next((lv for lv in self.levels if lv.points == points), None)
-
-    @property
-    def best_first(self) -> tuple[Level, ...]:
-        """The levels in the one order every page shows them: most points first."""
-        return tuple(sorted(self.levels, key=lambda lv: lv.points, reverse=True))
-
-
 class ReviewSpec(KindSpec):
     prompts: Annotated[tuple[Prompt, ...], Field(min_length=1)]
     rubric: Annotated[tuple[Criterion, ...], Field(min_length=1)]
@@ -126,27 +99,6 @@ class ReviewSpec(KindSpec):
 
 
 Spec = ReviewSpec
-
-
-def self_assessment_from_form(criteria: Sequence[Criterion], form: FormData) -> dict[str, Any]:
-    """A learner's own rubric levels (`self-<criterion_id>` = points), in the shape an
-    instructor's review is stored in. Raises InvalidAnswer naming each criterion left
-    out or given a level it does not have."""
-    levels: dict[str, float] = {}
-    problems = []
-    for criterion in criteria:
-        raw = list(form.get(f"self-{criterion.id}", ()))
-        try:
-            points = float(raw[0]) if len(raw) == 1 else None
-        except ValueError:
-            points = None
-        if points is None or criterion.level(points) is None:
-            problems.append(f"Choose one level for \u201c{criterion.title}\u201d.")
-        else:
-            levels[criterion.id] = points
-    if problems:
-        raise InvalidAnswer(problems)
-    return {"levels": levels}
 
 
 def max_points(spec: ReviewSpec) -> float:
@@ -262,7 +214,7 @@ def _prompt_problems(prompt: Prompt, response: Any) -> list[str]:
 
 
 def grade(spec: ReviewSpec, answer: Any) -> Result:
-    """Pending: an instructor scores it later with `score_rubric`."""
+    """Pending: an instructor scores it later with the rubric (course.grading.rubric)."""
     problems = validate(spec, answer)
     if problems:
         raise InvalidAnswer(problems)
@@ -270,35 +222,6 @@ def grade(spec: ReviewSpec, answer: Any) -> Result:
                                expected=(), hint="", explanation="") for p in spec.prompts)
     return Result(score=0.0, points=0.0, max_points=max_points(spec), items=items,
                   pending=True)
-
-
-def score_rubric(criteria: Sequence[Criterion], levels: Mapping[str, Any]) -> Result:
-    """The instructor's verdict: one level (given by its points) per criterion of a
-    rubric (any kind's `rubric(spec)`)."""
-    problems = []
-    known = {c.id for c in criteria}
-    for key in levels:
-        if key not in known:
-            problems.append(f"The rubric has no criterion {key!r}.")
-    items = []
-    for criterion in criteria:
-        value = levels.get(criterion.id)
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = float(value)
-        level = (criterion.level(value) if isinstance(value, int | float)
-                 and not isinstance(value, bool) else None)
-        if level is None:
-            problems.append(f"Choose a level for '{criterion.title}'.")
-            continue
-        best = max(criterion.levels, key=lambda lv: lv.points)
-        items.append(ItemFeedback(
-            item_id=criterion.id, credit=float(level.points), max_credit=float(best.points),
-            given=(str(level.points),), expected=(str(best.points),), hint=level.label,
-            explanation=level.description))
-    if problems:
-        raise InvalidAnswer(problems)
-    return result_from(items)
 
 
 def model_answer(spec: ReviewSpec) -> None:

@@ -21,8 +21,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import HiddenInput
 
 from course.content.schema import Exercise
-from course.grading import review
 from course.grading.registry import kind_of
+from course.grading.rubric import Criterion
 from course.models.attempt import AttemptStatus
 from course.services.review import FEEDBACK_MAX_LENGTH, ReviewInput
 from course.services.submissions import DRAFT, NEWEST, OLDEST, QueueFilters
@@ -94,7 +94,7 @@ class ReviewForm(FlaskForm):
                            validators=[Length(max=1000)],
                            description="Required with an override; kept in the score history.")
 
-    criteria: Sequence[review.Criterion] = ()
+    criteria: Sequence[Criterion] = ()
 
     @classmethod
     def for_exercise(cls, exercise: Exercise | None, **kwargs: Any) -> ReviewForm:
@@ -118,7 +118,7 @@ class ReviewForm(FlaskForm):
         if self.override.data is not None and not field.data:
             raise ValidationError("Give a reason for overriding the score.")
 
-    def rubric_field(self, criterion: review.Criterion) -> RadioField:
+    def rubric_field(self, criterion: Criterion) -> RadioField:
         field: RadioField = self[RUBRIC_PREFIX + criterion.id]
         return field
 

@@ -18,7 +18,8 @@ from werkzeug.datastructures import MultiDict
 from course.content.schema import Exercise
 from course.db import get_session, reads_only
 from course.extensions import PageRead, page_rows, read_with_sign_in
-from course.grading.base import AnswerProblem, ExerciseKind, InvalidAnswer
+from course.grading.base import AnswerProblem, InvalidAnswer
+from course.grading.kind import ExerciseKind
 from course.kept import kept
 from course.learn import board
 from course.learn.forms import Envelope, ExerciseForm, SelfAssessmentForm, answer_fields

@@ -12,9 +12,11 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from course import models  # noqa: F401  (registers the tables on Base.metadata)
 from course.config import REPO_ROOT, normalise_database_url
-from course.db import Base, make_engine
+from course.db import make_engine
+
+# The package, not just the base: importing it registers every table on Base.metadata.
+from course.models import Base
 
 config = context.config
 

@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from course.db import Base
+from course.models.base import Base
 
 
 class LearnerExercise(Base):

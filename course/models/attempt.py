@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from course.db import Base
+from course.models.base import Base
 from course.models.timestamps import utcnow
 from course.models.user import User
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from course.db import Base
+from course.models.base import Base
 from course.models.timestamps import utcnow
 
 

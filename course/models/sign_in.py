@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from course.db import Base
+from course.models.base import Base
 from course.models.timestamps import utcnow
 
 

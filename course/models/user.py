@@ -10,7 +10,7 @@ from sqlalchemy import Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from course.db import Base
+from course.models.base import Base
 from course.models.timestamps import utcnow
 
 

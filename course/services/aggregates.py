@@ -58,10 +58,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
-from course.db import Base
 from course.grading import registry
 from course.models import (
     Attempt,
+    Base,
     DailyActivity,
     ExerciseTotals,
     ItemOutcome,

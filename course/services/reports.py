@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from course.content.schema import Course, Exercise
 from course.grading import registry
-from course.grading.base import ExerciseKind
+from course.grading.kind import ExerciseKind
 from course.models import (
     DailyActivity,
     ExerciseTotals,

@@ -24,7 +24,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
-from course.grading import registry, review
+from course.grading import registry, rubric
 from course.grading.base import InvalidAnswer, Result
 from course.models import Attempt, ScoreChange, User
 from course.models.attempt import AttemptStatus
@@ -119,7 +119,7 @@ def _rubric_record(exercise: Exercise, levels: Mapping[str, Any]) -> dict[str, A
     """Score the chosen levels and keep them with the result, so the learner's page and a
     later regrade read the rubric score without the form."""
     try:
-        result = review.score_rubric(registry.kind_of(exercise).rubric(exercise.spec),
+        result = rubric.score_rubric(registry.kind_of(exercise).rubric(exercise.spec),
                                      levels)
     except InvalidAnswer as exc:
         raise ReviewInvalid(exc.problems) from exc

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from course.content.schema import Exercise
-from course.grading import registry, review
+from course.grading import registry, rubric
 from course.grading.base import FormData
 from course.models import Attempt
 
@@ -24,7 +24,7 @@ def save(session: Session, attempt: Attempt, exercise: Exercise, form: FormData)
     again replaces the earlier self-assessment: it is the learner's own note.
     """
     criteria = registry.kind_of(exercise).rubric(exercise.spec)
-    levels = review.self_assessment_from_form(criteria, form)
+    levels = rubric.self_assessment_from_form(criteria, form)
     # No revision bump: the instructor's open review form must not become stale.
     session.execute(update(Attempt).where(Attempt.id == attempt.id)
                     .values(self_assessment=levels)

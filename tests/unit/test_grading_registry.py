@@ -17,7 +17,9 @@ SORT_SPEC = {
 
 
 def exercise(kind: str, spec) -> Exercise:
-    return Exercise(id="ex", title="Ex", kind=kind, section="s", order=10, minutes=5,
+    return Exercise(id="ex", title="Ex", kind=kind,
+                    auto_graded=registry.get_kind(kind).AUTO_GRADED, section="s", order=10,
+                    minutes=5,
                     summary="", instructions_html="", covers=(), policy=AttemptPolicy(),
                     version="v1", source_path="exercises/ex.yaml", spec=spec)
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from course.grading import review
 from course.grading.base import InvalidAnswer
+from course.grading.rubric import score_rubric
 from tests.unit.specs import builder, changer, problems_of
 
 SPEC = {
@@ -157,7 +158,7 @@ def test_model_answer_is_none():
 
 
 def test_score_rubric():
-    result = review.score_rubric(build(SPEC).rubric, {"aspirational": 1, "outcomes": 3})
+    result = score_rubric(build(SPEC).rubric, {"aspirational": 1, "outcomes": 3})
     assert not result.pending
     assert result.score == pytest.approx(4 / 5)
     first = result.items[0]
@@ -167,7 +168,7 @@ def test_score_rubric():
 
 
 def test_score_rubric_accepts_form_strings():
-    result = review.score_rubric(build(SPEC).rubric, {"aspirational": "2", "outcomes": "0"})
+    result = score_rubric(build(SPEC).rubric, {"aspirational": "2", "outcomes": "0"})
     assert result.score == pytest.approx(2 / 5)
     assert result.items[0].given == ("2",)
 
@@ -180,7 +181,7 @@ def test_score_rubric_accepts_form_strings():
 ])
 def test_score_rubric_rejects(levels, fragment):
     with pytest.raises(InvalidAnswer) as err:
-        review.score_rubric(build(SPEC).rubric, levels)
+        score_rubric(build(SPEC).rubric, levels)
     assert any(fragment in p for p in err.value.problems), err.value.problems
 
 
@@ -193,12 +194,12 @@ def test_random_rubric_scores_in_range_and_best_scores_one(data):
     spec = build(SPEC)
     levels = {c.id: data.draw(st.sampled_from([lv.points for lv in c.levels]))
               for c in spec.rubric}
-    result = review.score_rubric(spec.rubric, levels)
+    result = score_rubric(spec.rubric, levels)
     assert 0 <= result.score <= 1
     entries = data.draw(st.permutations(list(levels.items())))
-    assert review.score_rubric(spec.rubric, dict(entries)).score == result.score
+    assert score_rubric(spec.rubric, dict(entries)).score == result.score
     best = {c.id: c.max_points for c in spec.rubric}
-    assert review.score_rubric(spec.rubric, best).score == 1
+    assert score_rubric(spec.rubric, best).score == 1
 
 
 cards = st.lists(st.fixed_dictionaries({
