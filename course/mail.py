@@ -2,7 +2,8 @@
 
 A course run on a laptop has no mail server, yet a learner there must still be able to
 reset a forgotten password, so the embedded default writes each message as an `.eml`
-file in the instance folder's outbox and to the server log. With `MAIL_SERVER` set,
+file in the instance folder's outbox (the log says which file, never what it says: a
+reset mail holds a live link). With `MAIL_SERVER` set,
 messages go through that SMTP server instead (STARTTLS, implicit TLS or plain, with or
 without a login).
 
@@ -16,7 +17,6 @@ in batches, one SMTP connection each; `flask send-mail` does the same from a sch
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import smtplib
@@ -33,9 +33,10 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 from course.db import get_session
+from course.logs import get_logger
 from course.services import mail_queue
 
-log = logging.getLogger("course.mail")
+log = get_logger("course.mail")
 
 SECURITY_MODES = ("starttls", "ssl", "none")
 
@@ -170,10 +171,11 @@ class SmtpSender:
 
 
 class OutboxSender:
-    """Writes each message to `<outbox>/<time>-<random>.eml` and to the log.
+    """Writes each message to `<outbox>/<time>-<random>.eml`, and its file name to the log.
 
-    The file opens in any mail program; the log line carries the whole text, so whoever
-    runs the server locally can follow a reset link from either.
+    The file opens in any mail program, so whoever runs the server locally can follow a
+    reset link from it. The log line leaves out the text: a live link, a learner's name
+    and their feedback have no place in a log kept longer than the mail.
     """
 
     def __init__(self, outbox: Path):
@@ -191,8 +193,7 @@ class OutboxSender:
             partial.rename(path)
         except OSError as exc:
             raise MailError(f"could not write {path}: {exc}") from exc
-        log.info("no MAIL_SERVER set: mail to %s written to %s\n%s", message["To"], path,
-                 message.as_string())
+        log.info("no MAIL_SERVER set: mail to %s written to %s", message["To"], path)
 
     def send_batch(self, messages: Sequence[EmailMessage]) -> list[MailError | None]:
         outcome: list[MailError | None] = []

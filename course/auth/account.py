@@ -9,7 +9,6 @@ with that section's errors and a 400.
 from __future__ import annotations
 
 import json
-import logging
 
 from flask import Response, abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
@@ -25,13 +24,13 @@ from course.auth.forms import (
 )
 from course.auth.views import bp
 from course.db import get_session
-from course.logs import AUDIT
+from course.logs import AUDIT, get_logger
 from course.models import User
 from course.models.timestamps import utcnow
 from course.services import account_data, accounts, sign_ins
 from course.site import get_course
 
-audit = logging.getLogger(AUDIT)
+audit = get_logger(AUDIT)
 
 #: The page's sections, top to bottom: a partial under templates/auth/account/ each.
 SECTIONS = ["name", "email", "password", "sessions", "data", "delete"]
