@@ -25,7 +25,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,6 +39,7 @@ from course.logs import get_logger
 from course.services import mail_queue
 
 log = get_logger("course.mail")
+_HEADERS = BytesHeaderParser(policy=policy.default)
 
 SECURITY_MODES = ("starttls", "ssl", "none")
 
@@ -195,6 +198,21 @@ class OutboxSender:
             raise MailError(f"could not write {path}: {exc}") from exc
         log.info("no MAIL_SERVER set: mail to %s written to %s", message["To"], path)
 
+    def forget(self, address: str) -> int:
+        """Delete the messages to `address` (a deleted account's), how many there were."""
+        deleted = 0
+        for path in self.outbox.glob("*.eml"):
+            try:
+                with path.open("rb") as file:
+                    to = _HEADERS.parse(file)["To"]
+                if to is not None and address.lower() in {
+                        a.addr_spec.lower() for a in to.addresses}:
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:  # another worker deleted it first
+                continue
+        return deleted
+
     def send_batch(self, messages: Sequence[EmailMessage]) -> list[MailError | None]:
         outcome: list[MailError | None] = []
         for message in messages:
@@ -205,6 +223,13 @@ class OutboxSender:
             else:
                 outcome.append(None)
         return outcome
+
+
+def forget_recipient(address: str) -> int:
+    """Delete the outbox's messages to `address`, however mail is sent now (the outbox may
+    hold mail from before MAIL_SERVER was set); how many there were."""
+    settings: MailSettings = current_app.extensions["mail_settings"]
+    return OutboxSender(settings.outbox).forget(address)
 
 
 def sender_for(settings: MailSettings) -> Sender:

@@ -89,6 +89,17 @@ def test_outbox_writes_a_readable_eml_file_and_logs_its_name_not_its_text(tmp_pa
     assert len(caplog.records) == 2
 
 
+def test_outbox_forgets_the_mail_to_an_address(tmp_path):
+    outbox = OutboxSender(tmp_path / "outbox")
+    assert outbox.forget("ann@example.org") == 0  # no outbox folder yet
+    for to in ("ann@example.org", "bob@example.org", "Ann <ANN@example.org>"):
+        outbox.send(_message(to))
+    assert outbox.forget("ann@example.org") == 2
+    [left] = (tmp_path / "outbox").iterdir()
+    assert message_from_bytes(left.read_bytes(), policy=policy.default)["To"] == (
+        "bob@example.org")
+
+
 def test_settings_refuse_an_unknown_security_mode():
     with pytest.raises(ValueError, match="MAIL_SECURITY"):
         MailSettings.from_mapping({"MAIL_FROM": "a@b.c", "MAIL_OUTBOX": "x",

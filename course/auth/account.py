@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 
+from course import mail
 from course.auth.forms import (
     ChangePasswordForm,
     DeleteAccountForm,
@@ -140,8 +141,9 @@ def delete_account() -> ResponseReturnValue:
     form = DeleteAccountForm(prefix="delete")
     if form.validate_on_submit():
         if user.check_password(form.password.data or ""):
-            user_id = user.id
+            user_id, email = user.id, user.email
             account_data.delete_account(get_session(), user, get_course())
+            mail.forget_recipient(email)  # the outbox's copies of mail to the account
             audit.info("account deleted user=%s", user_id)
             logout_user()
             session.clear()
