@@ -2,7 +2,8 @@
 
 A course run on a laptop has no mail server, yet a learner there must still be able to
 reset a forgotten password, so the embedded default writes each message as an `.eml`
-file in the instance folder's outbox and to the server log. With `MAIL_SERVER` set,
+file in the instance folder's outbox (the log says which file, never what it says: a
+reset mail holds a live link). With `MAIL_SERVER` set,
 messages go through that SMTP server instead (STARTTLS, implicit TLS or plain, with or
 without a login).
 
@@ -16,7 +17,6 @@ in batches, one SMTP connection each; `flask send-mail` does the same from a sch
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import smtplib
@@ -25,7 +25,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,9 +35,11 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 from course.db import get_session
+from course.logs import get_logger
 from course.services import mail_queue
 
-log = logging.getLogger("course.mail")
+log = get_logger("course.mail")
+_HEADERS = BytesHeaderParser(policy=policy.default)
 
 SECURITY_MODES = ("starttls", "ssl", "none")
 
@@ -170,10 +174,11 @@ class SmtpSender:
 
 
 class OutboxSender:
-    """Writes each message to `<outbox>/<time>-<random>.eml` and to the log.
+    """Writes each message to `<outbox>/<time>-<random>.eml`, and its file name to the log.
 
-    The file opens in any mail program; the log line carries the whole text, so whoever
-    runs the server locally can follow a reset link from either.
+    The file opens in any mail program, so whoever runs the server locally can follow a
+    reset link from it. The log line leaves out the text: a live link, a learner's name
+    and their feedback have no place in a log kept longer than the mail.
     """
 
     def __init__(self, outbox: Path):
@@ -191,8 +196,22 @@ class OutboxSender:
             partial.rename(path)
         except OSError as exc:
             raise MailError(f"could not write {path}: {exc}") from exc
-        log.info("no MAIL_SERVER set: mail to %s written to %s\n%s", message["To"], path,
-                 message.as_string())
+        log.info("no MAIL_SERVER set: mail to %s written to %s", message["To"], path)
+
+    def forget(self, address: str) -> int:
+        """Delete the messages to `address` (a deleted account's), how many there were."""
+        deleted = 0
+        for path in self.outbox.glob("*.eml"):
+            try:
+                with path.open("rb") as file:
+                    to = _HEADERS.parse(file)["To"]
+                if to is not None and address.lower() in {
+                        a.addr_spec.lower() for a in to.addresses}:
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:  # another worker deleted it first
+                continue
+        return deleted
 
     def send_batch(self, messages: Sequence[EmailMessage]) -> list[MailError | None]:
         outcome: list[MailError | None] = []
@@ -204,6 +223,13 @@ class OutboxSender:
             else:
                 outcome.append(None)
         return outcome
+
+
+def forget_recipient(address: str) -> int:
+    """Delete the outbox's messages to `address`, however mail is sent now (the outbox may
+    hold mail from before MAIL_SERVER was set); how many there were."""
+    settings: MailSettings = current_app.extensions["mail_settings"]
+    return OutboxSender(settings.outbox).forget(address)
 
 
 def sender_for(settings: MailSettings) -> Sender:

@@ -54,7 +54,8 @@ def site_header() -> Markup:
 
 
 def _render(app: Flask, **variables: Any) -> Markup:
-    return Markup(app.jinja_env.get_template("_header.html").render(**variables))  # nosec B704: an autoescaped template
+    html = app.jinja_env.get_template("_header.html").render(**variables)
+    return Markup(html)  # nosec B704  # an autoescaping template's output
 
 
 def init_app(app: Flask) -> None:

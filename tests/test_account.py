@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from flask_login.utils import encode_cookie
 from sqlalchemy import func, select
 
+from course import mail
 from course.db import get_session
 from course.models import Attempt, QueuedMail, Role, ScoreChange, SignIn, StepProgress, User
 from course.models.timestamps import utcnow
@@ -356,6 +357,19 @@ def test_delete_account_removes_the_learner_and_keeps_an_anonymous_audit_trail(
     AuthActions(client, app).sign_up(email="learner@example.com")
     data = json.loads(client.get("/account/my-data.json").get_data(as_text=True))
     assert data["attempts"] == [] and data["progress"] == []
+
+
+def test_delete_account_deletes_the_outbox_mail_to_the_address(app, client, auth):
+    """Without MAIL_SERVER, mail is kept as .eml files: the deleted account's go too (its
+    name, email and links), everyone else's stay."""
+    auth.learner()
+    make_user(app, "other@example.com", "Other")
+    with app.app_context():
+        for to in ("learner@example.com", "other@example.com", "Learner@Example.com"):
+            mail.send_mail(to, "Feedback", "Hello Lee Learner")
+    assert len(_outbox(app)) == 3
+    assert _post(client, "/account/delete", {"delete-password": PASSWORD}).status_code == 302
+    assert [m["To"] for m in _outbox(app)] == ["other@example.com"]
 
 
 def test_an_instructor_can_delete_their_account_and_their_reviews_stay(app, client, auth):

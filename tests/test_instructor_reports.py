@@ -127,6 +127,18 @@ def test_csv_export_neutralises_formulas_in_names(app, auth, client, name):
     assert row[1] == "'" + name
 
 
+@pytest.mark.parametrize(("name", "shown"), [
+    ("X45\t=1+1", "X45\t'=1+1"), ("X45\r=1+1", "X45\r'=1+1"), ("\uff1d1+1", "'=1+1"),
+    ("\uff0bSUM(A1)", "'+SUM(A1)"), ("\uff20SUM(A1)", "'@SUM(A1)")])
+def test_csv_export_neutralises_formulas_after_a_tab_and_full_width_ones(
+        app, auth, client, name, shown):
+    make_user(app, "formula@example.com", name)
+    auth.instructor()
+    rows = read_csv(client.get("/instructor/gradebook.csv"))
+    [row] = [r for r in rows[1:] if r[2] == "formula@example.com"]
+    assert row[1] == shown
+
+
 def test_csv_export_quotes_every_cell_and_neutralises_after_a_semicolon(app, auth, client):
     make_user(app, "semi@example.com", "x;=cmd|' /C calc'!A0;")
     auth.instructor()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -259,6 +260,11 @@ def test_the_csv_header_follows_the_page_columns(db):
     ("x;=cmd|' /C calc'!A0;", "x;'=cmd|' /C calc'!A0;"), ("a,+1", "a,'+1"),
     ("a; -1", "a; '-1"), ('a;"@x"', "a;\"'@x\""), ("Anne-Marie", "Anne-Marie"),
     ("a\n=1", "a\n'=1"), ("a,\t1", "a,'\t1"),
+    # after a tab or CR inside the cell, and full-width forms (read after NFKC)
+    ("X45\t=1+1", "X45\t'=1+1"), ("X45\r=1+1", "X45\r'=1+1"), ("a\t\t@x", "a\t'\t'@x"),
+    ("\uff1d1+1", "'=1+1"), ("\uff0bSUM(A1)", "'+SUM(A1)"), ("\uff0d2", "'-2"),
+    ("\uff20cmd", "'@cmd"), ("x\uff1b=1", "x;'=1"), ("x\uff0c\uff1d1", "x,'=1"),
+    ("\ufe661+1", "'=1+1"), ("Ｚｏë", "Zoë"),
 ])
 def test_neutralise_quotes_cells_a_spreadsheet_would_run(cell, expected):
     assert reports.neutralise(cell) == expected
@@ -270,12 +276,17 @@ def test_csv_text_starts_with_a_bom_and_quotes_cells():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list('=+-@\t\r\n,; "\'ab1')), max_size=12))
+@given(st.text(alphabet=st.sampled_from(list('=+-@\t\r\n,; "\'ab1'
+                                             '\uff1d\uff0b\uff0d\uff20\uff0c\uff1b\ufe66')),
+               max_size=12))
 def test_no_piece_of_a_neutralised_cell_starts_a_formula(cell):
-    """Split however a spreadsheet might (comma, semicolon, line break, quotes or not):
-    no piece begins with a formula character."""
-    for piece in re.split(r"[,;\r\n]", reports.neutralise(cell)):
-        assert not piece.lstrip(' "').startswith(tuple("=+-@\t")), piece
+    """Split however a spreadsheet might (comma, semicolon, line break, tab or not, quotes
+    or not), full-width forms read as what they stand for: no piece begins with a formula
+    character."""
+    shown = unicodedata.normalize("NFKC", reports.neutralise(cell))
+    for pieces in (r"[,;\r\n]", r"[,;\t\r\n]"):
+        for piece in re.split(pieces, shown):
+            assert not piece.lstrip(' "').startswith(tuple("=+-@\t")), piece
 
 
 def placements(course: Course, exercise_id: str, **moved: str) -> dict[str, Any]:

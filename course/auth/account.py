@@ -9,13 +9,13 @@ with that section's errors and a 400.
 from __future__ import annotations
 
 import json
-import logging
 
 from flask import Response, abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 
+from course import mail
 from course.auth.forms import (
     ChangePasswordForm,
     DeleteAccountForm,
@@ -25,13 +25,13 @@ from course.auth.forms import (
 )
 from course.auth.views import bp
 from course.db import get_session
-from course.logs import AUDIT
+from course.logs import AUDIT, get_logger
 from course.models import User
 from course.models.timestamps import utcnow
 from course.services import account_data, accounts, sign_ins
 from course.site import get_course
 
-audit = logging.getLogger(AUDIT)
+audit = get_logger(AUDIT)
 
 #: The page's sections, top to bottom: a partial under templates/auth/account/ each.
 SECTIONS = ["name", "email", "password", "sessions", "data", "delete"]
@@ -141,8 +141,9 @@ def delete_account() -> ResponseReturnValue:
     form = DeleteAccountForm(prefix="delete")
     if form.validate_on_submit():
         if user.check_password(form.password.data or ""):
-            user_id = user.id
+            user_id, email = user.id, user.email
             account_data.delete_account(get_session(), user, get_course())
+            mail.forget_recipient(email)  # the outbox's copies of mail to the account
             audit.info("account deleted user=%s", user_id)
             logout_user()
             session.clear()

@@ -10,7 +10,6 @@ would otherwise tell who has an account).
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from flask import (
@@ -28,14 +27,14 @@ from course.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from course.auth.views import bp
 from course.db import get_session
 from course.limits import rate_limited
-from course.logs import AUDIT
+from course.logs import AUDIT, get_logger
 from course.mail import MailError, send_mail
 from course.services import accounts, password_reset
 from course.services.accounts import find_by_email
 from course.site import get_course
 
-audit = logging.getLogger(AUDIT)
-log = logging.getLogger(__name__)
+audit = get_logger(AUDIT)
+log = get_logger(__name__)
 
 _SUBJECT = "Choose a new password"
 _BODY = """Hello {name},

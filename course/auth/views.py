@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,13 +10,13 @@ from course.auth.forms import SignInForm, SignUpForm, field_errors
 from course.auth.redirects import safe_next
 from course.db import get_session
 from course.limits import failed, rate_limited
-from course.logs import AUDIT
+from course.logs import AUDIT, get_logger
 from course.models import User
 from course.services import sign_ins
 from course.services.accounts import EmailTaken, authenticate, create_user
 
 bp = Blueprint("auth", __name__)
-audit = logging.getLogger(AUDIT)
+audit = get_logger(AUDIT)
 
 
 def _start_session(user: User) -> None:
@@ -72,7 +70,7 @@ def sign_in() -> ResponseReturnValue:
             audit.info("signed in user=%s address=%s", user.id, request.remote_addr)
             flash(f"Signed in as {user.display_name}.", "success")
             return _after_sign_in(form.next.data)
-        audit.warning("sign-in refused email=%r address=%s", form.email.data,
+        audit.warning("sign-in refused email=%s address=%s", form.email.data,
                       request.remote_addr)
         field_errors(form.password).append("That email and password do not match an account.")
     status = 400 if form.errors else 200

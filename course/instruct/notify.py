@@ -9,7 +9,6 @@ request never waits on the mail server, and a mail that fails stays queued for a
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,11 +17,12 @@ from flask import current_app, url_for
 from sqlalchemy.orm import Session
 
 from course.db import get_session
+from course.logs import get_logger
 from course.services import mail_queue, notices
 from course.services.review import Released
 from course.site import get_course
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def public_url(endpoint: str, **values: Any) -> str:

@@ -6,7 +6,6 @@ stored is decided in `services.submissions` and `services.review`.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -23,7 +22,7 @@ from course.instruct.forms import (
     ReviewForm,
 )
 from course.instruct.notify import queue_feedback_mail
-from course.logs import AUDIT
+from course.logs import AUDIT, get_logger
 from course.mail import deliver_soon
 from course.services import attempts as attempt_service
 from course.services import mail_queue
@@ -40,7 +39,7 @@ from course.site import get_course
 
 NOTHING_TO_REGRADE = ("Written assignments are graded by instructors; there is nothing to "
                       "regrade automatically.")
-audit = logging.getLogger(AUDIT)
+audit = get_logger(AUDIT)
 CONFLICT_MESSAGE = ("Another instructor saved this submission while you were editing. "
                     "Their changes are shown below; review them and save again.")
 

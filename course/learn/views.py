@@ -45,8 +45,9 @@ def _state_html(state: StepState, label: str) -> Markup:
                    StepState.AWAITING_REVIEW: ("status-pending", "◷"),
                    StepState.IN_PROGRESS: ("status-pending", "◐"),
                    StepState.NOT_STARTED: ("status-todo", "○")}[state]
-    return Markup(f'<span class="status {css}"><span aria-hidden="true">{symbol} </span>'
-                  f"{escape(label)}</span>")  # nosec B704: fixed text, label escaped
+    return Markup(  # nosec B704  # fixed markup; the label is escaped
+        f'<span class="status {css}"><span aria-hidden="true">{symbol} </span>'
+        f"{escape(label)}</span>")
 
 
 # (state, is a lesson) -> its markup, written once: My progress shows one per step.

@@ -3,7 +3,8 @@
 What deleting an account does (the README's "Deleting an account" says the same):
 - removed: the account (email, name, password hash), its sign-ins, its step progress,
   its certificate of completion (its link then says "not valid"), mail to it still in
-  the mail queue, and every attempt with its answer, feedback and
+  the mail queue (and, deleted by the view, the outbox folder's copies of mail to it:
+  course.mail.forget_recipient), and every attempt with its answer, feedback and
   review. Answers are the learner's own
   work and personal data; nothing of them stays;
 - kept, anonymised: the audit trail of score changes (`score_changes`). Those rows are

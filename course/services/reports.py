@@ -13,6 +13,7 @@ import csv
 import io
 import math
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -440,19 +441,21 @@ def gradebook(session: Session, course: Course, page: int = 1, page_size: int = 
 
 # OWASP's characters that make a spreadsheet read a cell as a formula (= + - @ tab CR),
 # after the start of the cell or of any piece a spreadsheet could cut it into (splitting on a
-# comma or semicolon, or at a line break, whether or not it honours the quotes), then any
-# spaces or quotes, then a formula character: a single quote goes just before that.
-_FORMULA_PIECE = re.compile(r'((?:^|[,;\r\n])[ "]*)(?=[=+\-@\t\r])')
+# comma, semicolon or tab, or at a line break, whether or not it honours the quotes), then
+# any spaces or quotes, then a formula character: a single quote goes just before that.
+_FORMULA_PIECE = re.compile(r'((?:^|[,;\t\r\n])[ "]*)(?=[=+\-@\t\r])')
 
 
 def neutralise(cell: str) -> str:
     """Make every piece of a cell that a spreadsheet could run as a formula start with a
-    single quote, so it is shown as text.
+    single quote, so it is shown as text (OWASP's CSV injection advice).
 
     Names and emails are typed by learners: '=HYPERLINK(...)' must arrive as text, and so
-    must `x;=cmd|' /C calc'!A0;` in a spreadsheet that splits on semicolons.
+    must `x;=cmd|' /C calc'!A0;` in a spreadsheet that splits on semicolons and `X45<tab>=1+1`
+    in one that splits on tabs. The cell is NFKC-normalised first, the form it comes out
+    in: a spreadsheet may read the full-width equals sign (U+FF1D) as `=`, and so does the check.
     """
-    return _FORMULA_PIECE.sub(r"\1'", cell)
+    return _FORMULA_PIECE.sub(r"\1'", unicodedata.normalize("NFKC", cell))
 
 
 def _pct(value: float | None) -> str:
