@@ -6,8 +6,14 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import select
 
+from course.db import get_session
+from course.instruct.notify import queue_feedback_mail
+from course.links import PublicUrlError
 from course.logs import LineFormatter
+from course.models import QueuedMail
+from course.services.review import Released
 from tests.helpers import _CSRF as CSRF
 from tests.helpers import PASSWORD, csrf_token, make_user
 from tests.review_factories import VISION, VISION_ANSWER, submit
@@ -21,7 +27,41 @@ def _sign_in(client, email="learner@example.com", password=PASSWORD, **kw):
 @pytest.fixture
 def production_app(make_app, monkeypatch):
     monkeypatch.setenv("COURSE_ENV", "production")
+    monkeypatch.setenv("PUBLIC_URL", "https://course.example")
     return make_app()
+
+
+@pytest.mark.parametrize(("public_url", "complaint"), [
+    (None, "PUBLIC_URL is not set"),
+    ("", "PUBLIC_URL is not set"),
+    ("http://course.example", "is not https"),
+    ("course.example", "is not a site's address"),
+    ("https://course.example/?next=/x", "is not a site's address"),
+])
+def test_production_refuses_to_start_without_an_https_public_url(
+        make_app, monkeypatch, public_url, complaint):
+    """Issue 20 finding 1: the production command started without PUBLIC_URL, and mail
+    links then named whatever Host a request carried."""
+    monkeypatch.setenv("COURSE_ENV", "production")
+    if public_url is None:
+        monkeypatch.delenv("PUBLIC_URL", raising=False)
+    else:
+        monkeypatch.setenv("PUBLIC_URL", public_url)
+    with pytest.raises(PublicUrlError, match=complaint):
+        make_app()
+
+
+def test_production_mail_links_are_on_public_url_whatever_the_host(production_app):
+    """Feedback mail queued during a request with a forged Host links to PUBLIC_URL."""
+    learner = make_user(production_app, "ann@example.com", "Ann")
+    with production_app.test_request_context("/", base_url="https://evil.example"):
+        session = get_session()
+        queue_feedback_mail(session, [Released(7, learner.id, "product-vision", 1)])
+        [body] = session.scalars(select(QueuedMail.body)).all()
+        session.rollback()
+    assert "https://course.example/attempts/7" in body
+    assert "https://course.example/account" in body
+    assert "evil.example" not in body
 
 
 def test_production_cookies_are_secure_and_hsts_is_sent(production_app):
