@@ -23,7 +23,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
-from course.models import User
+from course.services import email_addresses
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -59,7 +59,7 @@ def account_key() -> str:
     """The account a form names (its `email` field, normalised); a form without one (a
     reset link's new-password form) counts against its address instead."""
     email = request.form.get("email", "")
-    return User.normalise_email(email) if email else get_remote_address()
+    return email_addresses.lookup_spelling(email) if email else get_remote_address()
 
 
 def _not_a_post() -> bool:

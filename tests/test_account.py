@@ -485,6 +485,16 @@ def test_an_expired_or_forged_reset_link_is_refused(app, client):
     assert client.get("/reset-password/not-a-token").status_code == 404
 
 
+def test_a_lookalike_address_asks_for_the_real_accounts_link(app, client):
+    """Issue 20 finding 10: a reset asked for with a full-width e goes to the account it
+    spells (one spelling per address); one with a Cyrillic e is nobody's."""
+    make_user(app)
+    _ask_for_link(client, "learner@\uff45xample.com")
+    _ask_for_link(client, "l\u0435arner@example.com")
+    messages = _wait_for_mail(lambda: _outbox(app))
+    assert [m["To"] for m in messages] == ["learner@example.com"]
+
+
 def test_reset_link_uses_public_url_when_set(make_app):
     app = make_app(PUBLIC_URL="https://course.example.org/")
     make_user(app)
