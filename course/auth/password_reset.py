@@ -25,7 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from course.auth.forms import ForgotPasswordForm, ResetPasswordForm
-from course.auth.views import bp
+from course.auth.views import bp, trust_this_device
 from course.db import get_session
 from course.limits import rate_limited
 from course.links import public_url
@@ -102,6 +102,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     form = ResetPasswordForm(user)
     if form.validate_on_submit():
         accounts.reset_password(get_session(), user, form.password.data or "")
+        trust_this_device(user)  # the owner's next sign-in never waits on an attacker's
         audit.info("password reset user=%s", user.id)
         flash("Your password is changed and every browser signed in to your account is "
               "signed out. Sign in with your new password.", "success")
