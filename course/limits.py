@@ -170,6 +170,7 @@ def init_app(app: Flask) -> None:
 
 def counts_shared_as_configured(app: Flask) -> bool:
     """Whether the counters are where the configuration put them: always, for memory
-    (no REDIS_URL); for Redis, when it answers a ping now."""
+    (no REDIS_URL) or with limits off (RATELIMIT_ENABLED false, no storage at all); for
+    Redis, when it answers a ping now."""
     limiter: PostLimiter = app.extensions["course_limiter"]
-    return bool(limiter.storage.check())
+    return not limiter.enabled or bool(limiter.storage.check())
