@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from course.db import get_session
 from course.instruct.notify import queue_feedback_mail
-from course.links import PublicUrlError
+from course.links import PublicUrlError, public_url
 from course.logs import LineFormatter
 from course.models import QueuedMail
 from course.services.review import Released
@@ -31,7 +31,7 @@ def production_app(make_app, monkeypatch):
     return make_app()
 
 
-@pytest.mark.parametrize(("public_url", "complaint"), [
+@pytest.mark.parametrize(("setting", "complaint"), [
     (None, "PUBLIC_URL is not set"),
     ("", "PUBLIC_URL is not set"),
     ("http://course.example", "is not https"),
@@ -39,16 +39,27 @@ def production_app(make_app, monkeypatch):
     ("https://course.example/?next=/x", "is not a site's address"),
 ])
 def test_production_refuses_to_start_without_an_https_public_url(
-        make_app, monkeypatch, public_url, complaint):
+        make_app, monkeypatch, setting, complaint):
     """Issue 20 finding 1: the production command started without PUBLIC_URL, and mail
     links then named whatever Host a request carried."""
     monkeypatch.setenv("COURSE_ENV", "production")
-    if public_url is None:
+    if setting is None:
         monkeypatch.delenv("PUBLIC_URL", raising=False)
     else:
-        monkeypatch.setenv("PUBLIC_URL", public_url)
+        monkeypatch.setenv("PUBLIC_URL", setting)
     with pytest.raises(PublicUrlError, match=complaint):
         make_app()
+
+
+def test_mail_links_keep_public_urls_port_and_path(make_app):
+    """A site served under a path or on another port gets its links there, in a request
+    to any host or in none (the CLI's daily summary)."""
+    app = make_app(PUBLIC_URL="https://Course.Example.org:8443/course/")
+    with app.app_context():
+        assert (public_url("learn.attempt", attempt_id=3)
+                == "https://course.example.org:8443/course/attempts/3")
+    with app.test_request_context("/", base_url="http://evil.example/other"):
+        assert public_url("auth.account") == "https://course.example.org:8443/course/account"
 
 
 def test_production_mail_links_are_on_public_url_whatever_the_host(production_app):
