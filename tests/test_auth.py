@@ -298,9 +298,11 @@ def test_session_is_cleared_at_sign_out(client: FlaskClient, auth: AuthActions) 
 def test_session_cookie_flags(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
     make_user(app)
     response = auth.sign_in()
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert len(cookies) == 2  # the session and the device cookie (course/device_cookies.py)
+    for cookie in cookies:
+        assert "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie
 
 
 # --- where to go after signing in -------------------------------------------------------

@@ -8,6 +8,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from course import device_cookies
 from course.db import get_session
 from course.instruct.notify import queue_feedback_mail
 from course.links import PublicUrlError, public_url
@@ -86,15 +87,18 @@ def test_production_cookies_are_secure_and_hsts_is_sent(production_app):
                            data={"csrf_token": token.group(1) or token.group(2),
                                  "email": "learner@example.com", "password": PASSWORD})
     assert response.status_code == 302
-    cookie = response.headers["Set-Cookie"]
-    assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert {c.partition("=")[0] for c in cookies} == {"session", device_cookies.COOKIE}
+    for cookie in cookies:
+        assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert production_app.config["REMEMBER_COOKIE_SECURE"] is True
 
 
 def test_development_serves_plain_http_without_hsts(app, client):
     make_user(app)
     assert "Strict-Transport-Security" not in client.get("/").headers
-    assert "Secure" not in _sign_in(client).headers["Set-Cookie"]
+    cookies = _sign_in(client).headers.getlist("Set-Cookie")
+    assert len(cookies) == 2 and not [c for c in cookies if "Secure" in c]
 
 
 def test_csp_forbids_plugins(client):
