@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instruct,
         learn,
         limits,
+        links,
         logs,
         mail,
         page_cache,
@@ -41,7 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     from course.services import aggregates
 
-    site.init_app(app)  # first: broken content stops start-up before anything is opened
+    links.init_app(app)  # first: a production server without PUBLIC_URL never starts
+    site.init_app(app)  # then: broken content stops start-up before anything is opened
     db.init_app(app)
     if app.config.get("CREATE_SCHEMA", True):
         db.create_schema(db.get_engine(app))

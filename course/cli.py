@@ -11,7 +11,6 @@ import secrets
 import sys
 
 import click
-from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 from flask.cli import with_appcontext
 
@@ -25,7 +24,7 @@ from course.mail import deliver_queue
 from course.models import Role
 from course.models.timestamps import utcnow
 from course.passwords import password_problem
-from course.services import aggregates, certificates, mail_queue
+from course.services import aggregates, certificates, email_addresses, mail_queue
 from course.services.accounts import EmailTaken, create_user
 from course.services.review import NothingToRegrade, regrade_exercise
 from course.site import get_course
@@ -60,16 +59,16 @@ def create_user_command(email: str, name: str | None, instructor: bool,
     --password-stdin; it is never an argument, which would leave it in the shell history
     and the process list.
     """
+    name = name or email.strip().split("@")[0]  # as typed: the address is lower-cased
     try:
-        email = validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
+        email = email_addresses.normalise(email)
+    except email_addresses.InvalidAddress as exc:
         raise click.BadParameter(f"{email!r} is not an email address: {exc}",
                                  param_hint="EMAIL") from exc
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    name = name or email.split("@")[0]
     problem = password_problem(password, [email, name])
     if problem:
         raise click.BadParameter(problem, param_hint="password")

@@ -58,8 +58,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "MAIL_SECURITY": os.environ.get("MAIL_SECURITY") or "starttls",
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "Course <course@localhost>",
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
-        # The site's public address (https://course.example.org) for links in mail;
-        # unset, links use the address of the request that sends them.
+        # The site's public address (https://course.example.org) for links in mail,
+        # required in production (course/links.py); never a request's Host.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL"),
         **rate_limit_settings(os.environ.get("REDIS_URL")),
     }

@@ -1,10 +1,20 @@
-"""Rate limits on the doors an attacker knocks on: sign-in, sign-up, password reset.
+"""Rate limits on the doors an attacker knocks on: sign-in, sign-up, password reset, and
+the account page's forms that check the current password.
 
-Flask-Limiter counts per network address and per account (the email typed into the form),
-so neither spraying one password over many accounts nor guessing one account's password
-from many addresses goes unchecked. Counters live in Redis when `REDIS_URL` is set (shared
-by every worker and every app server) and in each process's memory otherwise (the embedded
-default). A refused request gets a 429 page in the site layout with `Retry-After`.
+Flask-Limiter counts per network address and per account (the email typed into the form,
+or the signed-in account's), so neither spraying one password over many accounts nor
+guessing one account's password from many addresses goes unchecked. A browser the owner
+signed in on is counted per device instead of per account (course/device_cookies.py), so
+an attacker's failures never lock the owner out. An account's counters are named by a
+keyed digest of its address (HMAC-SHA256, key derived from SECRET_KEY), never the
+address: Redis holds no email, and cannot be searched by one.
+
+Counters live in Redis when `REDIS_URL` is set (shared by every worker and every app
+server) and in each process's memory otherwise (the embedded default). When Redis cannot
+be reached, Flask-Limiter counts in memory (per worker, so N workers allow N times the
+limit) rather than refuse every sign-in; that is logged as an error at start-up and at
+each fall-back, and /health reports it (`rate_limit_counts`). A refused request gets a
+429 page in the site layout with `Retry-After`.
 
 A view asks for a limit with `@rate_limited("RATE_LIMIT_...")`, naming the app-config key
 that holds it (so operators can change it and tests can lower it). The mark is applied by
@@ -14,6 +24,8 @@ app's storage and key prefix for every app built later in the same process.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -21,11 +33,18 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from course.models import User
+from course import device_cookies
+from course.logs import get_logger
+from course.services import email_addresses
 
 View = TypeVar("View", bound=Callable[..., Any])
+
+log = get_logger(__name__)
+
+_UNREACHABLE = "the rate-limit storage (REDIS_URL) cannot be reached"
 
 REFUSAL = ("Too many attempts from this address or for this account in a short time. "
            "Please wait a few minutes and try again.")
@@ -55,11 +74,25 @@ def failed(response: Response) -> bool:
     return response.status_code >= 400
 
 
+def account_digest(email: str) -> str:
+    """The account's name in rate-limit keys and device cookies: a keyed hash of its
+    address, so neither holds the address and nobody without SECRET_KEY can test one."""
+    key: bytes = current_app.extensions["rate_limit_account_key"]
+    spelling = email_addresses.lookup_spelling(email).encode()
+    return hmac.new(key, spelling, hashlib.sha256).hexdigest()
+
+
 def account_key() -> str:
-    """The account a form names (its `email` field, normalised); a form without one (a
-    reset link's new-password form) counts against its address instead."""
-    email = request.form.get("email", "")
-    return User.normalise_email(email) if email else get_remote_address()
+    """Whose counter a request adds to: the account its form names (`email`) or the
+    signed-in account, per device when the browser holds that account's device cookie;
+    a form with neither (a reset link's new-password form) counts against its address."""
+    email = request.form.get("email", "") or (
+        current_user.email if current_user.is_authenticated else "")
+    if not email:
+        return get_remote_address()
+    account = account_digest(email)
+    device = device_cookies.device_of(account)
+    return f"device:{device}" if device else f"account:{account}"
 
 
 def _not_a_post() -> bool:
@@ -67,13 +100,33 @@ def _not_a_post() -> bool:
 
 
 class PostLimiter(Limiter):
-    """A Limiter whose before-request pass skips anything but a POST.
+    """A Limiter whose before-request pass skips anything but a POST, and which logs each
+    fall-back to memory and each recovery.
 
     Every limit here is a view's own (checked when the decorated view runs) and counts
     POSTs only, so the app-wide pass finds nothing to count on a page view; Flask-Limiter
     still worked out the view's name, exemptions and an empty list of limits first, on
     every page (about a tenth of a cached lesson's time in the process).
+
+    Flask-Limiter records a fall-back in `_storage_dead` (set wherever Redis fails: the
+    check, the headers, a deduction) and logs it as a warning of its own logger; as a
+    property here, each change is logged once, loudly, on the course's logger.
     """
+
+    _dead = False
+
+    @property
+    def _storage_dead(self) -> bool:
+        return self._dead
+
+    @_storage_dead.setter
+    def _storage_dead(self, dead: bool) -> None:
+        if dead and not self._dead:
+            log.error("RATE LIMITS NOW COUNT PER WORKER: %s; this worker counts in its "
+                      "own memory until Redis answers again", _UNREACHABLE)
+        elif self._dead and not dead:
+            log.warning("rate limits: Redis answers again; counts are shared once more")
+        self._dead = dead
 
     def _check_request_limit(self, callable_name: str | None = None,
                              in_middleware: bool = True) -> None:
@@ -85,9 +138,16 @@ class PostLimiter(Limiter):
 def init_app(app: Flask) -> None:
     """Give `app` its Limiter and apply every `rate_limited` mark; call after the
     blueprints are registered."""
+    app.extensions["rate_limit_account_key"] = hmac.new(
+        app.config["SECRET_KEY"].encode(), b"course rate-limit account key",
+        hashlib.sha256).digest()
     limiter = PostLimiter(key_func=get_remote_address, default_limits=[], app=app)
     # Flask-Limiter's decorators hold the Limiter weakly: the app must keep it alive.
     app.extensions["course_limiter"] = limiter
+    if not counts_shared_as_configured(app):
+        log.error("RATE LIMITS COUNT PER WORKER: %s; each worker counts in its own memory "
+                  "(N workers allow N times each limit) until Redis answers",
+                  _UNREACHABLE)
     # Every limit counts POSTs only: a rate-limited form's page (a GET of the same view)
     # skips Flask-Limiter's resolution of which limits apply.
     limiter.request_filter(_not_a_post)
@@ -106,3 +166,11 @@ def init_app(app: Flask) -> None:
                                     scope=f"{scope}:{part}", deduct_when=mark.deduct_when,
                                     error_message=REFUSAL)(limited)
         app.view_functions[endpoint] = limited
+
+
+def counts_shared_as_configured(app: Flask) -> bool:
+    """Whether the counters are where the configuration put them: always, for memory
+    (no REDIS_URL) or with limits off (RATELIMIT_ENABLED false, no storage at all); for
+    Redis, when it answers a ping now."""
+    limiter: PostLimiter = app.extensions["course_limiter"]
+    return not limiter.enabled or bool(limiter.storage.check())

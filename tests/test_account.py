@@ -7,6 +7,7 @@ import json
 import re
 from email import message_from_bytes, policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from course import mail
 from course.db import get_session
+from course.links import DEVELOPMENT_URL
 from course.models import Attempt, QueuedMail, Role, ScoreChange, SignIn, StepProgress, User
 from course.models.timestamps import utcnow
 from course.services import mail_queue, password_reset
@@ -413,6 +415,11 @@ def _link(message) -> str:
     return match.group(0)
 
 
+def _path(link: str) -> str:
+    """The link's path, to follow it with the test client (links name PUBLIC_URL's host)."""
+    return urlsplit(link).path
+
+
 def _ask_for_link(client: FlaskClient, email: str, **kwargs):
     """Ask for a link and close the response, as a WSGI server does once it has sent it:
     the mail goes out only then."""
@@ -457,7 +464,7 @@ def test_reset_through_the_outbox_link_works_once(app, client, auth):
     _ask_for_link(client, "LEARNER@example.com ")
     [message] = _wait_for_mail(lambda: _outbox(app))
     assert message["Subject"] == "Choose a new password"
-    link = _link(message).replace("http://localhost", "")
+    link = _path(_link(message))
     assert client.get(link).status_code == 200
     weak = client.post(link, data={"csrf_token": csrf_token(client, link),
                                    "password": "password123", "confirm": "password123"})
@@ -492,6 +499,16 @@ def test_an_expired_or_forged_reset_link_is_refused(app, client):
     assert client.get("/reset-password/not-a-token").status_code == 404
 
 
+def test_a_lookalike_address_asks_for_the_real_accounts_link(app, client):
+    """Issue 20 finding 10: a reset asked for with a full-width e goes to the account it
+    spells (one spelling per address); one with a Cyrillic e is nobody's."""
+    make_user(app)
+    _ask_for_link(client, "learner@\uff45xample.com")
+    _ask_for_link(client, "l\u0435arner@example.com")
+    messages = _wait_for_mail(lambda: _outbox(app))
+    assert [m["To"] for m in messages] == ["learner@example.com"]
+
+
 def test_reset_link_uses_public_url_when_set(make_app):
     app = make_app(PUBLIC_URL="https://course.example.org/")
     make_user(app)
@@ -499,6 +516,28 @@ def test_reset_link_uses_public_url_when_set(make_app):
     _ask_for_link(client, "learner@example.com")
     [message] = _wait_for_mail(lambda: _outbox(app))
     assert _link(message).startswith("https://course.example.org/reset-password/")
+
+
+@pytest.mark.parametrize("public_url", [None, "https://course.example.org"])
+def test_a_forged_host_never_names_the_reset_links_site(make_app, public_url):
+    """Issue 20 finding 1: `Host: evil.example` on "forgot my password" mailed the victim
+    http://evil.example/reset-password/<live token>. The link is on PUBLIC_URL (or,
+    outside production and unset, the development server's address), never the Host."""
+    app = make_app(PUBLIC_URL=public_url)
+    make_user(app)
+    client = app.test_client()
+    evil = "http://evil.example"
+    page = client.get("/forgot-password", base_url=evil).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, page
+    response = client.post("/forgot-password", base_url=evil, data={
+        "csrf_token": token.group(1), "email": "learner@example.com"})
+    assert response.status_code == 200
+    response.close()
+    [message] = _wait_for_mail(lambda: _outbox(app))
+    expected = public_url or DEVELOPMENT_URL
+    assert _link(message).startswith(f"{expected}/reset-password/")
+    assert "evil.example" not in message.get_content()
 
 
 def test_reset_mail_goes_through_a_real_smtp_server(make_app):
@@ -510,7 +549,7 @@ def test_reset_mail_goes_through_a_real_smtp_server(make_app):
         _ask_for_link(client, "learner@example.com")
         [message] = _wait_for_mail(lambda: smtp.received.messages)
     assert message["To"] == "learner@example.com"
-    link = _link(message).replace("http://localhost", "")
+    link = _path(_link(message))
     assert client.get(link).status_code == 200
 
 

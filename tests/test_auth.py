@@ -128,6 +128,53 @@ def test_email_is_normalised(app: Flask, auth: AuthActions) -> None:
     assert user.display_name == "Ann"
 
 
+# Issue 20 finding 10: lookalikes of alice@example.com signed up beside it.
+FULL_WIDTH_E = "alice@\uff45xample.com"  # a full-width e in the domain
+DOTLESS_I = "al\u0131ce@example.com"
+CYRILLIC_A_DOMAIN = "alice@ex\u0430mple.com"
+
+
+@pytest.mark.parametrize("lookalike", [FULL_WIDTH_E, "\uff41lice@example.com",
+                                       "alice@EXAMPLE.com", "alice@xn--exmple-cua.com"])
+def test_a_lookalike_address_is_the_account_it_imitates(app: Flask, auth: AuthActions,
+                                                        lookalike: str) -> None:
+    """Compatibility forms and case fold to one spelling (NFKC, IDNA): signing up again is
+    "already exists", signing in with the lookalike is signing in to that account."""
+    original = "alice@exämple.com" if "xn--" in lookalike else "alice@example.com"
+    make_user(app, original, "Alice")
+    refused = auth.sign_up(email=lookalike, name="Mallory")
+    assert refused.status_code == 400
+    assert "An account with this email already exists" in refused.get_data(as_text=True)
+    assert [u.email for u in users(app)] == [original]
+    assert auth.sign_in(email=lookalike).status_code == 302
+
+
+@pytest.mark.parametrize("lookalike", [DOTLESS_I, "\u0430lice@example.com",
+                                       CYRILLIC_A_DOMAIN])
+def test_a_lookalike_in_another_alphabet_is_refused(app: Flask, auth: AuthActions,
+                                                    lookalike: str) -> None:
+    """A dotless i or a Cyrillic a passes for a Latin letter: no account is made with one
+    (local parts are ASCII; a domain label may not mix Latin, Cyrillic and Greek)."""
+    make_user(app, "alice@example.com", "Alice")
+    refused = auth.sign_up(email=lookalike, name="Mallory")
+    assert refused.status_code == 400
+    assert "Enter an email address like name@example.com." in refused.get_data(as_text=True)
+    assert [u.email for u in users(app)] == ["alice@example.com"]
+    assert auth.sign_in(email=lookalike).status_code == 400
+
+
+def test_create_user_normalises_like_sign_up(app: Flask) -> None:
+    make_user(app, "alice@example.com", "Alice")
+    runner = app.test_cli_runner()
+    same = runner.invoke(args=["create-user", "--password-stdin", FULL_WIDTH_E],
+                         input=PASSWORD + "\n")
+    assert same.exit_code == 1 and "already exists" in same.output
+    other = runner.invoke(args=["create-user", "--password-stdin", DOTLESS_I],
+                          input=PASSWORD + "\n")
+    assert other.exit_code == 2 and "not an email address" in other.output
+    assert [u.email for u in users(app)] == ["alice@example.com"]
+
+
 def test_sign_in_with_differently_cased_email(client: FlaskClient, auth: AuthActions,
                                               app: Flask) -> None:
     user = make_user(app, "learner@example.com")
@@ -251,9 +298,11 @@ def test_session_is_cleared_at_sign_out(client: FlaskClient, auth: AuthActions) 
 def test_session_cookie_flags(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
     make_user(app)
     response = auth.sign_in()
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert len(cookies) == 2  # the session and the device cookie (course/device_cookies.py)
+    for cookie in cookies:
+        assert "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie
 
 
 # --- where to go after signing in -------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from course.db import get_session
 from course.instruct.notify import queue_feedback_mail
+from course.links import DEVELOPMENT_URL
 from course.mail import send_batch
 from course.models import Attempt, QueuedMail, Role, User
 from course.models.timestamps import utcnow
@@ -127,7 +128,7 @@ def test_without_a_mail_server_the_release_mail_lands_in_the_outbox(app, client)
     [path] = sorted(Path(app.config["MAIL_OUTBOX"]).glob("*.eml"))
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert message["To"] == "ann@example.com"
-    assert f"http://localhost/attempts/{attempt_id}" in message.get_content()
+    assert f"{DEVELOPMENT_URL}/attempts/{attempt_id}" in message.get_content()
 
 
 def _graded_batch(make_app, smtp, count):

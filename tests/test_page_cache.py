@@ -57,7 +57,7 @@ def test_a_visitor_without_cookies_gets_the_copy_with_every_header(make_app, mon
     """The copy is served without opening a session or asking Flask-Login who is there
     (course/page_cache.py): what every response carries must still be on it."""
     monkeypatch.setenv("COURSE_ENV", "production")
-    app = make_app()
+    app = make_app(PUBLIC_URL="https://course.example")
     client = app.test_client()
     lesson = f"/lessons/{_a_lesson(app)}"
     caplog.set_level(logging.INFO, logger="course.request")

@@ -6,8 +6,15 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import select
 
+from course import device_cookies
+from course.db import get_session
+from course.instruct.notify import queue_feedback_mail
+from course.links import PublicUrlError, public_url
 from course.logs import LineFormatter
+from course.models import QueuedMail
+from course.services.review import Released
 from tests.helpers import _CSRF as CSRF
 from tests.helpers import PASSWORD, csrf_token, make_user
 from tests.review_factories import VISION, VISION_ANSWER, submit
@@ -21,7 +28,52 @@ def _sign_in(client, email="learner@example.com", password=PASSWORD, **kw):
 @pytest.fixture
 def production_app(make_app, monkeypatch):
     monkeypatch.setenv("COURSE_ENV", "production")
+    monkeypatch.setenv("PUBLIC_URL", "https://course.example")
     return make_app()
+
+
+@pytest.mark.parametrize(("setting", "complaint"), [
+    (None, "PUBLIC_URL is not set"),
+    ("", "PUBLIC_URL is not set"),
+    ("http://course.example", "is not https"),
+    ("course.example", "is not a site's address"),
+    ("https://course.example/?next=/x", "is not a site's address"),
+])
+def test_production_refuses_to_start_without_an_https_public_url(
+        make_app, monkeypatch, setting, complaint):
+    """Issue 20 finding 1: the production command started without PUBLIC_URL, and mail
+    links then named whatever Host a request carried."""
+    monkeypatch.setenv("COURSE_ENV", "production")
+    if setting is None:
+        monkeypatch.delenv("PUBLIC_URL", raising=False)
+    else:
+        monkeypatch.setenv("PUBLIC_URL", setting)
+    with pytest.raises(PublicUrlError, match=complaint):
+        make_app()
+
+
+def test_mail_links_keep_public_urls_port_and_path(make_app):
+    """A site served under a path or on another port gets its links there, in a request
+    to any host or in none (the CLI's daily summary)."""
+    app = make_app(PUBLIC_URL="https://Course.Example.org:8443/course/")
+    with app.app_context():
+        assert (public_url("learn.attempt", attempt_id=3)
+                == "https://course.example.org:8443/course/attempts/3")
+    with app.test_request_context("/", base_url="http://evil.example/other"):
+        assert public_url("auth.account") == "https://course.example.org:8443/course/account"
+
+
+def test_production_mail_links_are_on_public_url_whatever_the_host(production_app):
+    """Feedback mail queued during a request with a forged Host links to PUBLIC_URL."""
+    learner = make_user(production_app, "ann@example.com", "Ann")
+    with production_app.test_request_context("/", base_url="https://evil.example"):
+        session = get_session()
+        queue_feedback_mail(session, [Released(7, learner.id, "product-vision", 1)])
+        [body] = session.scalars(select(QueuedMail.body)).all()
+        session.rollback()
+    assert "https://course.example/attempts/7" in body
+    assert "https://course.example/account" in body
+    assert "evil.example" not in body
 
 
 def test_production_cookies_are_secure_and_hsts_is_sent(production_app):
@@ -35,15 +87,18 @@ def test_production_cookies_are_secure_and_hsts_is_sent(production_app):
                            data={"csrf_token": token.group(1) or token.group(2),
                                  "email": "learner@example.com", "password": PASSWORD})
     assert response.status_code == 302
-    cookie = response.headers["Set-Cookie"]
-    assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert {c.partition("=")[0] for c in cookies} == {"session", device_cookies.COOKIE}
+    for cookie in cookies:
+        assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert production_app.config["REMEMBER_COOKIE_SECURE"] is True
 
 
 def test_development_serves_plain_http_without_hsts(app, client):
     make_user(app)
     assert "Strict-Transport-Security" not in client.get("/").headers
-    assert "Secure" not in _sign_in(client).headers["Set-Cookie"]
+    cookies = _sign_in(client).headers.getlist("Set-Cookie")
+    assert len(cookies) == 2 and not [c for c in cookies if "Secure" in c]
 
 
 def test_csp_forbids_plugins(client):

@@ -4,10 +4,17 @@ Defect 5: refusing an unknown email costs the same password hash as a known one.
 
 from __future__ import annotations
 
+import base64
+import logging
+import socket
+import time
+from pathlib import Path
+
 import pytest
 import redis
 
-from tests.helpers import PASSWORD, csrf_token, make_user
+from course import device_cookies
+from tests.helpers import PASSWORD, AuthActions, csrf_token, make_user
 
 WRONG = "not the password at all"
 
@@ -133,3 +140,167 @@ def test_page_views_of_a_limited_form_are_not_counted(app, client):
     refused_password = _sign_in(client, csrf_token(client))
     assert refused_password.status_code == 400
     assert refused_password.headers["X-RateLimit-Remaining"] == "49"
+
+
+# --- issue 20: no lockout of the owner, the account forms, keys without emails, Redis down
+
+
+def _owner_browser(app, address="192.0.2.10"):
+    """The owner's browser: signed in once (so it holds the device cookie), signed out."""
+    owner = app.test_client()
+    assert _sign_in(owner, csrf_token(owner), password=PASSWORD,
+                    address=address).status_code == 302
+    owner.post("/signout", data={"csrf_token": csrf_token(owner, "/")})
+    assert owner.get_cookie(device_cookies.COOKIE) is not None
+    return owner
+
+
+def test_an_attacker_is_slowed_but_the_owner_still_signs_in(app):
+    """Issue 20 finding 2: 50 wrong passwords for an account from one address refused the
+    owner's right password from another address for 15 minutes. Now the owner's browser
+    (holding the device cookie of an earlier sign-in) has a counter of its own."""
+    make_user(app)
+    owner = _owner_browser(app)
+    attacker = app.test_client()
+    token = csrf_token(attacker)
+    for n in range(50):
+        assert _sign_in(attacker, token, address=f"203.0.113.{n}").status_code == 400
+    _assert_refused(_sign_in(attacker, token, address="203.0.113.99"))
+    # The right password does not help a browser without the device cookie...
+    assert _sign_in(attacker, token, password=PASSWORD,
+                    address="203.0.113.98").status_code == 429
+    # ...but the owner's browser gets in, from any address.
+    assert _sign_in(owner, csrf_token(owner), password=PASSWORD,
+                    address="198.51.100.1").status_code == 302
+
+
+def test_a_device_cookie_counts_for_its_own_account_only_and_is_limited_too(app):
+    """The attacker's own account's device cookie gives nothing on the victim's; and a
+    device cookie (stolen, say) is limited per device like an account."""
+    make_user(app)
+    make_user(app, "mallory@example.com", "Mallory")
+    attacker = _owner_browser(app)  # a browser that signed in to the victim's account once
+    mallory = app.test_client()
+    assert _sign_in(mallory, csrf_token(mallory), "mallory@example.com", PASSWORD,
+                    address="203.0.113.1").status_code == 302
+    mallory.post("/signout", data={"csrf_token": csrf_token(mallory, "/")})
+    token = csrf_token(attacker)
+    for n in range(50):
+        assert _sign_in(attacker, token, address=f"203.0.114.{n}").status_code == 400
+    _assert_refused(_sign_in(attacker, token, address="203.0.114.99"))
+    # Those failures were the device's: the account's counter is untouched. Mallory's
+    # own cookie does not pass for the victim's, so her browser counts on the account's.
+    token = csrf_token(mallory)
+    for n in range(50):
+        assert _sign_in(mallory, token, address=f"203.0.115.{n}").status_code == 400
+    _assert_refused(_sign_in(mallory, token, address="203.0.115.99"))
+
+
+def _forgot(client, address, email="learner@example.com"):
+    response = client.post("/forgot-password", data={
+        "csrf_token": csrf_token(client, "/forgot-password"), "email": email},
+        environ_base={"REMOTE_ADDR": address})
+    response.close()
+    return response
+
+
+def test_an_attackers_reset_requests_do_not_block_the_owners(make_app, tmp_path):
+    """Issue 20 finding 2: 10 reset requests from one address blocked the victim's own
+    for an hour. The attacker is refused after the limit; the owner's browser asks on
+    its own counter and gets the mail."""
+    app = make_app()
+    make_user(app)
+    owner = _owner_browser(app)
+    attacker = app.test_client()
+    for _ in range(10):
+        assert _forgot(attacker, "203.0.113.7").status_code == 200
+    _assert_refused(_forgot(attacker, "203.0.113.7"), window=3600)
+    _assert_refused(_forgot(attacker, "203.0.113.8"), window=3600)  # per account too
+    assert _forgot(owner, "198.51.100.2").status_code == 200
+    outbox = Path(app.config["MAIL_OUTBOX"])
+    deadline = time.monotonic() + 10
+    while len(list(outbox.glob("*.eml"))) < 11 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(list(outbox.glob("*.eml"))) == 11
+
+
+@pytest.mark.parametrize(("url", "field"), [("/account/password", "password-current"),
+                                            ("/account/delete", "delete-password")])
+def test_the_account_forms_that_check_a_password_are_rate_limited(make_app, url, field):
+    """Issue 20 finding 4: 120 wrong current passwords on the account page met no 429."""
+    app = make_app(RATE_LIMIT_SIGN_IN="5 per 15 minutes")
+    client = app.test_client()
+    AuthActions(client, app).learner()
+    token = csrf_token(client, "/account")
+    data = {"csrf_token": token, field: WRONG, "password-password": "plum kettle orbit",
+            "password-confirm": "plum kettle orbit"}
+    statuses = [client.post(url, data=data).status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    _assert_refused(client.post(url, data=data))
+    with app.app_context():
+        from course.db import get_session
+        from course.services.accounts import find_by_email
+        assert find_by_email(get_session(), "learner@example.com") is not None
+
+
+def test_no_rate_limit_key_or_cookie_holds_the_email(make_app, redis_url, redis_prefix):
+    """Issue 20 finding 8: Redis keys were named by the email (and outlived a deleted
+    account). They are named by a keyed hash of it."""
+    app = make_app(RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=redis_prefix)
+    make_user(app)
+    owner = _owner_browser(app)
+    client = app.test_client()
+    _sign_in(client, csrf_token(client))
+    _forgot(client, "203.0.113.1")
+    counters = redis.Redis.from_url(redis_url)
+    try:
+        keys = [k.decode() for k in counters.scan_iter(match=f"*{redis_prefix}*")]
+    finally:
+        counters.close()
+    assert any("account:" in k for k in keys), keys
+    assert not [k for k in keys if "learner" in k or "example.com" in k], keys
+    cookie = owner.get_cookie(device_cookies.COOKIE).value
+    payload = cookie.split(".")[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    assert b"learner" not in decoded and b"learner" not in cookie.encode()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def test_redis_down_is_logged_reported_on_health_and_still_limits(make_app, caplog):
+    """Issue 20 finding 9: with REDIS_URL on a closed port sign-in worked, nothing was
+    logged, and /health said ok. Now: an error at start and at the fall-back, /health
+    "degraded" with per-worker counts, and each worker still limits in memory."""
+    caplog.set_level(logging.INFO, logger="course")
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{_closed_port()}/0",
+                   RATE_LIMIT_SIGN_IN="3 per 15 minutes")
+    errors = [r.getMessage() for r in caplog.records
+              if r.name == "course.limits" and r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "RATE LIMITS COUNT PER WORKER" in errors[0]
+    client = app.test_client()
+    health = client.get("/health")
+    assert health.status_code == 200
+    assert health.get_json() == {"status": "degraded", "database": "ok",
+                                 "rate_limit_counts": "per worker",
+                                 "rate_limit_storage": "unreachable"}
+    make_user(app)
+    caplog.clear()
+    token = csrf_token(client)
+    assert [_sign_in(client, token).status_code for _ in range(3)] == [400] * 3
+    _assert_refused(_sign_in(client, token))
+    fallbacks = [r.getMessage() for r in caplog.records
+                 if r.name == "course.limits" and r.levelno == logging.ERROR]
+    assert len(fallbacks) == 1 and "NOW COUNT PER WORKER" in fallbacks[0]
+
+
+def test_health_says_where_rate_limits_count(make_app, redis_url, redis_prefix):
+    shared = make_app(RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=redis_prefix)
+    assert shared.test_client().get("/health").get_json() == {
+        "status": "ok", "database": "ok", "rate_limit_counts": "shared"}
+    alone = make_app()
+    assert alone.test_client().get("/health").get_json() == {
+        "status": "ok", "database": "ok", "rate_limit_counts": "per worker"}

@@ -9,6 +9,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import ExitStack
+from email.message import Message
 from http.client import HTTPResponse
 
 from tests.forms import forms_on
@@ -34,9 +35,17 @@ def _request(url: str, cookie: str = "", form: list[tuple[str, str]] | None = No
     try:
         response: HTTPResponse = _opener.open(request, timeout=30)
     except urllib.error.HTTPError as answer:
-        return answer.code, dict(answer.headers), answer.read().decode()
+        return answer.code, _headers(answer.headers), answer.read().decode()
     with response:
-        return response.status, dict(response.headers), response.read().decode()
+        return response.status, _headers(response.headers), response.read().decode()
+
+
+def _headers(message: Message) -> dict[str, str]:
+    """The headers, every Set-Cookie kept (a sign-in sets the session and device cookies)."""
+    headers = dict(message)
+    if "Set-Cookie" in headers:
+        headers["Set-Cookie"] = "\n".join(message.get_all("Set-Cookie") or [])
+    return headers
 
 
 def _session_cookie(headers: dict[str, str]) -> str:

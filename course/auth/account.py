@@ -25,6 +25,7 @@ from course.auth.forms import (
 )
 from course.auth.views import bp
 from course.db import get_session
+from course.limits import failed, rate_limited
 from course.logs import AUDIT, get_logger
 from course.models import User
 from course.models.timestamps import utcnow
@@ -91,6 +92,7 @@ def change_email_settings() -> ResponseReturnValue:
 
 @bp.post("/account/password")
 @login_required
+@rate_limited("RATE_LIMIT_SIGN_IN", deduct_when=failed)
 def change_password() -> ResponseReturnValue:
     user = _account()
     form = ChangePasswordForm(user, prefix="password")
@@ -136,6 +138,7 @@ def download_data() -> ResponseReturnValue:
 
 @bp.post("/account/delete")
 @login_required
+@rate_limited("RATE_LIMIT_SIGN_IN", deduct_when=failed)
 def delete_account() -> ResponseReturnValue:
     user = _account()
     form = DeleteAccountForm(prefix="delete")

@@ -15,10 +15,11 @@ from wtforms import (
     PasswordField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from course.models import User
 from course.passwords import password_problem
+from course.services import email_addresses
 
 
 class StrongPassword:
@@ -58,19 +59,31 @@ _PASSWORD_HINT = ("At least 8 characters. A few unrelated words make a strong pa
 
 
 class _EmailField(EmailField):
-    """An email field that stores the normalised address (trimmed, lower case)."""
+    """An email field holding the spelling accounts are looked up by
+    (course/services/email_addresses.py): a lookalike finds the account it imitates."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         super().process_formdata(valuelist)
         if self.data:
-            self.data = User.normalise_email(self.data)
+            self.data = email_addresses.lookup_spelling(self.data)
+
+
+class NewAccountAddress:
+    """An address a new account may have: valid, and no lookalike of another
+    (email_addresses.normalise says why not)."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        try:
+            field.data = email_addresses.normalise(field.data or "")
+        except email_addresses.InvalidAddress as exc:
+            raise ValidationError(f"Enter an email address like name@example.com. {exc}"
+                                  ) from exc
 
 
 class SignUpForm(FlaskForm):
     email = _EmailField("Email", validators=[
         DataRequired("Enter your email address."),
-        Email("Enter an email address like name@example.com.", check_deliverability=False),
-        Length(max=254)])
+        NewAccountAddress(), Length(max=254)])
     display_name = StringField("Display name", filters=[lambda s: s.strip() if s else s],
                                validators=[DataRequired("Enter the name other people see."),
                                            Length(max=80)])

@@ -24,9 +24,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from course.auth.forms import ForgotPasswordForm, ResetPasswordForm
-from course.auth.views import bp
+from course.auth.views import bp, trust_this_device
 from course.db import get_session
 from course.limits import rate_limited
+from course.links import public_url
 from course.logs import AUDIT, get_logger
 from course.mail import MailError, send_mail
 from course.services import accounts, password_reset
@@ -49,25 +50,12 @@ stays as it is.
 """
 
 
-#: Stands for the token in a link built during the request and filled in later.
-_TOKEN_SLOT = "TOKEN"
-
-
-def _reset_link_pattern() -> str:
-    """The reset link with `_TOKEN_SLOT` for the token: on PUBLIC_URL when set, so a
-    forged Host header cannot point it at another site; else on the address this
-    request came to."""
-    base: str | None = current_app.config.get("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + url_for("auth.reset_password", token=_TOKEN_SLOT)
-    return url_for("auth.reset_password", token=_TOKEN_SLOT, _external=True)
-
-
-def _mail_a_link(app: Flask, email: str, link_pattern: str) -> None:
+def _mail_a_link(app: Flask, email: str) -> None:
     """Look the address up and, when it has an account, mail it a reset link.
 
     Runs after the answer is sent, in its own thread, app context and database session:
-    the request does the same work whether or not the account exists.
+    the request does the same work whether or not the account exists. The link is on
+    PUBLIC_URL (course/links.py), whatever Host the request named.
     """
     with app.app_context():
         try:
@@ -76,11 +64,10 @@ def _mail_a_link(app: Flask, email: str, link_pattern: str) -> None:
                 audit.info("password reset requested for an address with no account")
                 return
             token = password_reset.make_token(user, app.config["SECRET_KEY"])
-            head, _, tail = link_pattern.rpartition(_TOKEN_SLOT)
             send_mail(user.email, _SUBJECT, _BODY.format(
                 name=user.display_name, course=get_course().title,
                 minutes=int(password_reset.LIFETIME.total_seconds() // 60),
-                link=head + token + tail))
+                link=public_url("auth.reset_password", token=token)))
             audit.info("password reset requested user=%s", user.id)
         except MailError:
             log.exception("password reset mail to %s failed", email)
@@ -95,7 +82,7 @@ def forgot_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         work = threading.Thread(target=_mail_a_link, name="reset-mail", daemon=True,
-                                args=(app, form.email.data or "", _reset_link_pattern()))
+                                args=(app, form.email.data or ""))
         response = make_response(
             render_template("auth/forgot_password_sent.html", email=form.email.data))
         response.call_on_close(work.start)  # once the answer is sent
@@ -114,6 +101,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     form = ResetPasswordForm(user)
     if form.validate_on_submit():
         accounts.reset_password(get_session(), user, form.password.data or "")
+        trust_this_device(user)  # the owner's next sign-in never waits on an attacker's
         audit.info("password reset user=%s", user.id)
         flash("Your password is changed and every browser signed in to your account is "
               "signed out. Sign in with your new password.", "success")

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    after_this_request,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
+from course import device_cookies
 from course.auth.forms import SignInForm, SignUpForm, field_errors
 from course.auth.redirects import safe_next
 from course.db import get_session
-from course.limits import failed, rate_limited
+from course.limits import account_digest, failed, rate_limited
 from course.logs import AUDIT, get_logger
 from course.models import User
 from course.services import sign_ins
@@ -22,12 +32,21 @@ audit = get_logger(AUDIT)
 def _start_session(user: User) -> None:
     """Sign in on a fresh session, so a session id planted before sign-in is worthless.
 
-    The cookie names a new stored sign-in, which sign-out ends for every copy of it.
+    The cookie names a new stored sign-in, which sign-out ends for every copy of it. The
+    browser also gets the account's device cookie (course/device_cookies.py).
     """
+    trust_this_device(user)
     session.clear()
     token = sign_ins.start(get_session(), user)
     # What the user loader gives every later request (course.services.sign_ins).
     login_user(sign_ins.SignedIn(user.id, user.display_name, user.email, user.role, token))
+
+
+def trust_this_device(user: User) -> None:
+    """Give this response the device cookie of `user`, whose owner just proved it (a
+    password, or a reset link from their mailbox)."""
+    account = account_digest(user.email)
+    after_this_request(lambda response: device_cookies.give(response, account))
 
 
 def _after_sign_in(form_next: str | None) -> ResponseReturnValue:

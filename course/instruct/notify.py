@@ -11,27 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from flask import current_app, url_for
 from sqlalchemy.orm import Session
 
 from course.db import get_session
+from course.links import public_url
 from course.logs import get_logger
 from course.services import mail_queue, notices
 from course.services.review import Released
 from course.site import get_course
 
 log = get_logger(__name__)
-
-
-def public_url(endpoint: str, **values: Any) -> str:
-    """An absolute link for a mail: on PUBLIC_URL when set (a forged Host header must not
-    choose where a link points), else on the address of the current request."""
-    base: str | None = current_app.config.get("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 def queue_feedback_mail(session: Session, released: Sequence[Released]) -> None:
@@ -47,16 +37,12 @@ def queue_feedback_mail(session: Session, released: Sequence[Released]) -> None:
 def daily_summary(now: datetime) -> list[mail_queue.Message]:
     """The summary of waiting work for every instructor; none when nothing waits.
 
-    Runs outside any request (from the CLI), so links are built in a request context on
-    PUBLIC_URL (or localhost, when it is not set)."""
+    Runs outside any request (from the CLI): the link is on PUBLIC_URL, as every mail's."""
     session, course = get_session(), get_course()
     waiting = notices.awaiting_review(session, course)
     if not waiting:
         return []
-    base = current_app.config.get("PUBLIC_URL") or "http://localhost:5000"
-    with current_app.test_request_context(base_url=base):
-        link = url_for("instruct.submissions", _external=True)
-    body = notices.summary_text(course, waiting, now, link)
+    body = notices.summary_text(course, waiting, now, public_url("instruct.submissions"))
     subject = f"{course.title}: work awaiting review"
     return [mail_queue.Message(user.email, subject, body)
             for user in notices.instructors(session)]

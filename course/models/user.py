@@ -45,11 +45,6 @@ class User(UserMixin, Base):
     awaiting: Mapped[int] = mapped_column(default=0, server_default="0")
     steps_done: Mapped[int] = mapped_column(default=0, server_default="0")
 
-    @staticmethod
-    def normalise_email(email: str) -> str:
-        """One spelling per address, so 'Ann@X.org ' and 'ann@x.org' are the same account."""
-        return email.strip().lower()
-
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course.models import Role, User
-from course.services import sign_ins
+from course.services import email_addresses, sign_ins
 
 
 class EmailTaken(ValueError):
@@ -19,8 +19,9 @@ class EmailTaken(ValueError):
 
 def create_user(session: Session, email: str, display_name: str, password: str,
                 role: Role = Role.LEARNER) -> User:
-    """Create and commit an account; the email is normalised first."""
-    email = User.normalise_email(email)
+    """Create and commit an account; the email is normalised first (InvalidAddress when
+    it cannot be, course/services/email_addresses.py)."""
+    email = email_addresses.normalise(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailTaken(email)
     user = User(email=email, display_name=display_name.strip(), role=role.value)
@@ -55,7 +56,8 @@ def _throwaway_user() -> User:
 
 
 def find_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == User.normalise_email(email)))
+    return session.scalar(select(User).where(
+        User.email == email_addresses.lookup_spelling(email)))
 
 
 def change_display_name(session: Session, user: User, display_name: str) -> None:

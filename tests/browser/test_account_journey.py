@@ -7,6 +7,7 @@ import json
 import re
 from email import message_from_bytes, policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 try:
     from playwright.sync_api import Page, expect
@@ -33,7 +34,7 @@ def _outbox_link(outbox: Path, timeout: float = 10.0) -> str:
     assert message["To"] == "ada@example.com"
     match = re.search(r"http://\S+/reset-password/\S+", message.get_content())
     assert match, message.get_content()
-    return match.group(0)
+    return urlsplit(match.group(0)).path  # on PUBLIC_URL's host, not the live server's
 
 
 def test_reset_change_download_and_delete(live_server: str, make_app, page: Page,
@@ -50,7 +51,7 @@ def test_reset_change_download_and_delete(live_server: str, make_app, page: Page
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
     # The message is in the instance outbox (no MAIL_SERVER configured).
-    page.goto(_outbox_link(tmp_path / "outbox"))
+    page.goto(live_server + _outbox_link(tmp_path / "outbox"))
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
     page.get_by_label("New password", exact=True).fill("password123")
     page.get_by_label("Confirm new password").fill("password123")
