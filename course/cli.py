@@ -167,7 +167,7 @@ def review_summary(dry_run: bool) -> None:
     """Email every instructor what awaits review and which drafts wait to be released.
 
     Meant for a daily scheduler (cron: `0 7 * * * flask --app course review-summary`);
-    sends nothing when nothing waits. Set PUBLIC_URL so the mail links to the site.
+    sends nothing when nothing waits. Its links are built on PUBLIC_URL.
     """
     messages = notify.daily_summary(utcnow())
     if not messages:
