@@ -1,0 +1,138 @@
+"""One definition of a learner's standing (issue 21, part 1): the learner's pages, the
+instructor's learner page, the gradebook and the certificate say the same thing, and
+every copy of it (step_progress, the aggregates, certificates) is written by the change
+that causes it."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from uuid import uuid4
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from course.db import get_session
+from course.grading import registry
+from course.models import Certificate, Role, StepProgress, User
+from course.services import attempts, progress, reports, review
+from course.site import get_course
+from tests.helpers import make_user
+from tests.review_factories import SORT, sort_form
+from tests.test_exercise_views import correct_answer, text_of
+
+
+def finish_every_step(app: Flask, user_id: int) -> list[int]:
+    """Mark every lesson done and pass every machine-graded exercise; submit the written
+    work, which then awaits review. The ids of the written attempts."""
+    written = []
+    with app.app_context():
+        session, course = get_session(), get_course()
+        for step in course.steps:
+            if step.kind == "lesson":
+                progress.set_complete(session, user_id, step.id, True)
+                continue
+            form = (registry.kind_of(step).form_from_answer(
+                step.spec, registry.model_answer(step)) if step.auto_graded
+                else correct_answer(step))
+            done = attempts.submit(session, user_id, step, form, uuid4().hex, step.version)
+            if not step.auto_graded:
+                written.append(done.id)
+    return written
+
+
+def pass_reviews(app: Flask, attempt_ids: list[int], instructor_id: int) -> None:
+    """Review each written attempt with full marks and release it."""
+    with app.app_context():
+        session, course = get_session(), get_course()
+        for attempt_id in attempt_ids:
+            attempt = attempts.attempt_of(session, *_owner(session, attempt_id))
+            exercise = course.exercise(attempt.exercise_id)
+            levels = {c.id: max(level.points for level in c.levels)
+                      for c in registry.kind_of(exercise).rubric(exercise.spec)}
+            review.save_review(session, attempt_id, instructor_id, attempt.revision,
+                               review.ReviewInput(levels, "Well argued."), course=course)
+            review.release_reviews(session, instructor_id, course=course,
+                                   attempt_id=attempt_id)
+
+
+def _owner(session, attempt_id: int) -> tuple[int, int]:
+    from course.models import Attempt
+    return session.scalar(select(Attempt.user_id).where(Attempt.id == attempt_id)), attempt_id
+
+
+def _score(app: Flask, form: dict[str, list[str]]) -> float:
+    with app.app_context():
+        exercise = get_course().exercise(SORT)
+        score: float = registry.grade(exercise, registry.kind_of(exercise).answer_from_form(
+            exercise.spec, form)).score
+        return score
+
+
+def _certificates(app: Flask) -> int:
+    with app.app_context():
+        return get_session().scalar(select(func.count(Certificate.id))) or 0
+
+
+def test_work_awaiting_review_means_almost_there_then_a_certificate_with_its_figures(
+        client, auth, app):
+    learner = auth.learner()
+    instructor = make_user(app, "i@example.com", "Ivy Instructor", Role.INSTRUCTOR).id
+    written = finish_every_step(app, learner.id)
+    assert len(written) == 2
+    for page in ("/complete", "/progress"):
+        body = text_of(client.get(page))
+        assert "almost there: 2 assignments awaiting review" in body.lower(), page
+    assert "/certificates/" not in client.get("/complete").get_data(as_text=True)
+    assert _certificates(app) == 0
+
+    pass_reviews(app, written, instructor)
+    completion = client.get("/complete").get_data(as_text=True)
+    found = re.search(r'href="(/certificates/[0-9a-f]+)"', completion)
+    assert found, text_of(client.get("/complete"))
+    steps = len(get_course_steps(app))
+    body = text_of(client.get(found.group(1)))
+    assert f"passing {steps} of its {steps} steps" in body
+    assert "with a score of 100%" in body
+
+
+def get_course_steps(app: Flask) -> tuple:
+    with app.app_context():
+        return get_course().steps
+
+
+def test_my_progress_and_the_instructors_learner_page_agree_on_steps_done(
+        client, auth, app):
+    learner = auth.learner()
+    make_user(app, "i@example.com", "Ivy Instructor", Role.INSTRUCTOR)
+    finish_every_step(app, learner.id)
+    steps = len(get_course_steps(app))
+    mine = text_of(client.get("/progress"))
+    assert f"{steps - 2} of {steps} steps" in mine
+    auth.sign_out()
+    auth.sign_in("i@example.com")
+    theirs = text_of(client.get(f"/instruct/learners/{learner.id}"))
+    assert f"Steps done {steps - 2} of {steps}" in theirs
+
+
+def test_a_lower_pass_mark_and_a_regrade_complete_the_step_everywhere(client, auth, app):
+    learner = auth.learner()
+    # The first answer with some items wrong that no longer passes at 0.8.
+    form = next(f for f in (sort_form(app, wrong=n) for n in range(1, 5))
+                if _score(app, f) < 0.8)
+    with app.app_context():
+        session, course = get_session(), get_course()
+        exercise = course.exercise(SORT)
+        done = attempts.submit(session, learner.id, exercise, form, uuid4().hex,
+                               exercise.version)
+        assert not done.passed and done.score >= 0.5
+        kinder = dataclasses.replace(exercise, policy=dataclasses.replace(
+            exercise.policy, pass_mark=0.5))
+        review.regrade_exercise(session, kinder, None)
+        session.expire_all()
+        assert session.scalar(select(StepProgress.id).where(
+            StepProgress.user_id == learner.id, StepProgress.step_id == SORT)) is not None
+        assert session.get(User, learner.id).steps_done == 1
+        [row] = reports.gradebook(session, course).rows
+        assert row.completion == 1 / len(course.steps)
+    assert "1 of" in text_of(client.get("/progress"))
