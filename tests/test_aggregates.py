@@ -38,7 +38,7 @@ from course.models import (
     User,
 )
 from course.models.timestamps import utcnow
-from course.services import aggregates, attempts, progress, review
+from course.services import aggregates, attempts, learner_keys, progress, review
 from course.site import get_course
 from tests.helpers import make_user
 from tests.test_exercise_views import correct_answer
@@ -279,13 +279,13 @@ def test_learner_keys_noted_in_a_transaction_that_does_not_commit_are_dropped(ap
             session.expire_all()
             return session.get(User, learner).steps_done
 
-        aggregates.note_learner(session, learner, steps_done=1)
+        learner_keys.note_learner(session, learner, steps_done=1)
         session.rollback()
-        aggregates.note_learner(session, learner, steps_done=2)
+        learner_keys.note_learner(session, learner, steps_done=2)
         session.close()
         session.commit()
         assert steps() == 0
-        aggregates.note_learner(session, learner, steps_done=3, score_sum=0.5)
+        learner_keys.note_learner(session, learner, steps_done=3, score_sum=0.5)
         session.commit()
         assert steps() == 3 and session.get(User, learner).score_sum == 0.5
 
