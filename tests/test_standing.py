@@ -61,6 +61,11 @@ def _owner(session, attempt_id: int) -> tuple[int, int]:
     return session.scalar(select(Attempt.user_id).where(Attempt.id == attempt_id)), attempt_id
 
 
+def words(response) -> str:
+    """A page's text without its tags, spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", text_of(response)).split())
+
+
 def _score(app: Flask, form: dict[str, list[str]]) -> float:
     with app.app_context():
         exercise = get_course().exercise(SORT)
@@ -107,11 +112,11 @@ def test_my_progress_and_the_instructors_learner_page_agree_on_steps_done(
     make_user(app, "i@example.com", "Ivy Instructor", Role.INSTRUCTOR)
     finish_every_step(app, learner.id)
     steps = len(get_course_steps(app))
-    mine = text_of(client.get("/progress"))
+    mine = words(client.get("/progress"))
     assert f"{steps - 2} of {steps} steps" in mine
     auth.sign_out()
     auth.sign_in("i@example.com")
-    theirs = text_of(client.get(f"/instruct/learners/{learner.id}"))
+    theirs = words(client.get(f"/instructor/learners/{learner.id}"))
     assert f"Steps done {steps - 2} of {steps}" in theirs
 
 
@@ -135,4 +140,4 @@ def test_a_lower_pass_mark_and_a_regrade_complete_the_step_everywhere(client, au
         assert session.get(User, learner.id).steps_done == 1
         [row] = reports.gradebook(session, course).rows
         assert row.completion == 1 / len(course.steps)
-    assert "1 of" in text_of(client.get("/progress"))
+    assert f"1 of {len(get_course_steps(app))} steps" in words(client.get("/progress"))
