@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from course.db import get_session
 from course.grading import registry
 from course.models import Certificate, Role, StepProgress, User
-from course.services import attempts, progress, reports, review
+from course.services import attempts, drift, progress, reports, review
 from course.site import get_course
 from tests.helpers import make_user
 from tests.review_factories import SORT, sort_form
@@ -141,3 +141,41 @@ def test_a_lower_pass_mark_and_a_regrade_complete_the_step_everywhere(client, au
         [row] = reports.gradebook(session, course).rows
         assert row.completion == 1 / len(course.steps)
     assert f"1 of {len(get_course_steps(app))} steps" in words(client.get("/progress"))
+
+
+def test_a_certificate_a_later_regrade_no_longer_supports_is_kept_and_flagged(
+        client, auth, app):
+    """The decision (course.services.certificates): a certificate certifies what was true
+    when issued, so a regrade that fails the holder keeps it as issued, and the
+    instructor's page for the learner says it is no longer earned."""
+    learner = auth.learner()
+    instructor = make_user(app, "i@example.com", "Ivy Instructor", Role.INSTRUCTOR).id
+    pass_reviews(app, finish_every_step(app, learner.id), instructor)
+    found = re.search(r'href="(/certificates/[0-9a-f]+)"',
+                      client.get("/complete").get_data(as_text=True))
+    assert found
+    steps = len(get_course_steps(app))
+    with app.app_context():
+        session, course = get_session(), get_course()
+        exercise = course.exercise(SORT)
+        first = exercise.spec.items[0]
+        other = next(b.id for b in exercise.spec.buckets if b.id != first.bucket)
+        stricter = dataclasses.replace(
+            exercise, policy=dataclasses.replace(exercise.policy, pass_mark=1.0),
+            spec=exercise.spec.model_copy(update={"items": (
+                first.model_copy(update={"bucket": other}), *exercise.spec.items[1:])}))
+        review.regrade_exercise(session, stricter, instructor)
+        # The check, against the course as edited: no drift, the kept certificate noted.
+        edited = dataclasses.replace(course, steps=tuple(
+            stricter if s.id == SORT else s for s in course.steps))
+        assert drift.differences(session, edited) == []
+        [note] = drift.kept_certificates(session, edited)
+        assert "no longer meets the course's rule" in note
+    assert f"passing {steps} of its {steps} steps" in text_of(client.get(found.group(1)))
+    assert found.group(1) in client.get("/complete").get_data(as_text=True)
+    assert f"{steps - 1} of {steps} steps" in words(client.get("/progress"))
+    auth.sign_out()
+    auth.sign_in("i@example.com")
+    page = words(client.get(f"/instructor/learners/{learner.id}"))
+    assert "no longer meets the course's rule" in page
+    assert f"Steps done {steps - 1} of {steps}" in page

@@ -581,7 +581,14 @@ class Rebuilt:
 
 
 def rebuild(session: Session, course: Course) -> Rebuilt:
-    """Recompute every aggregate from the attempts, in one transaction, and commit.
+    """Recompute every aggregate from the attempts, in one transaction, and commit."""
+    done = rebuild_uncommitted(session, course)
+    session.commit()
+    return done
+
+
+def rebuild_uncommitted(session: Session, course: Course) -> Rebuilt:
+    """`rebuild` without the commit (course.services.drift rolls it back to compare).
 
     On PostgreSQL the aggregate tables are locked first, so upkeep running at the same
     time waits and then applies its change on top of the rebuilt values.
@@ -627,7 +634,6 @@ def rebuild(session: Session, course: Course) -> Rebuilt:
     session.execute(_REBUILD_LEARNER_KEYS)
     add_learners(session.connection(), session.scalar(
         select(func.count()).select_from(User).where(User.role == Role.LEARNER.value)) or 0)
-    session.commit()
     return Rebuilt(len(rows), len(totals), items)
 
 
