@@ -469,11 +469,11 @@ def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app,
 
 def test_a_submission_chosen_to_end_a_deadlock_is_made_again(app, monkeypatch):
     """Both complete the learner's step: their first pass, submitted while a regrade
-    against a corrected key turns their earlier answer into a pass too. The submission
-    marks the step complete before it takes the learner's row (held by the regrade); the
-    regrade then waits for that mark, and PostgreSQL ends the deadlock by failing the
-    one that waited first, the submission, which starts over once the regrade is
-    through. Nothing is lost and nothing counted twice."""
+    against a corrected key turns their earlier answer into a pass too. Each completes
+    the step with the learner's row it changes (aggregates._write_learners), so the
+    submission waits for the regrade's row; should PostgreSQL still end a deadlock by
+    failing the submission, it starts over once the regrade is through. Nothing is lost
+    and nothing counted twice."""
     from tests.test_exercise_views import SORT, wrong_sort_answer
 
     monkeypatch.setattr(review, "REGRADE_BATCH", 1)

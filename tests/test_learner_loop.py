@@ -18,7 +18,7 @@ from course.models import Attempt, Certificate, Role, User
 from course.services import certificates
 from course.site import get_course
 from tests.helpers import PASSWORD, AuthActions, csrf_token, make_user
-from tests.review_factories import copy_course, edit_file
+from tests.review_factories import copy_course, edit_file, finish_every_step, pass_reviews
 from tests.test_exercise_views import (
     REVIEW,
     SORT,
@@ -30,7 +30,6 @@ from tests.test_exercise_views import (
     text_of,
     wrong_sort_answer,
 )
-from tests.test_standing import finish_every_step, pass_reviews
 
 FIXTURE = Path(__file__).parent / "fixture_course"
 

@@ -15,50 +15,11 @@ from sqlalchemy import func, select
 from course.db import get_session
 from course.grading import registry
 from course.models import Certificate, Role, StepProgress, User
-from course.services import attempts, drift, progress, reports, review
+from course.services import attempts, drift, reports, review
 from course.site import get_course
 from tests.helpers import make_user
-from tests.review_factories import SORT, sort_form
-from tests.test_exercise_views import correct_answer, text_of
-
-
-def finish_every_step(app: Flask, user_id: int) -> list[int]:
-    """Mark every lesson done and pass every machine-graded exercise; submit the written
-    work, which then awaits review. The ids of the written attempts."""
-    written = []
-    with app.app_context():
-        session, course = get_session(), get_course()
-        for step in course.steps:
-            if step.kind == "lesson":
-                progress.set_complete(session, user_id, step.id, True)
-                continue
-            form = (registry.kind_of(step).form_from_answer(
-                step.spec, registry.model_answer(step)) if step.auto_graded
-                else correct_answer(step))
-            done = attempts.submit(session, user_id, step, form, uuid4().hex, step.version)
-            if not step.auto_graded:
-                written.append(done.id)
-    return written
-
-
-def pass_reviews(app: Flask, attempt_ids: list[int], instructor_id: int) -> None:
-    """Review each written attempt with full marks and release it."""
-    with app.app_context():
-        session, course = get_session(), get_course()
-        for attempt_id in attempt_ids:
-            attempt = attempts.attempt_of(session, *_owner(session, attempt_id))
-            exercise = course.exercise(attempt.exercise_id)
-            levels = {c.id: max(level.points for level in c.levels)
-                      for c in registry.kind_of(exercise).rubric(exercise.spec)}
-            review.save_review(session, attempt_id, instructor_id, attempt.revision,
-                               review.ReviewInput(levels, "Well argued."), course=course)
-            review.release_reviews(session, instructor_id, course=course,
-                                   attempt_id=attempt_id)
-
-
-def _owner(session, attempt_id: int) -> tuple[int, int]:
-    from course.models import Attempt
-    return session.scalar(select(Attempt.user_id).where(Attempt.id == attempt_id)), attempt_id
+from tests.review_factories import SORT, finish_every_step, pass_reviews, sort_form
+from tests.test_exercise_views import text_of
 
 
 def words(response) -> str:

@@ -23,7 +23,9 @@ change to many learners takes all its attempts and learners' rows first
 deadlock is made again (course.services.attempts.submit). Each learner's gradebook sort
 keys (on their account) are added to once per transaction, as it commits
 (`note_learner`), and the number of learners as accounts are made and deleted
-(`add_learners`).
+(`add_learners`). An exercise's completion (step_progress) is a copy of the learner's
+`ever_passed`, written whenever a change flips it (course.services.progress.follow_passes),
+and rebuilt from the attempts with the rest.
 Nothing here imports Flask.
 """
 
