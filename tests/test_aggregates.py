@@ -55,6 +55,7 @@ from course.services import (
     reports,
     review,
 )
+from course.services.drift import same, snapshot
 from course.services.standing import Certificate as Due
 from course.services.standing import course_standing
 from course.site import get_course
@@ -66,13 +67,6 @@ LEARNERS = 3
 # printed as drawn, which is quicker to read than to shrink through the database).
 EXAMPLES = int(os.environ.get("AGGREGATE_EXAMPLES", "25"))
 NOW = utcnow()
-
-
-def snapshot(session: Session) -> drift.Snapshot:
-    return drift.snapshot(session)
-
-
-same = drift.same
 
 
 class RandomLearner:
