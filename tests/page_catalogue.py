@@ -106,7 +106,7 @@ def fill(app: Flask) -> Filled:
                                 .values(self_assessment={"levels": levels}))
         session.commit()
         finish(app, finisher)
-        done = certificates.finished(session, course, finisher)
+        done = certificates.earned(session, course, finisher)
         assert done is not None, "the finisher has earned the certificate"
         issued = certificates.issue(session, course, finisher, done)
         return Filled(busiest.email, {exercise_id: id_ for exercise_id, id_ in rows},
@@ -216,7 +216,7 @@ def _revoked_certificate_url(app: Flask) -> str:
     with app.app_context():
         session, course = get_session(), get_course()
         finish(app, revoked)
-        done = certificates.finished(session, course, revoked)
+        done = certificates.earned(session, course, revoked)
         assert done is not None
         issued = certificates.issue(session, course, revoked, done)
         certificates.revoke(session, issued.public_id, "Issued by mistake.", utcnow())

@@ -202,7 +202,7 @@ def play(session: Session, course: Course, learners: list[int], instructor: int,
 def open_results(session: Session, course: Course, user_id: int) -> None:
     """What the completion page does for the learner: issue the certificate if earned."""
     if certificates.of_learner(session, user_id) is None:
-        earned = certificates.finished(session, course, user_id)
+        earned = certificates.earned(session, course, user_id)
         if earned is not None:
             certificates.issue(session, course, user_id, earned)
 

@@ -306,7 +306,7 @@ def test_a_certificate_is_an_issued_record_found_by_a_random_id(client, auth, ap
         # A second finisher gets an unrelated id, not the next number.
         other = make_user(app, "ann@example.com", "Ann Other").id
         finish_everything(app, other)
-        done = certificates.finished(get_session(), get_course(), other)
+        done = certificates.earned(get_session(), get_course(), other)
         second = certificates.issue(get_session(), get_course(), other, done)
         assert second.public_id != issued.public_id
         # The record says what was certified: a later change of name does not alter it.

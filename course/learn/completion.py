@@ -44,7 +44,7 @@ def _certificate(due: standing.Certificate) -> Certificate | None:
     existing = certificates.of_learner(session, current_user.id)
     if existing is not None or due is not standing.Certificate.EARNED:
         return existing
-    done = certificates.finished(session, get_course(), current_user.id)
+    done = certificates.earned(session, get_course(), current_user.id)
     return (certificates.issue(session, get_course(), current_user.id, done)
             if done is not None else None)
 

@@ -42,7 +42,7 @@ PUBLIC_ID_BYTES = 16
 
 
 @dataclass(frozen=True)
-class Finished:
+class Earned:
     """A learner who has earned the certificate: what it will say."""
 
     learner_name: str
@@ -50,9 +50,9 @@ class Finished:
     standing: CourseStanding
 
 
-def finished(session: Session, course: Course, user_id: int) -> Finished | None:
-    """The learner's finish, or None while the course's rule is not met or work awaits
-    review (three queries).
+def earned(session: Session, course: Course, user_id: int) -> Earned | None:
+    """What the learner's certificate will say, or None while the course's rule is not
+    met or work awaits review (three queries).
 
     The date is when they finished their last step: the latest completion or attempt.
     """
@@ -69,7 +69,7 @@ def finished(session: Session, course: Course, user_id: int) -> Finished | None:
         select(func.max(Attempt.created_at)).where(
             Attempt.user_id == user_id).scalar_subquery())).one()
     dates = [d for d in last if d is not None]
-    return Finished(learner_name=user.display_name,
+    return Earned(learner_name=user.display_name,
                     completed_on=max(dates) if dates else user.created_at,
                     standing=where)
 
@@ -80,7 +80,7 @@ def of_learner(session: Session, user_id: int) -> Certificate | None:
 
 
 def issue(session: Session, course: Course, user_id: int,
-          done: Finished) -> Certificate:
+          done: Earned) -> Certificate:
     """The learner's certificate, issued now from `done` unless they already have one (a
     revoked one stays revoked: only an instructor decides about it). Commits."""
     existing = of_learner(session, user_id)
