@@ -24,7 +24,7 @@ from course.mail import deliver_queue
 from course.models import Role
 from course.models.timestamps import utcnow
 from course.passwords import password_problem
-from course.services import aggregates, certificates, email_addresses, mail_queue
+from course.services import aggregates, certificates, drift, email_addresses, mail_queue
 from course.services.accounts import EmailTaken, create_user
 from course.services.review import NothingToRegrade, regrade_exercise
 from course.site import get_course
@@ -32,7 +32,8 @@ from course.site import get_course
 
 def init_app(app: Flask) -> None:
     for command in (init_db, create_user_command, regrade_command, demo_data, review_summary,
-                    send_mail_command, rebuild_aggregates_command, certificates_command):
+                    send_mail_command, rebuild_aggregates_command, check_aggregates_command,
+                    certificates_command):
         app.cli.add_command(command)
 
 
@@ -219,6 +220,24 @@ def rebuild_aggregates_command() -> None:
     analyse(session)
     click.echo(f"Rebuilt {done.learner_rows} learner rows over {done.exercises} exercises "
                f"and {done.item_rows} item counts from the attempts.")
+
+
+@click.command("check-aggregates")
+@with_appcontext
+def check_aggregates_command() -> None:
+    """Compare every maintained value (report aggregates, gradebook keys, step completion)
+    with a rebuild from the attempts, changing nothing; print each difference and exit 1
+    on any. Certificates a later change no longer supports are listed as notes."""
+    session, course = get_session(), get_course()
+    found = drift.differences(session, course)
+    for line in found:
+        click.echo(line)
+    for line in drift.kept_certificates(session, course):
+        click.echo(f"note: {line}")
+    if found:
+        click.echo(f"{len(found)} differences from a rebuild.", err=True)
+        sys.exit(1)
+    click.echo("Every maintained value equals a rebuild from the attempts.")
 
 
 @click.group("certificates")

@@ -20,11 +20,12 @@ from sqlalchemy import func, select, update
 
 from course import demo
 from course.db import get_session
-from course.models import Attempt, Role, StepProgress, User
+from course.models import Attempt, Role, User
 from course.models.timestamps import utcnow
 from course.services import certificates, password_reset
 from course.site import get_course
 from tests.helpers import PASSWORD, make_user
+from tests.review_factories import finish_every_step, pass_reviews
 
 LEARNER = "catalogue-learner@example.com"
 INSTRUCTOR = "catalogue-teacher@example.com"
@@ -103,10 +104,10 @@ def fill(app: Flask) -> Filled:
                 levels = {c.id: c.best_first[-1].points for c in exercise.spec.rubric}
                 session.execute(update(Attempt).where(Attempt.id == id_)
                                 .values(self_assessment={"levels": levels}))
-        session.add_all(StepProgress(user_id=finisher, step_id=s.id) for s in course.steps)
         session.commit()
-        done = certificates.finished(session, course, finisher)
-        assert done is not None, "the finisher has finished every step"
+        finish(app, finisher)
+        done = certificates.earned(session, course, finisher)
+        assert done is not None, "the finisher has earned the certificate"
         issued = certificates.issue(session, course, finisher, done)
         return Filled(busiest.email, {exercise_id: id_ for exercise_id, id_ in rows},
                       f"/certificates/{issued.public_id}", busiest.id,
@@ -202,14 +203,20 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
     return pages
 
 
+def finish(app: Flask, user_id: int) -> None:
+    """Every step done, the written work reviewed and released by the instructor."""
+    with app.app_context():
+        instructor = get_session().scalar(select(User.id).where(User.email == INSTRUCTOR))
+    pass_reviews(app, finish_every_step(app, user_id), instructor)
+
+
 def _revoked_certificate_url(app: Flask) -> str:
     """A second finisher whose certificate an instructor revoked."""
     revoked = make_user(app, "catalogue-revoked@example.com", "Rex Revoked").id
     with app.app_context():
         session, course = get_session(), get_course()
-        session.add_all(StepProgress(user_id=revoked, step_id=s.id) for s in course.steps)
-        session.commit()
-        done = certificates.finished(session, course, revoked)
+        finish(app, revoked)
+        done = certificates.earned(session, course, revoked)
         assert done is not None
         issued = certificates.issue(session, course, revoked, done)
         certificates.revoke(session, issued.public_id, "Issued by mistake.", utcnow())

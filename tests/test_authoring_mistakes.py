@@ -76,7 +76,21 @@ def test_an_unknown_field_in_course_yaml_is_refused(content, monkeypatch):
     replace(content, "course.yaml", "title:", "titel: Typo\ntitle:")
     [error] = errors(content, monkeypatch)
     assert error == (f"course.yaml:{line_of(content, 'course.yaml', 'titel:')}: titel: unknown "
-                     "field (allowed here: description, facts, release, sections, title)")
+                     "field (allowed here: certificate, description, facts, release, sections, "
+                     "title)")
+
+
+@pytest.mark.parametrize(("was", "rule", "said"), [
+    ("\n  steps: all", "\n  steps: 120",
+     "certificate.steps: 120 is not `all` or a percentage of the steps from 1 to 100"),
+    ("\n  graded_exercises: passed", "\n  graded_exercises: some",
+     "certificate.graded_exercises: 'some' is not allowed here; use 'passed' or 'any'"),
+])
+def test_a_certificate_rule_that_makes_no_sense_is_refused(content, monkeypatch, was, rule,
+                                                           said):
+    replace(content, "course.yaml", was, rule)
+    [error] = errors(content, monkeypatch)
+    assert error == f"course.yaml:{line_of(content, 'course.yaml', rule.strip())}: {said}"
 
 
 def test_an_unknown_field_in_a_lesson_is_refused(content, monkeypatch):

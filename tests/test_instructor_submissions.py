@@ -722,8 +722,9 @@ def test_learner_page_shows_progress_attempts_and_reviews(app, auth, client, lea
             as_text=True), page
     html = client.get(f"/instructor/learners/{learner_id}").get_data(as_text=True)
     assert "Lee Learner" in html and "lee@example.com" in html
-    assert "<td>draft review</td>" in html  # the written work: graded, not released
-    assert "<td>passed</td>" in html  # the override passed the sort exercise
+    # The learner's own standing (services.standing), plus what only an instructor sees.
+    assert "<td>Awaiting release</td>" in html  # the written work: graded, not released
+    assert "<td>Passed</td>" in html  # the override passed the sort exercise
     assert "Item 3 was ambiguous." in html and "Override released" in html
     assert f'href="/instructor/submissions/{vision}">#1</a>' in html
     assert "not graded yet" in html
@@ -745,7 +746,9 @@ def test_learner_page_query_count_does_not_grow(make_app):
             assert client.get(f"/instructor/learners/{learner}").status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 5  # the signed-in user; learner, steps, attempts, history
+    # The signed-in user; learner, completion times, standing, attempts, history,
+    # certificate.
+    assert counts[0] <= 7
 
 
 def test_learner_page_unknown_id_is_404(auth, client):

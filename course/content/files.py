@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo
+from pydantic import AfterValidator, Field, PlainValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from course.content.fields import (
@@ -40,6 +40,22 @@ class SectionEntry(Block):
     title: Text
 
 
+def _steps_rule(value: object) -> Literal["all"] | int:
+    if value == "all":
+        return "all"
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100:
+        return value
+    raise PydanticCustomError("steps_rule", "{value} is not `all` or a percentage of the "
+                              "steps from 1 to 100", {"value": repr(value)})
+
+
+class CertificateEntry(Block):
+    """course.yaml's `certificate`: see course.content.schema.CertificateRule."""
+
+    steps: Annotated[Literal["all"] | int, PlainValidator(_steps_rule)] = "all"
+    graded_exercises: Literal["passed", "any"] = "passed"
+
+
 class CourseFile(Block):
     """course.yaml: the title, the outline's sections and the facts the course promises,
     and when instructors' reviews reach learners in any exercise that does not say
@@ -50,6 +66,7 @@ class CourseFile(Block):
     sections: Annotated[tuple[SectionEntry, ...], Field(min_length=1)]
     facts: tuple[FactEntry, ...] = ()
     release: Release = "manual"
+    certificate: CertificateEntry = CertificateEntry()
 
 
 def _known_section(value: str, info: ValidationInfo) -> str:

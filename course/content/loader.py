@@ -16,7 +16,15 @@ from course.content.errors import ContentError, Problem
 from course.content.fields import grading_fingerprint, repeated_ids_and_texts
 from course.content.files import CourseFile, ExerciseEnvelope, LessonHeader, exercise_file_model
 from course.content.render import render_lesson, render_markdown
-from course.content.schema import AttemptPolicy, Course, Exercise, Fact, Lesson, Section
+from course.content.schema import (
+    AttemptPolicy,
+    CertificateRule,
+    Course,
+    Exercise,
+    Fact,
+    Lesson,
+    Section,
+)
 from course.content.wording import located_problems, validate_block
 from course.content.yaml_source import YamlDocument, YamlProblem, read_yaml
 from course.grading import registry
@@ -51,7 +59,9 @@ def load_course(content_dir: str | Path) -> Course:
     steps.sort(key=lambda s: (section_rank[s.section], s.order, s.kind != "lesson", s.id))
     return Course(title=meta.title, description_html=render_markdown(meta.description),
                   sections=tuple(Section(s.id, s.title) for s in meta.sections),
-                  facts=facts, steps=tuple(steps))
+                  facts=facts, steps=tuple(steps),
+                  certificate=CertificateRule(meta.certificate.steps,
+                                              meta.certificate.graded_exercises))
 
 
 def _check_taught_in(root: Path, facts: Iterable[Fact],

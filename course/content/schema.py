@@ -61,6 +61,33 @@ class Lesson:
 
 
 @dataclass(frozen=True)
+class CertificateRule:
+    """When a learner earns the certificate (course.yaml's `certificate`).
+
+    `steps` is "all" or the percentage of the course's steps that must be done (a lesson
+    marked complete, an exercise passed); `graded_exercises` "passed" asks every exercise
+    to be passed besides, "any" asks nothing more of them. Work awaiting review or
+    release never earns one (course.services.standing).
+    """
+
+    steps: Literal["all"] | int = "all"
+    graded_exercises: Literal["passed", "any"] = "passed"
+
+    def steps_needed(self, total: int) -> int:
+        """How many done steps of `total` the rule asks for (rounded up)."""
+        return total if self.steps == "all" else -(-total * self.steps // 100)
+
+    @property
+    def wording(self) -> str:
+        """The rule in words, for the certificate and the completion page."""
+        steps = ("every step" if self.steps == "all"
+                 else f"at least {self.steps}% of the steps")
+        exercises = (" and every graded exercise passed"
+                     if self.graded_exercises == "passed" else "")
+        return steps + " done" + exercises
+
+
+@dataclass(frozen=True)
 class AttemptPolicy:
     """How many tries a learner gets and which one goes in the gradebook.
 
@@ -118,6 +145,7 @@ class Course:
     sections: tuple[Section, ...]
     facts: tuple[Fact, ...]
     steps: tuple[Step, ...]
+    certificate: CertificateRule = CertificateRule()
 
     def step(self, step_id: str) -> Step | None:
         return self._by_id.get(step_id)

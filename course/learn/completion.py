@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from course.db import get_session
 from course.learn.views import bp
 from course.models import Certificate
-from course.services import attempts, certificates
+from course.services import attempts, certificates, standing
 from course.services.standing import StepState, course_standing, section_results
 from course.site import get_course
 
@@ -32,18 +32,19 @@ def completion() -> ResponseReturnValue:
     done, summaries = attempts.learner_progress(session, current_user.id, course)
     where = course_standing(course, done, summaries)
     return render_template("learn/completion.html", standing=where, StepState=StepState,
+                           Certificate=standing.Certificate,
                            results=section_results(course, where, summaries),
-                           certificate=_certificate(where.finished))
+                           certificate=_certificate(where.certificate))
 
 
-def _certificate(finished: bool) -> Certificate | None:
-    if not finished:
-        return None
+def _certificate(due: standing.Certificate) -> Certificate | None:
+    """The learner's certificate: one issued before (kept even if a later change means
+    they no longer earn it: services.certificates), or issued now when earned."""
     session = get_session()
     existing = certificates.of_learner(session, current_user.id)
-    if existing is not None:
+    if existing is not None or due is not standing.Certificate.EARNED:
         return existing
-    done = certificates.finished(session, get_course(), current_user.id)
+    done = certificates.earned(session, get_course(), current_user.id)
     return (certificates.issue(session, get_course(), current_user.id, done)
             if done is not None else None)
 

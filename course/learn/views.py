@@ -14,7 +14,7 @@ from course.learn.forms import CompleteForm
 from course.learn.progress_rows import progress_sections
 from course.page_cache import same_for_every_visitor
 from course.services import attempts, progress
-from course.services.standing import CourseStanding, StepState, course_standing
+from course.services.standing import Certificate, CourseStanding, StepState, course_standing
 from course.site import get_course, step_url
 
 bp = Blueprint("learn", __name__)
@@ -113,5 +113,6 @@ def toggle_complete(step_id: str) -> ResponseReturnValue:
 def my_progress() -> ResponseReturnValue:
     summaries, where = _standing()
     return render_template("learn/progress.html", standing=where, summaries=summaries,
-                           StepState=StepState, new_feedback=_new_feedback(),
+                           StepState=StepState, Certificate=Certificate,
+                           new_feedback=_new_feedback(),
                            sections=progress_sections())

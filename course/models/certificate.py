@@ -1,9 +1,10 @@
 """Certificates of completion: each one an issued record that anyone can verify by its id.
 
 The record is what was certified on the day it was issued (the name, the date, the steps
-passed), so the certificate does not change when the course or the learner's name does.
-Its public id is random, so one certificate's address says nothing about another's; an
-instructor can revoke it, and deleting the account deletes it.
+done, the course score and the rule it met), so the certificate does not change when the
+course, the learner's name or a later regrade does. Its public id is random, so one
+certificate's address says nothing about another's; an instructor can revoke it, and
+deleting the account deletes it.
 """
 
 from __future__ import annotations
@@ -32,5 +33,9 @@ class Certificate(Base):
     name_at_issue: Mapped[str] = mapped_column(String(80))  # as User.display_name
     steps_passed: Mapped[int]
     steps_total: Mapped[int]
+    # The course score when issued (0 to 1) and the course's rule in words; None on the
+    # certificates issued before they were recorded.
+    score: Mapped[float | None]
+    rule: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)

@@ -23,7 +23,9 @@ change to many learners takes all its attempts and learners' rows first
 deadlock is made again (course.services.attempts.submit). Each learner's gradebook sort
 keys (on their account) are added to once per transaction, as it commits
 (`note_learner`), and the number of learners as accounts are made and deleted
-(`add_learners`).
+(`add_learners`). An exercise's completion (step_progress) is a copy of the learner's
+`ever_passed`, written whenever a change flips it (course.services.progress.follow_passes),
+and rebuilt from the attempts with the rest.
 Nothing here imports Flask.
 """
 
@@ -39,8 +41,6 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
-    Float,
-    Integer,
     Table,
     Text,
     and_,
@@ -72,6 +72,8 @@ from course.models import (
 )
 from course.models.attempt import AttemptStatus
 from course.models.user import Role
+from course.services import progress
+from course.services.learner_keys import drop_noted, note_learner, on_engine, per_engine
 
 AWAITING = AttemptStatus.AWAITING_REVIEW.value
 AUTO_GRADED = AttemptStatus.AUTO_GRADED.value
@@ -271,18 +273,6 @@ DAY = func.date(Attempt.created_at, type_=Date)
 # statement and computing its cache key on every submission cost more than running it
 # (see course/services/__init__.py). They run on the session's connection, in its
 # transaction: plain statements need none of the ORM's execution and result handling.
-def per_engine(build: Callable[[Callable[[Table], Any]], Any]) -> dict[str, Any]:
-    """`build(insert)` for PostgreSQL's and SQLite's insert, by dialect name (also for
-    course.services.progress)."""
-    return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
-
-
-def on_engine(session: Session, statements: Mapping[str, Any]) -> Any:
-    """The statement of `per_engine` for the engine the session is on."""
-    name = session.get_bind().dialect.name
-    return statements["postgresql" if name == "postgresql" else "sqlite"]
-
-
 def _adding(model: type[Base], keys: tuple[str, ...], columns: tuple[str, ...]
             ) -> dict[str, Any]:
     """Per engine: insert rows of `model`, or add their `columns` to those of the rows with
@@ -461,10 +451,16 @@ def _write_learners(session: Session, exercise_id: str, old: Mapping[int, dict[s
     if untried:
         connection.execute(_DROP_UNTRIED, untried)
     _add_totals(session, exercise_id, change)
+    passes: dict[int, bool] = {}
     for user_id, before in old.items():
         after = new.get((user_id, exercise_id), EMPTY_LEARNER)
         note_learner(session, user_id, score_sum=_score_of(after) - _score_of(before),
                      awaiting=_awaiting_of(after) - _awaiting_of(before))
+        if bool(before["ever_passed"]) != bool(after["ever_passed"]):
+            passes[user_id] = bool(after["ever_passed"])
+    # The step's completion is a copy of "some attempt passes", written with the row it
+    # follows from, whichever change (submission, review, release, regrade) moved it.
+    progress.follow_passes(session, exercise_id, passes)
     return days
 
 
@@ -541,55 +537,6 @@ _ADD_DAYS = _adding(DailyActivity, ("day", "exercise_id"), ("attempts", "complet
 _ADD_ITEM_COUNTS = _adding(ItemOutcome, ("exercise_id", "item_id", "outcome"), ("count",))
 
 
-# ------------------------------------------------------- the gradebook's sort keys
-
-# Each learner's gradebook sort keys (User.score_sum, awaiting, steps_done) change with
-# every exercise they work on, so a change to one exercise would lock a row that changes
-# to others lock too. To keep that from deadlocking (a regrade or a release of many
-# learners against a submission), the changes are noted as the transaction goes and
-# applied when it commits, after every other lock it takes, learner by learner in id
-# order: one statement, whichever path made the change.
-_PENDING = "course_learner_keys"
-_USERS = _table(User)
-_ADD_LEARNER_KEYS = (update(_USERS).where(_USERS.c.id == bindparam("uid"))
-                     .values(score_sum=_USERS.c.score_sum + bindparam("d_score", type_=Float),
-                             awaiting=_USERS.c.awaiting + bindparam("d_awaiting", type_=Integer),
-                             steps_done=_USERS.c.steps_done + bindparam("d_steps",
-                                                                        type_=Integer)))
-
-
-def note_learner(session: Session, user_id: int, *, score_sum: float = 0.0,
-                 awaiting: int = 0, steps_done: int = 0) -> None:
-    """Add to a learner's gradebook sort keys when the session's transaction commits."""
-    if not (score_sum or awaiting or steps_done):
-        return
-    session.connection()  # in a transaction, so that its rollback drops the note too
-    pending: dict[int, list[float]] = session.info.setdefault(_PENDING, {})
-    keys = pending.setdefault(user_id, [0.0, 0, 0])
-    keys[0] += score_sum
-    keys[1] += awaiting
-    keys[2] += steps_done
-
-
-@event.listens_for(Session, "before_commit")
-def _apply_learner_keys(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint: the transaction goes on
-        return
-    pending: dict[int, list[float]] | None = session.info.pop(_PENDING, None)
-    if pending:
-        session.execute(_ADD_LEARNER_KEYS, [
-            {"uid": uid, "d_score": score, "d_awaiting": awaiting, "d_steps": steps}
-            for uid, (score, awaiting, steps) in sorted(pending.items())])
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_learner_keys(session: Session, transaction: Any) -> None:
-    """Notes of a transaction that ended without its commit (rolled back, or the session
-    closed) are dropped with it (after a commit there are none left)."""
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
-
-
 _ADD_LEARNERS = _adding(LearnerCount, ("id",), ("learners",))
 
 
@@ -636,7 +583,14 @@ class Rebuilt:
 
 
 def rebuild(session: Session, course: Course) -> Rebuilt:
-    """Recompute every aggregate from the attempts, in one transaction, and commit.
+    """Recompute every aggregate from the attempts, in one transaction, and commit."""
+    done = rebuild_uncommitted(session, course)
+    session.commit()
+    return done
+
+
+def rebuild_uncommitted(session: Session, course: Course) -> Rebuilt:
+    """`rebuild` without the commit (course.services.drift rolls it back to compare).
 
     On PostgreSQL the aggregate tables are locked first, so upkeep running at the same
     time waits and then applies its change on top of the rebuilt values.
@@ -675,11 +629,13 @@ def rebuild(session: Session, course: Course) -> Rebuilt:
                                                       "completions")] += 1
     for exercise_id, day_counts in sorted(days.items()):
         _add_days(session, exercise_id, day_counts)
-    session.info.pop(_PENDING, None)  # recomputed here from what was just rebuilt
+    progress.rebuild_exercise_steps(
+        session, [e.id for e in course.exercises],
+        [key for key, values in learners.items() if values["ever_passed"]])
+    drop_noted(session)  # recomputed here from what was just rebuilt
     session.execute(_REBUILD_LEARNER_KEYS)
     add_learners(session.connection(), session.scalar(
         select(func.count()).select_from(User).where(User.role == Role.LEARNER.value)) or 0)
-    session.commit()
     return Rebuilt(len(rows), len(totals), items)
 
 

@@ -44,7 +44,7 @@ from course.kept import kept
 from course.models import Attempt, LearnerExercise, StepProgress
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
-from course.services import aggregates, progress
+from course.services import aggregates
 
 # Form fields as (name, value) pairs, repeated names allowed (a MultiDict's items).
 MultiValues = list[tuple[str, str]]
@@ -286,16 +286,14 @@ _INSERT_ATTEMPT = insert(Attempt).returning(Attempt.id)
 
 def _store(session: Session, exercise: Exercise, attempt: Attempt,
            kept: dict[str, Any] | None) -> None:
-    """Insert the attempt, complete the step on a pass, keep the aggregates (from `kept`,
-    the learner's row as read before grading) and commit (IntegrityError on a clash of
+    """Insert the attempt, keep the aggregates (from `kept`, the learner's row as read
+    before grading; they complete the step on a first pass) and commit (IntegrityError on a clash of
     token or number). `attempt` gets its id but stays out of the session.
 
     One INSERT on the connection: the ORM's unit of work (flush, identity map, reading the
     defaults back) cost more than the statement for an object that is never changed."""
     attempt.id = session.connection().execute(
         _INSERT_ATTEMPT, {name: getattr(attempt, name) for name in _NEW_COLUMNS}).scalar_one()
-    if attempt.passed:
-        progress.mark_complete(session, attempt.user_id, exercise.id)
     aggregates.after_submission(session, exercise, attempt, kept)
     session.commit()
 

@@ -1,7 +1,19 @@
-"""Certificates of completion: issued once a learner finishes, verified by a random id.
+"""Certificates of completion: issued once a learner meets the course's rule, verified by
+a random id.
 
-A certificate is a row (`models.Certificate`), issued the first time a learner who has
-finished every step opens their results. Its verification link carries only a random
+A certificate is a row (`models.Certificate`), issued the first time a learner whose
+standing earns it (course.services.standing.certificate_due: the rule in course.yaml, and
+no work awaiting review or release) opens their results. It records what it certifies:
+the completion date, the steps done and the course score at issue, and the rule in words.
+
+A later change (a regrade against a stricter pass mark or a corrected key, an override,
+a lesson marked not complete) can leave the holder no longer meeting the rule. The
+certificate is then *kept* as issued: it certified what was true on its date, and a
+learner must not lose a certificate they may have shown already because an instructor
+changed an exercise. The instructor's page for the learner says so (`note_for_instructor`,
+worked out from the standing each time, so it cannot fall out of step), and an
+instructor who decides it should not stand revokes it, with the reason shown on its
+public page. Its verification link carries only a random
 public id, so it needs no secret key (rotating the key breaks nothing), says nothing
 about other certificates, and can be revoked: `revoke` marks it, and the public page then
 says it is no longer valid. Deleting the account deletes it (services.account_data).
@@ -21,7 +33,8 @@ from sqlalchemy.orm import Session
 from course.content.schema import Course
 from course.models import Attempt, Certificate, StepProgress, User
 from course.services import attempts
-from course.services.standing import CourseStanding, StepState, course_standing
+from course.services.standing import Certificate as Certificate_
+from course.services.standing import CourseStanding, course_standing
 
 # Long enough to guess no certificate (128 random bits), short enough to print. Hex, not
 # token_urlsafe: an id beginning with "-" read as an option to `certificates revoke`.
@@ -29,16 +42,17 @@ PUBLIC_ID_BYTES = 16
 
 
 @dataclass(frozen=True)
-class Finished:
-    """A learner who has finished the course: what their certificate will say."""
+class Earned:
+    """A learner who has earned the certificate: what it will say."""
 
     learner_name: str
     completed_on: datetime
     standing: CourseStanding
 
 
-def finished(session: Session, course: Course, user_id: int) -> Finished | None:
-    """The learner's finish, or None while any step is unfinished (three queries).
+def earned(session: Session, course: Course, user_id: int) -> Earned | None:
+    """What the learner's certificate will say, or None while the course's rule is not
+    met or work awaits review (three queries).
 
     The date is when they finished their last step: the latest completion or attempt.
     """
@@ -47,7 +61,7 @@ def finished(session: Session, course: Course, user_id: int) -> Finished | None:
         return None
     done, summaries = attempts.learner_progress(session, user_id, course)
     where = course_standing(course, done, summaries)
-    if not where.finished:
+    if where.certificate is not Certificate_.EARNED:
         return None
     last = session.execute(select(
         select(func.max(StepProgress.completed_at)).where(
@@ -55,7 +69,7 @@ def finished(session: Session, course: Course, user_id: int) -> Finished | None:
         select(func.max(Attempt.created_at)).where(
             Attempt.user_id == user_id).scalar_subquery())).one()
     dates = [d for d in last if d is not None]
-    return Finished(learner_name=user.display_name,
+    return Earned(learner_name=user.display_name,
                     completed_on=max(dates) if dates else user.created_at,
                     standing=where)
 
@@ -66,7 +80,7 @@ def of_learner(session: Session, user_id: int) -> Certificate | None:
 
 
 def issue(session: Session, course: Course, user_id: int,
-          done: Finished) -> Certificate:
+          done: Earned) -> Certificate:
     """The learner's certificate, issued now from `done` unless they already have one (a
     revoked one stays revoked: only an instructor decides about it). Commits."""
     existing = of_learner(session, user_id)
@@ -75,7 +89,8 @@ def issue(session: Session, course: Course, user_id: int,
     certificate = Certificate(
         public_id=secrets.token_hex(PUBLIC_ID_BYTES), user_id=user_id,
         completed_on=done.completed_on, name_at_issue=done.learner_name,
-        steps_passed=done.standing.count(StepState.PASSED), steps_total=len(course.steps))
+        steps_passed=done.standing.steps_done, steps_total=len(course.steps),
+        score=done.standing.score, rule=course.certificate.wording)
     session.add(certificate)
     try:
         session.commit()
@@ -87,6 +102,21 @@ def issue(session: Session, course: Course, user_id: int,
             raise
         return other
     return certificate
+
+
+def note_for_instructor(certificate: Certificate | None, now: CourseStanding) -> str | None:
+    """What the instructor's learner page says about a certificate the learner no longer
+    earns (kept as issued, see the module's docstring); None when there is nothing to
+    say."""
+    if certificate is None or certificate.revoked_at is not None:
+        return None
+    if now.certificate is Certificate_.EARNED:
+        return None
+    return (f"Certificate {certificate.public_id} was issued on "
+            f"{certificate.issued_at:%d %B %Y}, but since then a regrade, review or "
+            "change of progress means this learner no longer meets the course's rule. It "
+            "is kept as issued; revoke it (flask --app course certificates revoke) if it "
+            "should not stand.")
 
 
 def by_public_id(session: Session, public_id: str) -> Certificate | None:

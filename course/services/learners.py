@@ -1,9 +1,10 @@
 """One learner as an instructor sees them: every step's state, every attempt, every
-released review and override, and when they were last active.
+released review and override, their certificate and when they were last active.
 
-Four queries whatever the learner has done: the learner, their completed steps, their
-attempts (without answers or feedback JSON, which this page never shows) and their
-score history with who changed it. Nothing here imports Flask.
+The steps' states, the steps done and the course score are the learner's own standing
+(course.services.standing), read as My progress reads it, so the two pages cannot
+disagree; the attempts list adds what only an instructor sees (a review drafted but not
+released). Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -16,67 +17,57 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from course.content.schema import AttemptPolicy, Course, Exercise, Step
-from course.models import Attempt, ScoreChange, StepProgress, User
-from course.models.attempt import AttemptStatus
+from course.content.schema import Course, Exercise, Step
+from course.models import Attempt, Certificate, ScoreChange, StepProgress, User
+from course.services import attempts as attempt_reads
+from course.services import certificates
+from course.services.standing import CourseStanding, StepState, course_standing
 
 
 @dataclass(frozen=True)
-class StepState:
+class StepLine:
     """Where the learner is with one step of the course."""
 
     step: Step
-    done: bool
+    state: StepState
     completed_at: datetime | None
     attempts: int
     counted_score: float | None
-    state: str  # done | not started | awaiting review | draft review | not passed | read
+    draft_review: bool  # a review is drafted and not released: the learner sees none yet
+
+    @property
+    def label(self) -> str:
+        if self.draft_review and self.state is StepState.AWAITING_REVIEW:
+            return "Awaiting release"
+        return "Done" if self.state.done and self.step.kind == "lesson" else self.state.label
 
 
 @dataclass(frozen=True)
 class LearnerOverview:
     user: User
-    steps: list[StepState]
+    steps: list[StepLine]
+    standing: CourseStanding
     attempts: list[Any]  # rows: id, exercise_id, number, status, score, passed, ...
     history: list[tuple[ScoreChange, Any]]  # (change, its attempt row)
     last_active: datetime | None
+    certificate: Certificate | None
+    certificate_note: str | None  # a kept certificate the learner no longer earns
 
     @property
     def steps_done(self) -> int:
-        return sum(1 for s in self.steps if s.done)
-
-
-def _counted_score(tried: list[Any], policy: AttemptPolicy) -> float | None:
-    """The score the gradebook counts: the best ("highest") or the newest scored attempt
-    ("latest"); None while nothing is scored (written work awaiting review)."""
-    scored = [a for a in tried if a.score is not None]
-    if not scored:
-        return None
-    chosen: float | None = (max(scored, key=lambda a: a.number).score
-                            if policy.counts == "latest" else max(a.score for a in scored))
-    return chosen
-
-
-def _state(step: Step, done: bool, tried: list[Any]) -> str:
-    if not isinstance(step, Exercise):
-        return "done" if done else "not started"
-    if not tried:
-        return "not started"
-    if any(a.draft_saved_at is not None for a in tried):
-        return "draft review"
-    if any(a.status == AttemptStatus.AWAITING_REVIEW for a in tried):
-        return "awaiting review"
-    return "passed" if any(a.passed for a in tried) else "not passed"
+        return self.standing.steps_done
 
 
 def learner_overview(session: Session, course: Course, user_id: int) -> LearnerOverview | None:
-    """Everything the learner page shows, in four queries (None for an unknown id)."""
+    """Everything the learner page shows, in six queries (None for an unknown id)."""
     user = session.get(User, user_id)
     if user is None:
         return None
-    completed = {row.step_id: row.completed_at for row in session.execute(
+    completed_at = {row.step_id: row.completed_at for row in session.execute(
         select(StepProgress.step_id, StepProgress.completed_at)
         .where(StepProgress.user_id == user_id))}
+    done, summaries = attempt_reads.learner_progress(session, user_id, course)
+    where = course_standing(course, done, summaries)
     attempts = session.execute(
         select(Attempt.id, Attempt.exercise_id, Attempt.number, Attempt.status,
                Attempt.score, Attempt.passed, Attempt.overridden, Attempt.created_at,
@@ -95,10 +86,15 @@ def learner_overview(session: Session, course: Course, user_id: int) -> LearnerO
         tried[a.exercise_id].append(a)
     steps = []
     for step in course.steps:
+        summary = summaries.get(step.id) if isinstance(step, Exercise) else None
         mine = tried.get(step.id, [])
-        counted = _counted_score(mine, step.policy) if isinstance(step, Exercise) else None
-        steps.append(StepState(step, step.id in completed, completed.get(step.id), len(mine),
-                               counted, _state(step, step.id in completed, mine)))
-    moments = [*completed.values(), *(a.created_at for a in attempts[:1])]
-    return LearnerOverview(user, steps, list(attempts), history,
-                           max(moments) if moments else None)
+        steps.append(StepLine(
+            step, where.states[step.id],
+            completed_at.get(step.id) if where.states[step.id].done else None, len(mine),
+            summary.counted_score if summary else None,
+            any(a.draft_saved_at is not None for a in mine)))
+    moments = [*completed_at.values(), *(a.created_at for a in attempts[:1])]
+    certificate = certificates.of_learner(session, user_id)
+    return LearnerOverview(user, steps, where, list(attempts), history,
+                           max(moments) if moments else None, certificate,
+                           certificates.note_for_instructor(certificate, where))

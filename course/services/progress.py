@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, select
+from sqlalchemy import Select, Table, bindparam, delete, insert, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from course.models import StepProgress
 from course.models.timestamps import utcnow
-from course.services.aggregates import note_learner, on_engine, per_engine
+from course.services.learner_keys import note_learner, on_engine, per_engine
 
 # Asked by every signed-in lesson page: built once (see
 # course/services/__init__.py).
@@ -61,12 +61,49 @@ def mark_complete(session: Session, user_id: int, step_id: str) -> None:
         note_learner(session, user_id, steps_done=1)  # the gradebook's completion order
 
 
+def follow_passes(session: Session, exercise_id: str, passes: Mapping[int, bool]) -> None:
+    """Complete the exercise for learners whose attempts now include a pass (True) and
+    take the completion back from those whose no longer do (False); does not commit.
+
+    Called by course.services.aggregates whenever a learner's "some attempt passed" flips,
+    so the step's completion always equals it: a regrade against a kinder pass mark
+    completes the step even when no score changed, a stricter one or an override to a
+    fail takes it back.
+    """
+    for user_id, passed in sorted(passes.items()):
+        if passed:
+            mark_complete(session, user_id, exercise_id)
+        else:
+            _uncomplete(session, user_id, exercise_id)
+
+
+def _uncomplete(session: Session, user_id: int, step_id: str) -> None:
+    gone = session.execute(delete(StepProgress).where(
+        StepProgress.user_id == user_id, StepProgress.step_id == step_id))
+    note_learner(session, user_id, steps_done=-cast("CursorResult[Any]", gone).rowcount)
+
+
+def rebuild_exercise_steps(session: Session, exercise_ids: Collection[str],
+                           passed: Collection[tuple[int, str]]) -> None:
+    """Make the completions of these exercises exactly the (user id, exercise id) pairs
+    in `passed` (what the attempts say; for course.services.aggregates.rebuild, which
+    recounts the learners' keys afterwards). Does not commit."""
+    have = set(session.execute(select(StepProgress.user_id, StepProgress.step_id).where(
+        StepProgress.step_id.in_(list(exercise_ids)))).all())
+    for user_id, step_id in sorted(have - set(passed)):
+        session.execute(delete(StepProgress).where(StepProgress.user_id == user_id,
+                                                   StepProgress.step_id == step_id))
+    missing = sorted(set(passed) - have)
+    if missing:
+        now = utcnow()
+        session.execute(insert(StepProgress), [
+            {"user_id": u, "step_id": e, "completed_at": now} for u, e in missing])
+
+
 def set_complete(session: Session, user_id: int, step_id: str, done: bool) -> None:
     """Mark a step done or not done, and commit."""
     if done:
         mark_complete(session, user_id, step_id)
     else:
-        gone = session.execute(delete(StepProgress).where(
-            StepProgress.user_id == user_id, StepProgress.step_id == step_id))
-        note_learner(session, user_id, steps_done=-cast("CursorResult[Any]", gone).rowcount)
+        _uncomplete(session, user_id, step_id)
     session.commit()

@@ -29,7 +29,7 @@ from course.grading.base import InvalidAnswer, Result
 from course.models import Attempt, ScoreChange, User
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
-from course.services import aggregates, progress
+from course.services import aggregates
 from course.services.sign_ins import NEW_FEEDBACK
 
 FEEDBACK_MAX_LENGTH = 10_000
@@ -261,8 +261,6 @@ def _release_one(session: Session, attempt: Attempt, released_by_id: int,
         kind="override" if draft["overridden"] else "review",
         old_score=attempt.score, new_score=draft["score"], reason=draft["reason"]))
     exercise = course.exercise(attempt.exercise_id)
-    if draft["passed"] and exercise is not None:
-        progress.mark_complete(session, attempt.user_id, attempt.exercise_id)
     if exercise is not None:  # `attempt` still holds the status from before the UPDATE
         aggregates.after_change(session, exercise, [attempt.user_id], left=(
             [attempt.answer] if attempt.status == AttemptStatus.AUTO_GRADED else []))
@@ -510,6 +508,4 @@ def _store_regrade(session: Session, exercise: Exercise, row: Any, rescored: _Re
                                 changed_at=now, kind="regrade", old_score=row.score,
                                 new_score=rescored.score, reason="Regraded against the "
                                 "current version of the exercise."))
-        if rescored.passed:
-            progress.mark_complete(session, row.user_id, exercise.id)
     return True

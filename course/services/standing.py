@@ -1,9 +1,13 @@
-"""Where a learner stands: the state of each step, the step to continue with, and
-whether the course is finished.
+"""Where a learner stands: the one definition of a step done, an exercise passed, work
+awaiting review (or release), the course score and whether the certificate is earned.
 
-Pure functions over what `attempts.learner_progress` already reads (steps completed and
-exercise summaries), so the course home, My progress and the completion page agree on one
-definition and add no queries of their own.
+Pure functions over what `attempts.learner_progress` reads (lessons marked complete and
+the kept summary of every exercise tried), so the course outline, My progress, the
+completion page, the certificate and the instructor's learner page say the same thing
+and add no queries of their own. A step is *done* when it is PASSED: a lesson marked
+complete, an exercise with a passing attempt. That is also exactly when it has a
+step_progress row (kept by course.services.aggregates with the learner's exercise row),
+so the gradebook's completion, read from those rows, counts the same steps.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from course.content.schema import Course, Exercise, Section, Step
+from course.content.schema import CertificateRule, Course, Exercise, Section, Step
 from course.services.attempts import Summary, attempts_left
 
 
@@ -26,6 +30,11 @@ class StepState(enum.StrEnum):
     @property
     def label(self) -> str:
         return _LABELS[self]
+
+    @property
+    def done(self) -> bool:
+        """The step counts as done: a lesson marked complete, an exercise passed."""
+        return self is StepState.PASSED
 
     @property
     def finished(self) -> bool:
@@ -45,10 +54,13 @@ _LABELS = {
 
 def step_state(step: Step, completed: set[str], summary: Summary | None) -> StepState:
     """A lesson is passed once marked complete. An exercise is passed once any attempt
-    passes; awaiting review while written work waits for a grade; done, not passed when
-    every attempt is used; in progress after a first attempt."""
-    if not isinstance(step, Exercise) or summary is None:
+    passes (its completion row is a copy of that, never read here); awaiting review while
+    written work waits for a grade or its release; done, not passed when every attempt is
+    used; in progress after a first attempt."""
+    if not isinstance(step, Exercise):
         return StepState.PASSED if step.id in completed else StepState.NOT_STARTED
+    if summary is None:
+        return StepState.NOT_STARTED
     if summary.passed:
         return StepState.PASSED
     if summary.awaiting_review:
@@ -58,26 +70,72 @@ def step_state(step: Step, completed: set[str], summary: Summary | None) -> Step
     return StepState.IN_PROGRESS
 
 
+class Certificate(enum.StrEnum):
+    """What the course's certificate rule makes of a standing."""
+
+    EARNED = "earned"
+    ALMOST = "almost"  # earned once the work awaiting review passes
+    NOT_YET = "not_yet"
+
+
 @dataclass(frozen=True)
 class CourseStanding:
     """Every step's state plus what follows from them."""
 
     states: Mapping[str, StepState]
     next_step: Step | None  # the first unfinished step in outline order; None when finished
+    score: float  # the course score: counted scores over every exercise (gradebook's total)
+    certificate: Certificate
 
     @property
     def finished(self) -> bool:
         return self.next_step is None
+
+    @property
+    def steps_done(self) -> int:
+        return self.count(StepState.PASSED)
+
+    @property
+    def awaiting_review(self) -> int:
+        """Exercises whose work waits for an instructor's review or its release."""
+        return self.count(StepState.AWAITING_REVIEW)
 
     def count(self, *states: StepState) -> int:
         return sum(1 for s in self.states.values() if s in states)
 
 
 def course_standing(course: Course, completed: set[str],
-             summaries: Mapping[str, Summary]) -> CourseStanding:
+                    summaries: Mapping[str, Summary]) -> CourseStanding:
     states = {s.id: step_state(s, completed, summaries.get(s.id)) for s in course.steps}
     following = next((s for s in course.steps if not states[s.id].finished), None)
-    return CourseStanding(states=states, next_step=following)
+    scores = [found.counted_score for e in course.exercises
+              if (found := summaries.get(e.id)) is not None and found.counted_score is not None]
+    score = sum(scores) / len(course.exercises) if course.exercises else 0.0
+    return CourseStanding(states=states, next_step=following, score=score,
+                          certificate=certificate_due(course, states))
+
+
+def certificate_due(course: Course, states: Mapping[str, StepState]) -> Certificate:
+    """The course's rule (course.yaml `certificate`) applied to the steps' states: earned
+    when met with nothing awaiting review; almost there when the work awaiting review
+    would meet it by passing; not yet otherwise."""
+    rule = course.certificate
+    if _meets(rule, course, states, counted=(StepState.PASSED,)):
+        if not any(s is StepState.AWAITING_REVIEW for s in states.values()):
+            return Certificate.EARNED
+        return Certificate.ALMOST
+    if _meets(rule, course, states, counted=(StepState.PASSED, StepState.AWAITING_REVIEW)):
+        return Certificate.ALMOST
+    return Certificate.NOT_YET
+
+
+def _meets(rule: CertificateRule, course: Course, states: Mapping[str, StepState],
+           counted: tuple[StepState, ...]) -> bool:
+    done = sum(1 for s in course.steps if states[s.id] in counted)
+    if done < rule.steps_needed(len(course.steps)):
+        return False
+    return rule.graded_exercises == "any" or all(
+        states[e.id] in counted for e in course.exercises)
 
 
 @dataclass(frozen=True)
