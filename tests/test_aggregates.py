@@ -38,7 +38,7 @@ from course.models import (
     User,
 )
 from course.models.timestamps import utcnow
-from course.services import aggregates, attempts, progress, review
+from course.services import aggregates, attempts, progress, regrade, release, review
 from course.site import get_course
 from tests.helpers import make_user
 from tests.test_exercise_views import correct_answer
@@ -160,16 +160,16 @@ def play(session: Session, course: Course, learners: list[int], instructor: int,
                                review.ReviewInput(levels, "Feedback", override, "a reason"),
                                course=course)
         elif action == "release":
-            review.release_reviews(session, instructor, course=course, attempt_id=attempt.id)
+            release.release_reviews(session, instructor, course=course, attempt_id=attempt.id)
         elif action == "release all":
-            review.release_reviews(session, instructor, course=course,
-                                   exercise_id=exercise.id)
+            release.release_reviews(session, instructor, course=course,
+                                    exercise_id=exercise.id)
         else:
             exercise = data.draw(st.sampled_from([e for e in exercises if e.auto_graded]))
             # A stricter or kinder pass mark changes who passed, as an edited file would.
             changed = dataclasses.replace(exercise, policy=dataclasses.replace(
                 exercise.policy, pass_mark=data.draw(st.sampled_from([0.5, 0.8, 1.0]))))
-            review.regrade_exercise(session, changed, instructor)
+            regrade.regrade_exercise(session, changed, instructor)
 
 
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
@@ -370,7 +370,7 @@ def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app,
     learner of a later one submits."""
     from tests.test_exercise_views import SORT, wrong_sort_answer
 
-    monkeypatch.setattr(review, "REGRADE_BATCH", 1)
+    monkeypatch.setattr(regrade, "REGRADE_BATCH", 1)
     learners = [make_user(app, f"r{n}@example.com", f"Changed {n}").id for n in range(3)]
     instructor = make_user(app, "i@example.com", "Instructor", Role.INSTRUCTOR).id
     with app.app_context():
@@ -385,10 +385,10 @@ def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app,
 
     def many(session: Session, course: Course) -> None:
         if change == "regrade":
-            review.regrade_exercise(session, course.exercise(SORT), instructor)
+            regrade.regrade_exercise(session, course.exercise(SORT), instructor)
         else:
-            assert len(review.release_reviews(session, instructor, course=course,
-                                              exercise_id=SORT)) == 3
+            assert len(release.release_reviews(session, instructor, course=course,
+                                               exercise_id=SORT)) == 3
 
     def one(session: Session, course: Course) -> None:
         exercise = course.exercise(SORT)
@@ -413,7 +413,7 @@ def test_a_submission_chosen_to_end_a_deadlock_is_made_again(app, monkeypatch):
     through. Nothing is lost and nothing counted twice."""
     from tests.test_exercise_views import SORT, wrong_sort_answer
 
-    monkeypatch.setattr(review, "REGRADE_BATCH", 1)
+    monkeypatch.setattr(regrade, "REGRADE_BATCH", 1)
     learners = [make_user(app, f"r{n}@example.com", f"Regraded {n}").id for n in range(2)]
     with app.app_context():
         session, exercise = get_session(), get_course().exercise(SORT)
@@ -431,7 +431,7 @@ def test_a_submission_chosen_to_end_a_deadlock_is_made_again(app, monkeypatch):
                         uuid4().hex, exercise.version)
 
     failures = _at_once(app, monkeypatch,
-                        lambda session, _: review.regrade_exercise(session, corrected, None),
+                        lambda session, _: regrade.regrade_exercise(session, corrected, None),
                         one)
     assert not failures, failures
     with app.app_context():

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from course.db import get_session
 from course.logs import get_logger
 from course.services import mail_queue, notices
-from course.services.review import Released
+from course.services.release import Released
 from course.site import get_course
 
 log = get_logger(__name__)
