@@ -29,8 +29,8 @@ def _chart(distribution: score_distribution.Distribution) -> Markup:
     """One exercise's score-distribution chart, drawn again only when its counts differ
     from those of this worker's copy.
 
-    Drawing the bars and their tables was most of the page (about a thousand escaped
-    values), while each chart is a function of the exercise (loaded once per app) and its
+    Drawing the bars and their tables (an escaped value per cell) is most of the page's
+    work, while each chart is a function of the exercise (loaded once per app) and its
     handful of maintained counts, which change only when a score does. It has no links,
     so the mount point does not matter. Not kept in debug, where templates change under
     the developer's hands (as the misconceptions report's parts).

@@ -102,7 +102,7 @@ def _misconceptions_of(exercise: Exercise,
     """One exercise's part of the report, rendered again only when its counts differ
     from those of this worker's copy.
 
-    Drawing a bar and a table for every item cost four times a lesson page, while each
+    Drawing a bar and a table for every item is most of the page's work, while each
     exercise's part is a function of its few dozen maintained counts and the course
     (loaded once per app): reading the counts is all a request needs when nothing was
     submitted, reviewed or regraded since, and a submission changes one exercise's.
