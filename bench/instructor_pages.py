@@ -41,7 +41,7 @@ from course.db import get_engine, get_session
 from course.models import Attempt, Role, User
 from course.models.attempt import AttemptStatus
 from course.services.accounts import create_user
-from course.services.reports import TOTAL, GradebookOrder, GradebookSort
+from course.services.reports.gradebook import TOTAL, GradebookOrder, GradebookSort
 from course.site import get_course
 
 INSTRUCTOR = ("bench-instructor@example.com", "bench-password-123")

@@ -26,7 +26,7 @@ from course.models.timestamps import utcnow
 from course.passwords import password_problem
 from course.services import aggregates, certificates, drift, email_addresses, mail_queue
 from course.services.accounts import EmailTaken, create_user
-from course.services.review import NothingToRegrade, regrade_exercise
+from course.services.regrade import NothingToRegrade, regrade_exercise
 from course.site import get_course
 
 

@@ -19,6 +19,7 @@ from course.models import Attempt
 from course.models.attempt import AttemptStatus
 from course.services import aggregates, progress
 from course.services import attempts as attempt_service
+from course.services import release as release_service
 from course.services import review as review_service
 from course.site import get_course
 from tests.test_exercise_views import correct_answer
@@ -105,7 +106,7 @@ def pass_reviews(app: Flask, attempt_ids: list[int], instructor_id: int) -> None
             review_service.save_review(session, attempt_id, instructor_id, attempt.revision,
                                        review_service.ReviewInput(levels, "Well argued."),
                                        course=course)
-            review_service.release_reviews(session, instructor_id, course=course,
+            release_service.release_reviews(session, instructor_id, course=course,
                                            attempt_id=attempt_id)
 
 

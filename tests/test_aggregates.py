@@ -52,10 +52,12 @@ from course.services import (
     learner_keys,
     learners,
     progress,
-    reports,
+    regrade,
+    release,
     review,
 )
 from course.services.drift import same, snapshot
+from course.services.reports import gradebook as gradebook_report
 from course.services.standing import Certificate as Due
 from course.services.standing import course_standing
 from course.site import get_course
@@ -181,21 +183,21 @@ def play(session: Session, course: Course, learners: list[int], instructor: int,
                                review.ReviewInput(levels, "Feedback", override, "a reason"),
                                course=course)
         elif action == "release":
-            review.release_reviews(session, instructor, course=course, attempt_id=attempt.id)
+            release.release_reviews(session, instructor, course=course, attempt_id=attempt.id)
         elif action == "release all":
-            review.release_reviews(session, instructor, course=course,
+            release.release_reviews(session, instructor, course=course,
                                    exercise_id=exercise.id)
         elif action == "new key":  # a corrected answer key, regraded
             sort = data.draw(st.sampled_from([e for e in course.exercises if e.kind == "sort"]))
             course = edited(course, with_new_key(sort, data))
-            review.regrade_exercise(session, course.exercise(sort.id), instructor)
+            regrade.regrade_exercise(session, course.exercise(sort.id), instructor)
         else:
             exercise = data.draw(st.sampled_from([e for e in course.exercises
                                                   if e.auto_graded]))
             # A stricter or kinder pass mark changes who passed, as an edited file would.
             course = edited(course, dataclasses.replace(exercise, policy=dataclasses.replace(
                 exercise.policy, pass_mark=data.draw(st.sampled_from([0.5, 0.8, 1.0])))))
-            review.regrade_exercise(session, course.exercise(exercise.id), instructor)
+            regrade.regrade_exercise(session, course.exercise(exercise.id), instructor)
     return course
 
 
@@ -212,7 +214,7 @@ def assert_every_page_agrees(session: Session, course: Course, learner_ids: list
     row and the certificate say the same thing about each learner."""
     session.expire_all()
     for user_id in learner_ids:
-        [row] = reports.gradebook(session, course, learner_filter=session.get(
+        [row] = gradebook_report.gradebook(session, course, learner_filter=session.get(
             User, user_id).email).rows
         done, summaries = attempts.learner_progress(session, user_id, course)
         mine = course_standing(course, done, summaries)
@@ -427,7 +429,7 @@ def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app,
     learner of a later one submits."""
     from tests.test_exercise_views import SORT, wrong_sort_answer
 
-    monkeypatch.setattr(review, "REGRADE_BATCH", 1)
+    monkeypatch.setattr(regrade, "REGRADE_BATCH", 1)
     learners = [make_user(app, f"r{n}@example.com", f"Changed {n}").id for n in range(3)]
     instructor = make_user(app, "i@example.com", "Instructor", Role.INSTRUCTOR).id
     with app.app_context():
@@ -442,9 +444,9 @@ def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app,
 
     def many(session: Session, course: Course) -> None:
         if change == "regrade":
-            review.regrade_exercise(session, course.exercise(SORT), instructor)
+            regrade.regrade_exercise(session, course.exercise(SORT), instructor)
         else:
-            assert len(review.release_reviews(session, instructor, course=course,
+            assert len(release.release_reviews(session, instructor, course=course,
                                               exercise_id=SORT)) == 3
 
     def one(session: Session, course: Course) -> None:
@@ -470,7 +472,7 @@ def test_a_submission_chosen_to_end_a_deadlock_is_made_again(app, monkeypatch):
     and nothing counted twice."""
     from tests.test_exercise_views import SORT, wrong_sort_answer
 
-    monkeypatch.setattr(review, "REGRADE_BATCH", 1)
+    monkeypatch.setattr(regrade, "REGRADE_BATCH", 1)
     learners = [make_user(app, f"r{n}@example.com", f"Regraded {n}").id for n in range(2)]
     with app.app_context():
         session, exercise = get_session(), get_course().exercise(SORT)
@@ -488,7 +490,7 @@ def test_a_submission_chosen_to_end_a_deadlock_is_made_again(app, monkeypatch):
                         uuid4().hex, exercise.version)
 
     failures = _at_once(app, monkeypatch,
-                        lambda session, _: review.regrade_exercise(session, corrected, None),
+                        lambda session, _: regrade.regrade_exercise(session, corrected, None),
                         one)
     assert not failures, failures
     with app.app_context():

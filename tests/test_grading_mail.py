@@ -20,6 +20,7 @@ from course.mail import send_batch
 from course.models import Attempt, QueuedMail, Role, User
 from course.models.timestamps import utcnow
 from course.services import mail_queue
+from course.services import release as release_service
 from course.services import review as review_service
 from course.site import get_course
 from tests.helpers import AuthActions, csrf_token, make_user
@@ -242,8 +243,8 @@ def test_a_release_that_rolls_back_queues_no_mail(app, people_for_mail):
             raise RuntimeError("the release fails after its mail was queued")
 
         with pytest.raises(RuntimeError):
-            review_service.release_reviews(session, teacher, course=get_course(),
-                                           attempt_id=attempt_id, announce=queue_then_fail)
+            release_service.release_reviews(session, teacher, course=get_course(),
+                                            attempt_id=attempt_id, announce=queue_then_fail)
         session.rollback()  # as the request's teardown does
     assert _queue(app) == []  # ...so it went with it
     with app.app_context():

@@ -11,7 +11,8 @@ import pytest
 from course import demo
 from course.db import get_engine, get_session
 from course.models import User
-from course.services import reports
+from course.services.reports import gradebook as gradebook_report
+from course.services.reports import misconceptions as misconception_report
 from course.site import get_course
 from tests.helpers import count_queries, make_user
 
@@ -288,15 +289,14 @@ def test_misconceptions_parts_are_rendered_again_only_when_their_counts_change(a
         after.split(f'id="ex-{SORT}"')[1].split("</section>")[0], "") == first.replace(
         first.split(f'id="ex-{SORT}"')[1].split("</section>")[0], "")
     with app.app_context():
-        counts = reports.misconception_counts(get_session(), get_course())
-        assert [reports.exercise_misconceptions(e, counts[e.id]) for e in
-                get_course().exercises if e.auto_graded] == reports.misconceptions(
+        counts = misconception_report.misconception_counts(get_session(), get_course())
+        assert [misconception_report.exercise_misconceptions(e, counts[e.id]) for e in
+                get_course().exercises if e.auto_graded] == misconception_report.misconceptions(
             get_session(), get_course())
 
 
 def test_a_bar_counts_each_wrong_option_ticked_and_wrong_answers_no_option_explains(app):
     from course.models import ItemOutcome
-    from course.services import reports
     from course.services.aggregates import CORRECT, WRONG
 
     counts = {CORRECT: 1, WRONG: 3, "beginners-win": 2, "sprint-bugs": 2}
@@ -309,7 +309,7 @@ def test_a_bar_counts_each_wrong_option_ticked_and_wrong_answers_no_option_expla
                          ItemOutcome(exercise_id="final-quiz", item_id="bike-share-vision",
                                      outcome=WRONG, count=2)])
         session.commit()
-        quiz = next(e for e in reports.misconceptions(session, get_course())
+        quiz = next(e for e in misconception_report.misconceptions(session, get_course())
                     if e.exercise.id == "final-quiz")
     items = {i.id: i for i in quiz.items}
     several = items["language-app-strategy"]
@@ -318,7 +318,7 @@ def test_a_bar_counts_each_wrong_option_ticked_and_wrong_answers_no_option_expla
     assert quiz.overlapping
     missed = items["bike-share-vision"]
     assert [(s.label, s.count) for s in missed.segments] == [
-        ("right", 1), (reports.OTHER_WRONG, 2)]
+        ("right", 1), (misconception_report.OTHER_WRONG, 2)]
 
 
 # ------------------------------------------------------------------ gradebook sorting
@@ -335,7 +335,7 @@ def test_gradebook_headers_are_sort_links_that_say_which_way(app, auth, client):
     cells = _header_cells(client.get("/instructor/gradebook").get_data(as_text=True))
     with app.app_context():
         course = get_course()
-        columns = reports.gradebook_columns(course)
+        columns = gradebook_report.gradebook_columns(course)
     assert len(cells) == len(columns)
     at = [c.key for c in columns].index(f"ex-{SORT_ID}")
     title = columns[at].label
@@ -391,7 +391,7 @@ def test_gradebook_query_count_is_the_same_whatever_the_sort_or_filter(app, auth
     fill(app, learners=12, attempts=80)
     auth.instructor()
     with app.app_context():
-        keys = [c.key for c in reports.gradebook_columns(get_course())]
+        keys = [c.key for c in gradebook_report.gradebook_columns(get_course())]
     counts = {}
     for key in keys:
         for direction in ("asc", "desc"):
@@ -465,7 +465,7 @@ def test_charts_show_the_numbers_of_the_csv_and_the_dashboard(app, auth, client)
     """The issue's done-when: the charts and the CSV export agree for the same data."""
     import re
 
-    from course.services.reports import PENDING_BAND, SCORE_BANDS
+    from course.services.reports.score_distribution import PENDING_BAND, SCORE_BANDS
 
     fill(app, learners=25, attempts=400, seed=5)
     auth.instructor()

@@ -39,7 +39,7 @@ from course.grading import registry
 from course.models import Attempt, User
 from course.services import aggregates
 from course.services.accounts import create_user
-from course.services.review import regrade_exercise
+from course.services.regrade import regrade_exercise
 from course.site import get_course
 from tests.helpers import PASSWORD
 from tests.servers import Server, production_server

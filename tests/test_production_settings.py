@@ -14,7 +14,7 @@ from course.instruct.notify import queue_feedback_mail
 from course.links import PublicUrlError, public_url
 from course.logs import LineFormatter
 from course.models import QueuedMail
-from course.services.review import Released
+from course.services.release import Released
 from tests.helpers import _CSRF as CSRF
 from tests.helpers import PASSWORD, csrf_token, make_user
 from tests.review_factories import VISION, VISION_ANSWER, submit

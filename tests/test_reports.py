@@ -18,7 +18,16 @@ from course.db import get_session
 from course.grading import registry
 from course.models import Attempt, Role, StepProgress, User
 from course.models.attempt import AttemptStatus
-from course.services import aggregates, progress, reports
+from course.services import aggregates, progress
+from course.services.reports.dashboard import ExerciseStats, dashboard
+from course.services.reports.gradebook import (
+    GradebookPage,
+    GradebookSort,
+    gradebook,
+    gradebook_columns,
+)
+from course.services.reports.gradebook_csv import csv_text, gradebook_csv, neutralise
+from course.services.reports.misconceptions import Segment, misconceptions
 from course.site import get_course
 
 SORT = "roadmap-or-backlog"
@@ -61,7 +70,7 @@ def attempt(session: Session, user_id: int, exercise_id: str, number: int,
     session.commit()
 
 
-def stats_for(stats: list[reports.ExerciseStats], exercise_id: str) -> reports.ExerciseStats:
+def stats_for(stats: list[ExerciseStats], exercise_id: str) -> ExerciseStats:
     return next(s for s in stats if s.exercise.id == exercise_id)
 
 
@@ -72,7 +81,7 @@ def test_dashboard_counts_the_highest_attempt_by_default(db):
     attempt(session, ann, SORT, 2, 0.5)
     attempt(session, bob, SORT, 1, 0.6)
 
-    row = stats_for(reports.dashboard(session, course), SORT)
+    row = stats_for(dashboard(session, course), SORT)
     assert (row.attempts, row.learners, row.awaiting_review) == (3, 2, 0)
     assert row.mean_score == pytest.approx(0.75)  # Ann 0.9 counts, not her later 0.5
     assert row.pass_rate == pytest.approx(0.5)
@@ -87,7 +96,7 @@ def test_dashboard_counts_the_latest_scored_attempt_when_the_policy_says_so(db):
 
     latest = with_policy(course, SORT, counts="latest")
     aggregates.rebuild(session, latest)  # a changed policy needs `rebuild-aggregates`
-    row = stats_for(reports.dashboard(session, latest), SORT)
+    row = stats_for(dashboard(session, latest), SORT)
     assert row.mean_score == pytest.approx(0.55)
     assert row.pass_rate == 0
 
@@ -102,7 +111,7 @@ def test_dashboard_awaiting_review_is_counted_but_not_scored(db):
     for policy in ("highest", "latest"):
         changed = with_policy(course, VISION, counts=policy)
         aggregates.rebuild(session, changed)
-        row = stats_for(reports.dashboard(session, changed), VISION)
+        row = stats_for(dashboard(session, changed), VISION)
         assert (row.attempts, row.learners, row.awaiting_review) == (3, 2, 2)
         assert row.mean_score == pytest.approx(0.7)  # Bob's reviewed attempt; Ann has none
         assert row.pass_rate == pytest.approx(0.5)
@@ -110,7 +119,7 @@ def test_dashboard_awaiting_review_is_counted_but_not_scored(db):
 
 def test_dashboard_lists_untried_exercises_with_nothing(db):
     session, course = db
-    stats = reports.dashboard(session, course)
+    stats = dashboard(session, course)
     assert [s.exercise.id for s in stats] == [e.id for e in course.exercises]
     assert all(s.attempts == 0 and s.mean_score is None and s.pass_rate is None
                for s in stats)
@@ -129,10 +138,10 @@ def test_gradebook_pages_learners_by_name_with_counted_scores_total_and_completi
                     + [StepProgress(user_id=ids["Cy"], step_id="no-longer-in-the-course")])
     session.commit()
 
-    first = reports.gradebook(session, course, page=1, page_size=2)
+    first = gradebook(session, course, page=1, page_size=2)
     assert (first.learners, first.pages) == (5, 3)
     assert [r.name for r in first.rows] == ["Al", "Bo"]
-    page = reports.gradebook(session, course, page=2, page_size=2)
+    page = gradebook(session, course, page=2, page_size=2)
     cy, dee = page.rows
     assert (cy.name, dee.name) == ("Cy", "Dee")
     assert cy.scores == {SORT: 1.0, VISION: None}  # highest counts; review still pending
@@ -140,15 +149,15 @@ def test_gradebook_pages_learners_by_name_with_counted_scores_total_and_completi
     # Three lessons marked complete, and the sort exercise, completed by its pass.
     assert cy.completion == pytest.approx(4 / len(course.steps))
     assert dee.scores == {QUIZ: 0.7} and dee.completion == 0
-    assert [r.name for r in reports.gradebook(session, course, 3, 2).rows] == ["Eve"]
-    assert reports.gradebook(session, course, 4, 2).rows == []
+    assert [r.name for r in gradebook(session, course, 3, 2).rows] == ["Eve"]
+    assert gradebook(session, course, 4, 2).rows == []
 
 
 def test_gradebook_csv_covers_every_learner_in_batches(db):
     session, course = db
     for n in range(7):
         learner(session, f"Learner {n}")
-    rows = list(reports.gradebook_csv(session, course, batch_size=3))
+    rows = list(gradebook_csv(session, course, batch_size=3))
     assert rows[0] == (["learner_id", "name", "email"] + [e.id for e in course.exercises]
                        + ["awaiting_review", "total", "completion"])
     assert [r[1] for r in rows[1:]] == [f"Learner {n}" for n in range(7)]
@@ -177,7 +186,7 @@ def sortable(db):
     return session, course
 
 
-def _names(book: reports.GradebookPage) -> list[str]:
+def _names(book: GradebookPage) -> list[str]:
     return [r.name for r in book.rows]
 
 
@@ -196,64 +205,64 @@ def _names(book: reports.GradebookPage) -> list[str]:
 def test_gradebook_sorts_by_any_column_with_ties_broken_by_name(sortable, key, descending,
                                                                   expected):
     session, course = sortable
-    sort = reports.GradebookSort(key, descending)
-    whole = reports.gradebook(session, course, page=1, page_size=50, sort=sort)
+    sort = GradebookSort(key, descending)
+    whole = gradebook(session, course, page=1, page_size=50, sort=sort)
     assert _names(whole) == expected
     # Pages of two, and the CSV read in batches of two, give the same single order.
-    paged = [row.user_id for page in range(1, 5) for row in reports.gradebook(
+    paged = [row.user_id for page in range(1, 5) for row in gradebook(
         session, course, page=page, page_size=2, sort=sort).rows]
     assert paged == [r.user_id for r in whole.rows]
     # So do pages after the last learner of the one before (Next), and back again
     # before the first learner of the one after (Previous), ties included.
-    pages = [reports.gradebook(session, course, page_size=2, sort=sort)]
+    pages = [gradebook(session, course, page_size=2, sort=sort)]
     while pages[-1].page < pages[-1].pages:
-        pages.append(reports.gradebook(session, course, page=pages[-1].page + 1, page_size=2,
-                                       sort=sort, after=pages[-1].last_id))
+        pages.append(gradebook(session, course, page=pages[-1].page + 1, page_size=2,
+                               sort=sort, after=pages[-1].last_id))
     assert [row.user_id for book in pages for row in book.rows] == paged
     back = [pages[-1]]
     while back[-1].page > 1:
-        back.append(reports.gradebook(session, course, page=back[-1].page - 1, page_size=2,
-                                      sort=sort, before=back[-1].first_id))
+        back.append(gradebook(session, course, page=back[-1].page - 1, page_size=2,
+                              sort=sort, before=back[-1].first_id))
     assert [row.user_id for book in reversed(back) for row in book.rows] == paged
-    csv_rows = list(reports.gradebook_csv(session, course, batch_size=2, sort=sort))
+    csv_rows = list(gradebook_csv(session, course, batch_size=2, sort=sort))
     assert [int(r[0]) for r in csv_rows[1:]] == paged
 
 
 def test_two_learners_with_one_name_keep_their_order_both_ways(sortable):
     session, course = sortable
-    up = reports.gradebook(session, course, sort=reports.GradebookSort(f"ex-{SORT}"))
-    down = reports.gradebook(session, course, sort=reports.GradebookSort(f"ex-{SORT}", True))
+    up = gradebook(session, course, sort=GradebookSort(f"ex-{SORT}"))
+    down = gradebook(session, course, sort=GradebookSort(f"ex-{SORT}", True))
     bos = [[r.user_id for r in book.rows if r.name == "Bo"] for book in (up, down)]
     assert bos[0] == bos[1] == sorted(bos[0])  # ties: by name, then account, either way
 
 
 def test_gradebook_filter_finds_learners_by_name_or_email_in_the_sorted_order(sortable):
     session, course = sortable
-    book = reports.gradebook(session, course, sort=reports.GradebookSort("total", True),
-                             learner_filter="bo")
+    book = gradebook(session, course, sort=GradebookSort("total", True),
+                     learner_filter="bo")
     assert (_names(book), book.learners) == (["Bo", "Bo"], 2)
-    book = reports.gradebook(session, course, learner_filter="fay@")
+    book = gradebook(session, course, learner_filter="fay@")
     assert (_names(book), book.learners) == (["Fay"], 1)
-    book = reports.gradebook(session, course, learner_filter="100%_")
+    book = gradebook(session, course, learner_filter="100%_")
     assert (book.rows, book.learners) == ([], 0)  # wildcards are text
-    csv_rows = list(reports.gradebook_csv(session, course, learner_filter="fay@"))
+    csv_rows = list(gradebook_csv(session, course, learner_filter="fay@"))
     assert [r[1] for r in csv_rows[1:]] == ["Fay"]
 
 
 def test_an_unknown_sort_column_falls_back_to_names(db):
     _, course = db
-    assert reports.GradebookSort.parse(course, "password", "desc") == reports.GradebookSort(
+    assert GradebookSort.parse(course, "password", "desc") == GradebookSort(
         "name", True)
-    assert reports.GradebookSort.parse(course, f"ex-{SORT}", "sideways") == \
-        reports.GradebookSort(f"ex-{SORT}")
-    assert reports.GradebookSort.parse(course, None, None).query_args() == {}
+    assert GradebookSort.parse(course, f"ex-{SORT}", "sideways") == \
+        GradebookSort(f"ex-{SORT}")
+    assert GradebookSort.parse(course, None, None).query_args() == {}
 
 
 def test_the_csv_header_follows_the_page_columns(db):
     _, course = db
-    header = next(reports.gradebook_csv(*db))
-    assert header == [h for c in reports.gradebook_columns(course) for h in c.csv_headers]
-    assert [c.label for c in reports.gradebook_columns(course)][1:-3] == [
+    header = next(gradebook_csv(*db))
+    assert header == [h for c in gradebook_columns(course) for h in c.csv_headers]
+    assert [c.label for c in gradebook_columns(course)][1:-3] == [
         e.title for e in course.exercises]
 
 
@@ -270,11 +279,11 @@ def test_the_csv_header_follows_the_page_columns(db):
     ("\ufe661+1", "'=1+1"), ("Ｚｏë", "Zoë"),
 ])
 def test_neutralise_quotes_cells_a_spreadsheet_would_run(cell, expected):
-    assert reports.neutralise(cell) == expected
+    assert neutralise(cell) == expected
 
 
 def test_csv_text_starts_with_a_bom_and_quotes_cells():
-    text = "".join(reports.csv_text([["a", "b, c"], ["d\"e", "f"]], rows_per_chunk=1))
+    text = "".join(csv_text([["a", "b, c"], ["d\"e", "f"]], rows_per_chunk=1))
     assert text == '\ufeff"a","b, c"\r\n"d""e","f"\r\n'
 
 
@@ -286,7 +295,7 @@ def test_no_piece_of_a_neutralised_cell_starts_a_formula(cell):
     """Split however a spreadsheet might (comma, semicolon, line break, tab or not, quotes
     or not), full-width forms read as what they stand for: no piece begins with a formula
     character."""
-    shown = unicodedata.normalize("NFKC", reports.neutralise(cell))
+    shown = unicodedata.normalize("NFKC", neutralise(cell))
     for pieces in (r"[,;\r\n]", r"[,;\t\r\n]"):
         for piece in re.split(pieces, shown):
             assert not piece.lstrip(' "').startswith(tuple("=+-@\t")), piece
@@ -315,7 +324,7 @@ def test_misconceptions_share_correct_and_most_common_wrong_bucket_worst_first(d
     attempt(session, user, SORT, 9, 0.5, status=AttemptStatus.REVIEWED,
             answer=placements(course, SORT, **{tricky.id: other[tricky.bucket]}))
 
-    report = {r.exercise.id: r for r in reports.misconceptions(session, course)}
+    report = {r.exercise.id: r for r in misconceptions(session, course)}
     assert [r.exercise.kind for r in report.values()] == [
         e.kind for e in course.exercises if e.kind != "review"]
     sort_report = report[SORT]
@@ -352,7 +361,7 @@ def test_misconceptions_quiz_counts_exact_answers_and_the_most_chosen_wrong_opti
     for n, a in enumerate(answers, start=1):
         attempt(session, user, QUIZ, n, 0.5, answer=a)
 
-    items = {i.id: i for i in next(r for r in reports.misconceptions(session, course)
+    items = {i.id: i for i in next(r for r in misconceptions(session, course)
                                    if r.exercise.id == QUIZ).items}
     assert (items[single.id].correct_share, items[single.id].wrong,
             items[single.id].wrong_share) == (0.25, wrong_single[0].text, 0.5)
@@ -360,7 +369,7 @@ def test_misconceptions_quiz_counts_exact_answers_and_the_most_chosen_wrong_opti
     expected_multi = 0.5 if len(right_multi) > 1 else 0.75
     assert items[multiple.id].correct_share == expected_multi
     assert (items[multiple.id].wrong, items[multiple.id].wrong_share) == (wrong_multi.text, 0.25)
-    worst = next(r for r in reports.misconceptions(session, course)
+    worst = next(r for r in misconceptions(session, course)
                  if r.exercise.id == QUIZ).items[0]
     assert worst.id == single.id
 
@@ -368,8 +377,8 @@ def test_misconceptions_quiz_counts_exact_answers_and_the_most_chosen_wrong_opti
 def test_a_stacked_bar_draws_only_segments_with_attempts_but_lists_every_one():
     from course.services.charts import stacked_bar
 
-    bar = stacked_bar([reports.Segment("right", 0, right=True), reports.Segment("Backlog", 3),
-                       reports.Segment("Roadmap", 1)], total=4, answered=4)
+    bar = stacked_bar([Segment("right", 0, right=True), Segment("Backlog", 3),
+                       Segment("Roadmap", 1)], total=4, answered=4)
     assert bar.rects == (("chart-seg chart-seg-1", "0", "225.0"),
                          ("chart-seg chart-seg-2", "225.0", "75.0"))
     assert [(label, numbers) for _, label, _, numbers in bar.rows] == [

@@ -1,5 +1,6 @@
-"""services.review: rubric grading, overrides and their audit trail, concurrent saves,
-feedback read state, and regrading stored attempts after an answer key changes."""
+"""services.review, release, feedback and regrade: rubric grading, overrides and their
+audit trail, concurrent saves, releasing drafts, feedback read state, and regrading stored
+attempts after an answer key changes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from sqlalchemy import select
 
 from course.db import get_session
 from course.models import Attempt, Role, ScoreChange
+from course.services import feedback as feedback_service
 from course.services import progress
+from course.services import regrade as regrade_service
+from course.services import release as release_service
 from course.services import review as review_service
 from course.site import get_course
 from tests.helpers import make_user
@@ -44,8 +48,8 @@ def _save(app, attempt_id, reviewer_id, revision=1, levels=GOOD_LEVELS, feedback
             review_service.ReviewInput(levels, feedback, override, reason),
             course=get_course())
         if release:
-            review_service.release_reviews(session, reviewer_id, course=get_course(),
-                                           attempt_id=attempt_id)
+            release_service.release_reviews(session, reviewer_id, course=get_course(),
+                                            attempt_id=attempt_id)
         return saved
 
 
@@ -231,21 +235,21 @@ def test_reading_feedback_clears_the_new_feedback_mark(app, people):
     with app.app_context():
         session = get_session()
         attempt = session.get(Attempt, attempt_id)
-        assert review_service.read_feedback(session, attempt, get_course().exercise(VISION)) \
+        assert feedback_service.read_feedback(session, attempt, get_course().exercise(VISION)) \
             is None
     _save(app, attempt_id, teacher, feedback="Nice *work*.")
     with app.app_context():
         session = get_session()
-        assert review_service.exercises_with_new_feedback(session, learner) == {VISION}
+        assert feedback_service.exercises_with_new_feedback(session, learner) == {VISION}
         attempt = session.get(Attempt, attempt_id)
-        feedback = review_service.read_feedback(session, attempt,
-                                                get_course().exercise(VISION))
+        feedback = feedback_service.read_feedback(session, attempt,
+                                                  get_course().exercise(VISION))
         assert feedback.reviewer_name == "Ines Instructor"
         assert feedback.feedback_markdown == "Nice *work*."
         assert feedback.score == pytest.approx(0.75)
         assert next((r.title, r.label, r.points) for r in feedback.rubric) == (
             "The vision is short and aspirational", "Strong", 2)
-        assert review_service.exercises_with_new_feedback(session, learner) == set()
+        assert feedback_service.exercises_with_new_feedback(session, learner) == set()
     attempt = _attempt(app, attempt_id)
     assert not attempt.feedback_unread
     assert attempt.revision == 3  # reading does not make an open review form stale
@@ -279,7 +283,7 @@ def test_regrade_rescores_attempts_and_keeps_overrides(make_app, tmp_path):
     with after.app_context():
         exercise = get_course().exercise(SORT)
         assert exercise.version != old_version
-        report = review_service.regrade_exercise(get_session(), exercise, teacher)
+        report = regrade_service.regrade_exercise(get_session(), exercise, teacher)
 
     assert report.regraded == 3
     changes = {c.attempt_id: c for c in report.changed}
@@ -313,8 +317,8 @@ def test_regrade_reports_answers_that_no_longer_fit(make_app, tmp_path):
               lambda t: t.replace("- id: plan-in-ten-minutes", "- id: plan-in-ten-mins"))
     after = make_app(COURSE_CONTENT_DIR=str(content))
     with after.app_context():
-        report = review_service.regrade_exercise(get_session(), get_course().exercise(SORT),
-                                                 None)
+        report = regrade_service.regrade_exercise(get_session(), get_course().exercise(SORT),
+                                                  None)
     assert report.regraded == 0 and report.changed == []
     [(change, why)] = report.failed
     assert change.attempt_id == attempt_id and "plan-in-ten-m" in why
@@ -322,8 +326,8 @@ def test_regrade_reports_answers_that_no_longer_fit(make_app, tmp_path):
 
 
 def test_regrade_refuses_written_work(app):
-    with app.app_context(), pytest.raises(review_service.NothingToRegrade):
-        review_service.regrade_exercise(get_session(), get_course().exercise(VISION), None)
+    with app.app_context(), pytest.raises(regrade_service.NothingToRegrade):
+        regrade_service.regrade_exercise(get_session(), get_course().exercise(VISION), None)
 
 
 def test_regrade_cli_prints_changed_scores(make_app, tmp_path):
@@ -358,8 +362,8 @@ def test_a_draft_changes_nothing_the_learner_sees(app, people):
     assert _history(app, attempt_id) == []
     with app.app_context():
         session = get_session()
-        assert review_service.exercises_with_new_feedback(session, learner) == set()
-        assert review_service.read_feedback(session, attempt, get_course().exercise(VISION)) \
+        assert feedback_service.exercises_with_new_feedback(session, learner) == set()
+        assert feedback_service.read_feedback(session, attempt, get_course().exercise(VISION)) \
             is None
         assert not progress.is_complete(session, learner, VISION)
 
@@ -376,10 +380,10 @@ def test_release_all_releases_every_draft_of_one_exercise(app, people):
     _save(app, sort_draft, teacher, levels=None, override=0.5, reason="x", release=False)
     with app.app_context():
         session = get_session()
-        assert review_service.count_drafts(session, VISION) == 2
-        released = review_service.release_reviews(session, other, course=get_course(),
+        assert release_service.count_drafts(session, VISION) == 2
+        released = release_service.release_reviews(session, other, course=get_course(),
                                                    exercise_id=VISION)
-        assert review_service.count_drafts(session, VISION) == 0
+        assert release_service.count_drafts(session, VISION) == 0
     assert sorted(r.attempt_id for r in released) == sorted(drafts)
     assert {r.user_id for r in released} == {learner, second}
     for attempt_id in drafts:
@@ -398,10 +402,10 @@ def test_releasing_twice_releases_once(app, people):
     _save(app, attempt_id, teacher, release=False)
     with app.app_context():
         session = get_session()
-        first = review_service.release_reviews(session, teacher, course=get_course(),
-                                               attempt_id=attempt_id)
-        again = review_service.release_reviews(session, teacher, course=get_course(),
-                                               attempt_id=attempt_id)
+        first = release_service.release_reviews(session, teacher, course=get_course(),
+                                                attempt_id=attempt_id)
+        again = release_service.release_reviews(session, teacher, course=get_course(),
+                                                attempt_id=attempt_id)
     assert len(first) == 1 and again == []
     assert len(_history(app, attempt_id)) == 1
 
@@ -477,7 +481,7 @@ def test_regrade_preview_changes_nothing(make_app, tmp_path):
     edit_file(content / "exercises" / "roadmap-or-backlog.yaml", _move_first_item_to_backlog)
     after = make_app(COURSE_CONTENT_DIR=str(content))
     with after.app_context():
-        report = review_service.preview_regrade(get_session(), get_course().exercise(SORT))
+        report = regrade_service.preview_regrade(get_session(), get_course().exercise(SORT))
     assert report.regraded == 1 and [c.attempt_id for c in report.changed] == [attempt_id]
     attempt = _attempt(after, attempt_id)
     assert (attempt.score, attempt.revision, attempt.regraded_at) == (1.0, 1, None)

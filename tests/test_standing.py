@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from course.db import get_session
 from course.grading import registry
 from course.models import Certificate, Role, StepProgress, User
-from course.services import attempts, drift, reports, review
+from course.services import attempts, drift, regrade
+from course.services.reports import gradebook as gradebook_report
 from course.site import get_course
 from tests.helpers import make_user
 from tests.review_factories import SORT, finish_every_step, pass_reviews, sort_form
@@ -94,12 +95,12 @@ def test_a_lower_pass_mark_and_a_regrade_complete_the_step_everywhere(client, au
         assert not done.passed and done.score >= 0.5
         kinder = dataclasses.replace(exercise, policy=dataclasses.replace(
             exercise.policy, pass_mark=0.5))
-        review.regrade_exercise(session, kinder, None)
+        regrade.regrade_exercise(session, kinder, None)
         session.expire_all()
         assert session.scalar(select(StepProgress.id).where(
             StepProgress.user_id == learner.id, StepProgress.step_id == SORT)) is not None
         assert session.get(User, learner.id).steps_done == 1
-        [row] = reports.gradebook(session, course).rows
+        [row] = gradebook_report.gradebook(session, course).rows
         assert row.completion == 1 / len(course.steps)
     assert f"1 of {len(get_course_steps(app))} steps" in words(client.get("/progress"))
 
@@ -125,7 +126,7 @@ def test_a_certificate_a_later_regrade_no_longer_supports_is_kept_and_flagged(
             exercise, policy=dataclasses.replace(exercise.policy, pass_mark=1.0),
             spec=exercise.spec.model_copy(update={"items": (
                 first.model_copy(update={"bucket": other}), *exercise.spec.items[1:])}))
-        review.regrade_exercise(session, stricter, instructor)
+        regrade.regrade_exercise(session, stricter, instructor)
         # The check, against the course as edited: no drift, the kept certificate noted.
         edited = dataclasses.replace(course, steps=tuple(
             stricter if s.id == SORT else s for s in course.steps))

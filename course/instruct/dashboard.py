@@ -10,7 +10,8 @@ from markupsafe import Markup
 
 from course.db import get_session
 from course.instruct.blueprint import bp
-from course.services import reports
+from course.services.reports import dashboard as dashboard_report
+from course.services.reports import score_distribution
 from course.site import get_course, latest_copy
 
 
@@ -18,17 +19,18 @@ from course.site import get_course, latest_copy
 def dashboard() -> ResponseReturnValue:
     """Per exercise: attempts, learners, mean counted score, pass rate, awaiting review."""
     session, course = get_session(), get_course()
-    distributions = reports.score_distributions(session, course)
-    return render_template("instruct/dashboard.html", stats=reports.dashboard(session, course),
+    distributions = score_distribution.score_distributions(session, course)
+    return render_template("instruct/dashboard.html",
+                           stats=dashboard_report.dashboard(session, course),
                            charts=[_chart(d) for d in distributions if d.learners])
 
 
-def _chart(distribution: reports.Distribution) -> Markup:
+def _chart(distribution: score_distribution.Distribution) -> Markup:
     """One exercise's score-distribution chart, drawn again only when its counts differ
     from those of this worker's copy.
 
-    Drawing the bars and their tables was most of the page (about a thousand escaped
-    values), while each chart is a function of the exercise (loaded once per app) and its
+    Drawing the bars and their tables (an escaped value per cell) is most of the page's
+    work, while each chart is a function of the exercise (loaded once per app) and its
     handful of maintained counts, which change only when a score does. It has no links,
     so the mount point does not matter. Not kept in debug, where templates change under
     the developer's hands (as the misconceptions report's parts).

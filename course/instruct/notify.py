@@ -18,7 +18,7 @@ from course.db import get_session
 from course.links import public_url
 from course.logs import get_logger
 from course.services import mail_queue, notices
-from course.services.review import Released
+from course.services.release import Released
 from course.site import get_course
 
 log = get_logger(__name__)

@@ -14,7 +14,10 @@ from course.content.schema import Exercise
 from course.db import get_engine, get_session
 from course.instruct.blueprint import bp
 from course.models.timestamps import utcnow
-from course.services import reports
+from course.services.reports import activity as activity_report
+from course.services.reports import gradebook as gradebook_report
+from course.services.reports import gradebook_csv as csv_report
+from course.services.reports import misconceptions as misconception_report
 from course.site import get_course, latest_copy
 
 # Far beyond any cohort; keeps a typed-in page number from overflowing the SQL OFFSET.
@@ -25,11 +28,11 @@ MAX_PAGE = 100_000
 MAX_FILTER = 254
 
 
-def _view() -> tuple[reports.GradebookSort, str]:
+def _view() -> tuple[gradebook_report.GradebookSort, str]:
     """The order and the learner filter the page and the CSV were asked for (`sort`,
     `dir`, `learner`); an unknown column sorts by name, as a mangled link should."""
-    sort = reports.GradebookSort.parse(get_course(), request.args.get("sort"),
-                                       request.args.get("dir"))
+    sort = gradebook_report.GradebookSort.parse(get_course(), request.args.get("sort"),
+                                                request.args.get("dir"))
     return sort, request.args.get("learner", "").strip()[:MAX_FILTER]
 
 
@@ -49,9 +52,10 @@ def gradebook() -> ResponseReturnValue:
     if not 1 <= page <= MAX_PAGE:
         abort(404)
     sort, learner = _view()
-    book = reports.gradebook(get_session(), get_course(), page,
-                             current_app.config["GRADEBOOK_PAGE_SIZE"], sort, learner,
-                             after=_learner_id("after"), before=_learner_id("before"))
+    book = gradebook_report.gradebook(get_session(), get_course(), page,
+                                      current_app.config["GRADEBOOK_PAGE_SIZE"], sort,
+                                      learner, after=_learner_id("after"),
+                                      before=_learner_id("before"))
     if page > book.pages:
         abort(404)
     view = {**sort.query_args(), **({"learner": learner} if learner else {})}
@@ -72,7 +76,7 @@ def gradebook_csv() -> ResponseReturnValue:
 
     def chunks() -> Iterator[str]:
         try:
-            yield from reports.csv_text(reports.gradebook_csv(
+            yield from csv_report.csv_text(csv_report.gradebook_csv(
                 session, course, sort=sort, learner_filter=learner))
         finally:
             session.close()
@@ -86,18 +90,19 @@ def gradebook_csv() -> ResponseReturnValue:
 def misconceptions() -> ResponseReturnValue:
     """Per auto-graded exercise, the items the cohort gets wrong most, worst first."""
     course = get_course()
-    counts = reports.misconception_counts(get_session(), course)
+    counts = misconception_report.misconception_counts(get_session(), course)
     exercises = [e for e in course.exercises if e.auto_graded]
     return render_template(
         "instruct/misconceptions.html", exercises=exercises,
         report=Markup("").join(_misconceptions_of(e, counts[e.id]) for e in exercises))
 
 
-def _misconceptions_of(exercise: Exercise, counts: reports.ExerciseCounts) -> Markup:
+def _misconceptions_of(exercise: Exercise,
+                       counts: misconception_report.ExerciseCounts) -> Markup:
     """One exercise's part of the report, rendered again only when its counts differ
     from those of this worker's copy.
 
-    Drawing a bar and a table for every item cost four times a lesson page, while each
+    Drawing a bar and a table for every item is most of the page's work, while each
     exercise's part is a function of its few dozen maintained counts and the course
     (loaded once per app): reading the counts is all a request needs when nothing was
     submitted, reviewed or regraded since, and a submission changes one exercise's.
@@ -107,7 +112,7 @@ def _misconceptions_of(exercise: Exercise, counts: reports.ExerciseCounts) -> Ma
 
     def draw() -> Markup:
         html = render_template("instruct/_misconceptions.html",
-                               ex=reports.exercise_misconceptions(exercise, counts))
+                               ex=misconception_report.exercise_misconceptions(exercise, counts))
         return Markup(html)  # nosec B704  # an autoescaping template's output, kept as such
 
     return latest_copy("course_misconceptions_report", exercise.id,
@@ -118,9 +123,10 @@ def _misconceptions_of(exercise: Exercise, counts: reports.ExerciseCounts) -> Ma
 def activity() -> ResponseReturnValue:
     """Attempts and exercises completed per day over the last few weeks; another span
     than those offered is a 404."""
-    weeks = request.args.get("weeks", reports.ACTIVITY_WEEKS[0], type=int)
-    if weeks not in reports.ACTIVITY_WEEKS:
+    weeks = request.args.get("weeks", activity_report.ACTIVITY_WEEKS[0], type=int)
+    if weeks not in activity_report.ACTIVITY_WEEKS:
         abort(404)
     return render_template("instruct/activity.html", weeks=weeks,
-                           spans=reports.ACTIVITY_WEEKS,
-                           activity=reports.activity(get_session(), get_course(), weeks))
+                           spans=activity_report.ACTIVITY_WEEKS,
+                           activity=activity_report.activity(get_session(), get_course(),
+                                                             weeks))

@@ -1,7 +1,8 @@
 """Submissions: the queue, one submission with its review form, and regrade.
 
 Views check a form, call one service and render or redirect; what is shown and what is
-stored is decided in `services.submissions` and `services.review`.
+stored is decided in `services.submissions`, `services.review`, `services.release`
+and `services.regrade`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from course.logs import AUDIT, get_logger
 from course.mail import deliver_soon
 from course.services import attempts as attempt_service
 from course.services import mail_queue
+from course.services import regrade as regrade_service
+from course.services import release as release_service
 from course.services import review as review_service
 from course.services.submissions import (
     BadCursor,
@@ -72,7 +75,7 @@ def submissions() -> ResponseReturnValue:
     return render_template(
         "instruct/submissions.html", form=form, page=page, status_labels=STATUS_LABELS,
         queue=form.query_args(), filtered_exercise=exercise, action_form=ReleaseForm(),
-        drafts=review_service.count_drafts(session, exercise.id) if exercise else 0,
+        drafts=release_service.count_drafts(session, exercise.id) if exercise else 0,
         mail=mail_queue.waiting(session))
 
 
@@ -109,7 +112,7 @@ def _render_submission(detail: SubmissionDetail, form: ReviewForm, queue: QueueF
         status_labels=STATUS_LABELS), status
 
 
-def _announce(released: list[review_service.Released]) -> None:
+def _announce(released: list[release_service.Released]) -> None:
     """Audit a committed release and start sending the emails it queued."""
     if released:
         audit.info("reviews released attempts=%s by=%s",
@@ -172,9 +175,9 @@ def release_review(attempt_id: int) -> ResponseReturnValue:
     _detail_or_404(attempt_id)
     if not ReleaseForm().validate():
         abort(400)
-    released = review_service.release_reviews(get_session(), current_user.id,
-                                              course=get_course(), attempt_id=attempt_id,
-                                              announce=queue_feedback_mail)
+    released = release_service.release_reviews(get_session(), current_user.id,
+                                               course=get_course(), attempt_id=attempt_id,
+                                               announce=queue_feedback_mail)
     if released:
         _announce(released)
         flash("Review released: the learner can see it now.", "success")
@@ -189,9 +192,9 @@ def release_exercise(exercise_id: str) -> ResponseReturnValue:
     exercise = get_course().exercise(exercise_id) or abort(404)
     if not ReleaseForm().validate():
         abort(400)
-    released = review_service.release_reviews(get_session(), current_user.id,
-                                              course=get_course(), exercise_id=exercise.id,
-                                              announce=queue_feedback_mail)
+    released = release_service.release_reviews(get_session(), current_user.id,
+                                               course=get_course(), exercise_id=exercise.id,
+                                               announce=queue_feedback_mail)
     _announce(released)
     count = len(released)
     flash(f"{count} review{'' if count == 1 else 's'} of “{exercise.title}” released."
@@ -204,8 +207,8 @@ def release_exercise(exercise_id: str) -> ResponseReturnValue:
 def regrade_preview(exercise_id: str) -> ResponseReturnValue:
     exercise = get_course().exercise(exercise_id) or abort(404)
     try:
-        report = review_service.preview_regrade(get_session(), exercise)
-    except review_service.NothingToRegrade:
+        report = regrade_service.preview_regrade(get_session(), exercise)
+    except regrade_service.NothingToRegrade:
         abort(400, NOTHING_TO_REGRADE)
     return render_template("instruct/regrade_preview.html", report=report,
                            regrade_form=RegradeForm())
@@ -217,8 +220,8 @@ def regrade(exercise_id: str) -> ResponseReturnValue:
     if not RegradeForm().validate():
         abort(400)
     try:
-        report = review_service.regrade_exercise(get_session(), exercise, current_user.id)
-    except review_service.NothingToRegrade:
+        report = regrade_service.regrade_exercise(get_session(), exercise, current_user.id)
+    except regrade_service.NothingToRegrade:
         abort(400, NOTHING_TO_REGRADE)
     audit.info("regrade exercise=%s by=%s regraded=%s changed=%s overrides_kept=%s",
                exercise_id, current_user.id, report.regraded, len(report.changed),

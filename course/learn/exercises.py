@@ -27,7 +27,7 @@ from course.learn.views import bp
 from course.models import Attempt
 from course.models.attempt import AttemptStatus
 from course.services import attempts as attempt_service
-from course.services import review as review_service
+from course.services import feedback as feedback_service
 from course.services import self_assessment
 from course.site import get_course, remembered_url
 
@@ -304,11 +304,11 @@ def _render_attempt(attempt: Attempt, standing: attempt_service.Standing,
     _, following = get_course().neighbours(exercise.id)
     unread = attempt.feedback_unread
     # An attempt nobody has reviewed has no feedback to read: its page needs no session.
-    feedback = None if attempt.reviewed_at is None else review_service.read_feedback(
+    feedback = None if attempt.reviewed_at is None else feedback_service.read_feedback(
         get_session(), attempt, exercise)
     if unread and current_user.new_feedback:
         # Opening it was the reading: the header's badge (read with the sign-in) follows.
-        current_user.new_feedback = review_service.exercises_with_new_feedback(
+        current_user.new_feedback = feedback_service.exercises_with_new_feedback(
             get_session(), current_user.id)
     return render_template("learn/attempt.html", report=report, exercise=exercise,
                            attempt=attempt, following=following,

@@ -78,7 +78,7 @@ class User(UserMixin, Base):
 
 
 # The gradebook sorted by total, awaiting review or completion, a page at a time (a keyset
-# after a learner, course.services.reports): each key is kept on the account by
+# after a learner, course.services.reports.gradebook): each key is kept on the account by
 # course.services.aggregates, and ties go by name then id ascending either way, so each
 # key has an index per direction.
 for _key in (User.score_sum, User.awaiting, User.steps_done):

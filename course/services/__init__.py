@@ -6,7 +6,6 @@ CLI and the benchmark all go through the same code.
 Queries that every page runs (the signed-in check, the header's feedback badge, a
 learner's standing and attempts) are module constants with bound parameters instead of
 being built on each call: building a SQLAlchemy statement and computing its cache key
-costs several times more than running the query on an index (measured for a learner's
-standing: 0.4-1.2 ms built once against 3-4.5 ms built per call), and a built statement keeps
-its cache key.
+costs more than running such a query on an index, and a statement built once keeps its
+cache key.
 """

@@ -17,7 +17,7 @@ from course.content.schema import Course
 from course.models import Attempt, Role, User
 from course.models.attempt import AttemptStatus
 from course.services.mail_queue import Message
-from course.services.review import Released
+from course.services.release import Released
 
 _FEEDBACK_BODY = """Hello {name},
 

@@ -1,39 +1,33 @@
-"""Instructor review: grading with a rubric, overriding scores, feedback, and regrading.
+"""Instructor review: a rubric grade, feedback and an optional override, saved as a draft.
 
-Every change to an attempt's score goes through here so that each one lands in the
-ScoreChange audit trail. A saved review is a draft (`Attempt.draft`) the learner cannot
-see; releasing it copies it into the attempt's counted score and feedback and records
-the release in the audit trail. Saving is one conditional UPDATE on the attempt's
-`revision`: when two instructors edit the same submission, the second save matches no
-row and is refused (ReviewConflict) instead of silently overwriting the first. Release
-and regrade bump the revision too, so a form opened before either is refused as well.
-Nothing here imports Flask: the session is passed in.
+It exists so every review is checked in one place (every problem reported at once, nothing
+stored when one is found) and saved safely when two instructors edit the same submission.
+A saved review is a draft (`Attempt.draft`) the learner cannot see until it is released
+(course.services.release). Saving is one conditional UPDATE on the attempt's `revision`:
+when two instructors edit the same submission, the second save matches no row and is
+refused (ReviewConflict) instead of silently overwriting the first. Release and regrade
+bump the revision too, so a form opened before either is refused as well.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from functools import partial
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
 from course.grading import registry, rubric
-from course.grading.base import InvalidAnswer, Result
-from course.models import Attempt, ScoreChange, User
-from course.models.attempt import AttemptStatus
+from course.grading.base import InvalidAnswer
+from course.models import Attempt
 from course.models.timestamps import utcnow
-from course.services import aggregates
-from course.services.sign_ins import NEW_FEEDBACK
+from course.services.release import Announce, Released, release_one
 
 FEEDBACK_MAX_LENGTH = 10_000
-REGRADE_BATCH = 500
 
 
 class ReviewConflict(Exception):
@@ -50,10 +44,6 @@ class ReviewInvalid(ValueError):
 
 class AttemptNotFound(LookupError):
     """No attempt has this id."""
-
-
-class NothingToRegrade(ValueError):
-    """Written work is graded by people; there is no answer key to re-run."""
 
 
 @dataclass(frozen=True)
@@ -82,21 +72,6 @@ class Outcome:
         return {"rubric": self.rubric, "score": self.score, "passed": self.passed,
                 "overridden": self.overridden, "feedback": self.feedback,
                 "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class Released:
-    """A review the learner can now see: whom to tell, about which attempt."""
-
-    attempt_id: int
-    user_id: int
-    exercise_id: str
-    number: int
-
-
-# Called with the releases of a unit of work before it commits, to add what goes with
-# them to the same transaction (the learners' emails, in the mail queue).
-Announce = Callable[[Session, Sequence[Released]], None]
 
 
 @dataclass(frozen=True)
@@ -220,292 +195,9 @@ def save_review(session: Session, attempt_id: int, reviewer_id: int, expected_re
         session.expire(attempt)
         fresh = session.get(Attempt, attempt_id)
         if fresh is not None:
-            released = _release_one(session, fresh, reviewer_id, course)
+            released = release_one(session, fresh, reviewer_id, course)
     if released is not None and announce is not None:
         announce(session, [released])
     session.commit()
     session.refresh(attempt)
     return SaveResult(attempt, released)
-
-
-# -------------------------------------------------------------------------- release
-
-
-def _release_one(session: Session, attempt: Attempt, released_by_id: int,
-                 course: Course) -> Released | None:
-    """Make the attempt's draft the review its learner sees; audit the change. No commit.
-
-    None when the draft moved on since it was read (another save or release won)."""
-    draft = attempt.draft
-    if draft is None:
-        return None
-    now = utcnow()
-    rubric = draft["rubric"]
-    # Written work has no machine score: its points are the rubric's.
-    points = ({"points": rubric["points"], "max_points": rubric["max_points"]}
-              if rubric is not None else {})
-    done = session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.revision == attempt.revision)
-        .values(**points, status=AttemptStatus.REVIEWED.value, rubric=rubric,
-                score=draft["score"], passed=draft["passed"], overridden=draft["overridden"],
-                instructor_feedback=draft["feedback"], reviewer_id=attempt.draft_by_id,
-                reviewed_at=attempt.draft_saved_at, released_at=now, feedback_unread=True,
-                draft=None, draft_by_id=None, draft_saved_at=None,
-                revision=Attempt.revision + 1)
-        .execution_options(synchronize_session=False))
-    if cast("CursorResult[Any]", done).rowcount != 1:
-        return None
-    session.add(ScoreChange(
-        attempt_id=attempt.id, changed_by_id=released_by_id, changed_at=now,
-        kind="override" if draft["overridden"] else "review",
-        old_score=attempt.score, new_score=draft["score"], reason=draft["reason"]))
-    exercise = course.exercise(attempt.exercise_id)
-    if exercise is not None:  # `attempt` still holds the status from before the UPDATE
-        aggregates.after_change(session, exercise, [attempt.user_id], left=(
-            [attempt.answer] if attempt.status == AttemptStatus.AUTO_GRADED else []))
-    return Released(attempt.id, attempt.user_id, attempt.exercise_id, attempt.number)
-
-
-def release_reviews(session: Session, released_by_id: int, *, course: Course,
-                    attempt_id: int | None = None, exercise_id: str | None = None,
-                    announce: Announce | None = None) -> list[Released]:
-    """Release the draft of one attempt, or every draft of an exercise; commit.
-
-    One query finds the drafts (over ix_attempts_exercise_draft), then one UPDATE and
-    one audit row each. A draft saved again meanwhile is skipped, not overwritten.
-    `announce` gets the releases before the commit, so what it adds commits with them.
-    """
-    query = select(Attempt).where(Attempt.draft_saved_at.is_not(None))
-    if attempt_id is not None:
-        query = query.where(Attempt.id == attempt_id)
-    if exercise_id is not None:
-        query = query.where(Attempt.exercise_id == exercise_id)
-    # The drafts, and then their learners' rows, locked before the first release takes
-    # an exercise's totals (aggregates.lock_learners).
-    drafts = session.scalars(query.order_by(Attempt.id).with_for_update()).all()
-    if len(drafts) > 1:
-        aggregates.lock_learners(session, [(a.exercise_id, a.user_id) for a in drafts])
-    released = [done for attempt in drafts
-                if (done := _release_one(session, attempt, released_by_id, course))]
-    if released and announce is not None:
-        announce(session, released)
-    session.commit()
-    return released
-
-
-def count_drafts(session: Session, exercise_id: str) -> int:
-    """Reviewed drafts of one exercise waiting for release (one query)."""
-    return session.scalar(select(func.count()).select_from(Attempt).where(
-        Attempt.exercise_id == exercise_id, Attempt.draft_saved_at.is_not(None))) or 0
-
-
-# -------------------------------------------------------------------- learner side
-
-
-@dataclass(frozen=True)
-class RubricChoice:
-    """One rubric criterion as the learner sees their grade on it."""
-
-    title: str
-    label: str
-    points: float
-    max_points: float
-    description: str
-
-
-@dataclass(frozen=True)
-class InstructorFeedback:
-    """What the learner's attempt page shows of a review."""
-
-    reviewer_name: str
-    reviewed_at: datetime
-    score: float | None
-    overridden: bool
-    rubric: tuple[RubricChoice, ...]
-    feedback_markdown: str
-
-
-def _rubric_choices(exercise: Exercise | None,
-                    rubric: Mapping[str, Any] | None) -> tuple[RubricChoice, ...]:
-    if exercise is None or not rubric:
-        return ()
-    levels = rubric.get("levels", {})
-    choices = []
-    for criterion in registry.kind_of(exercise).rubric(exercise.spec):
-        level = criterion.level(levels.get(criterion.id))
-        if level is not None:
-            choices.append(RubricChoice(criterion.title, level.label, level.points,
-                                        criterion.max_points, level.description))
-    return tuple(choices)
-
-
-def read_feedback(session: Session, attempt: Attempt,
-                  exercise: Exercise | None) -> InstructorFeedback | None:
-    """The review of `attempt` for its learner, marking it read (None if not reviewed).
-
-    Called when the learner opens the attempt, so "New feedback" on My progress clears
-    once they have seen it. Two queries at most: the reviewer's name, and the update.
-    """
-    if attempt.reviewed_at is None:
-        return None
-    reviewer_name = "An instructor"
-    if attempt.reviewer_id is not None:
-        reviewer_name = session.scalar(
-            select(User.display_name).where(User.id == attempt.reviewer_id)) or reviewer_name
-    if attempt.feedback_unread:
-        # No revision bump: reading feedback must not make an open review form stale.
-        session.execute(update(Attempt).where(Attempt.id == attempt.id)
-                        .values(feedback_unread=False)
-                        .execution_options(synchronize_session=False))
-        session.commit()
-        attempt.feedback_unread = False
-    return InstructorFeedback(
-        reviewer_name=reviewer_name, reviewed_at=attempt.reviewed_at, score=attempt.score,
-        overridden=attempt.overridden, rubric=_rubric_choices(exercise, attempt.rubric),
-        feedback_markdown=attempt.instructor_feedback or "")
-
-
-def exercises_with_new_feedback(session: Session, user_id: int) -> set[str]:
-    """Ids of exercises where the learner has feedback they have not opened (one query;
-    the sign-in reads the same with the user, course.services.sign_ins)."""
-    rows = session.connection().execute(NEW_FEEDBACK, {"user_id": user_id})
-    return {exercise_id for (exercise_id,) in rows}  # plain rows: no ScalarResult
-
-
-# -------------------------------------------------------------------------- regrade
-
-
-@dataclass(frozen=True)
-class Change:
-    """One attempt whose score a regrade changed, or would have changed."""
-
-    attempt_id: int
-    learner: str
-    number: int
-    old_score: float | None
-    new_score: float | None
-
-
-@dataclass
-class RegradeReport:
-    """What a regrade did: scores changed, overrides kept, answers it could not grade."""
-
-    exercise: Exercise
-    regraded: int = 0
-    changed: list[Change] = field(default_factory=list)
-    kept: list[Change] = field(default_factory=list)  # old = kept score, new = machine's
-    failed: list[tuple[Change, str]] = field(default_factory=list)
-
-
-def _regrade_rows(session: Session, exercise: Exercise) -> Iterator[list[Any]]:
-    """Every stored attempt of `exercise`, in keyset batches so memory stays flat."""
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(Attempt.id, Attempt.user_id, Attempt.number, Attempt.answer,
-                   Attempt.score, Attempt.auto_score, Attempt.passed, Attempt.overridden,
-                   Attempt.revision, User.display_name)
-            .join(User, User.id == Attempt.user_id)
-            .where(Attempt.exercise_id == exercise.id, Attempt.id > last_id)
-            .order_by(Attempt.id).limit(REGRADE_BATCH)).all()
-        if not rows:
-            return
-        last_id = rows[-1].id
-        yield list(rows)
-
-
-@dataclass(frozen=True)
-class _Rescored:
-    """One attempt scored against the exercise as it is now."""
-
-    result: Result
-    score: float
-    passed: bool
-
-
-def _rescore(exercise: Exercise, row: Any) -> _Rescored | str:
-    """Grade a stored answer again; why not, when it no longer fits the exercise."""
-    problems = registry.validate(exercise, row.answer)
-    if problems:
-        return " ".join(problems)
-    result = registry.grade(exercise, row.answer)
-    score = row.score if row.overridden else result.score
-    passed = row.passed if row.overridden else score >= exercise.policy.pass_mark
-    return _Rescored(result, score, passed)
-
-
-def _note(report: RegradeReport, row: Any, outcome: _Rescored | str) -> None:
-    """Count one attempt's regrade (or failure to regrade) in `report`."""
-    change = partial(Change, row.id, row.display_name, row.number)
-    if isinstance(outcome, str):
-        report.failed.append((change(row.score, None), outcome))
-        return
-    report.regraded += 1
-    if row.overridden and outcome.result.score != row.auto_score:
-        report.kept.append(change(row.score, outcome.result.score))
-    if outcome.score != row.score:
-        report.changed.append(change(row.score, outcome.score))
-
-
-def preview_regrade(session: Session, exercise: Exercise) -> RegradeReport:
-    """What `regrade_exercise` would do, changing nothing: how many attempts, which scores
-    would change, which overrides would be kept. NothingToRegrade for written work."""
-    if not exercise.auto_graded:
-        raise NothingToRegrade(exercise.id)
-    report = RegradeReport(exercise)
-    for rows in _regrade_rows(session, exercise):
-        for row in rows:
-            _note(report, row, _rescore(exercise, row))
-    return report
-
-
-def regrade_exercise(session: Session, exercise: Exercise,
-                     changed_by_id: int | None) -> RegradeReport:
-    """Re-score every stored attempt of `exercise` against the exercise as it is now; commit.
-
-    The machine's score and feedback are always refreshed; the counted score follows them
-    unless an instructor overrode it. An answer that no longer fits the exercise (an item
-    was removed, say) is left as it was and reported, not fatal. Written work (kind
-    review) has no answer key to regrade against: NothingToRegrade.
-    """
-    if not exercise.auto_graded:
-        raise NothingToRegrade(exercise.id)
-    report = RegradeReport(exercise)
-    aggregates.before_regrade(session, exercise.id)
-    regraded = False
-    for rows in _regrade_rows(session, exercise):
-        regraded = True
-        now = utcnow()
-        for row in rows:
-            outcome = _rescore(exercise, row)
-            if not isinstance(outcome, str) and not _store_regrade(
-                    session, exercise, row, outcome, changed_by_id, now):
-                outcome = "An instructor saved this attempt during the regrade."
-            _note(report, row, outcome)
-        aggregates.after_change(session, exercise, {row.user_id for row in rows})
-    if regraded:  # with no attempts, the item counts are those of answers since: theirs
-        aggregates.after_regrade(session, exercise)
-    session.commit()
-    return report
-
-
-def _store_regrade(session: Session, exercise: Exercise, row: Any, rescored: _Rescored,
-                   changed_by_id: int | None, now: datetime) -> bool:
-    """Write one regraded attempt and its audit row; False if it was saved meanwhile."""
-    result = rescored.result
-    done = session.execute(
-        update(Attempt)
-        .where(Attempt.id == row.id, Attempt.revision == row.revision)
-        .values(auto_score=result.score, points=result.points, max_points=result.max_points,
-                feedback=result.feedback_json(), score=rescored.score,
-                passed=rescored.passed, regraded_at=now, revision=Attempt.revision + 1)
-        .execution_options(synchronize_session=False))
-    if cast("CursorResult[Any]", done).rowcount != 1:
-        return False
-    if rescored.score != row.score:
-        session.add(ScoreChange(attempt_id=row.id, changed_by_id=changed_by_id,
-                                changed_at=now, kind="regrade", old_score=row.score,
-                                new_score=rescored.score, reason="Regraded against the "
-                                "current version of the exercise."))
-    return True

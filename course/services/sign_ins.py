@@ -91,7 +91,7 @@ class SignedIn:
 _USERS, _SIGN_INS = cast(Table, User.__table__), cast(Table, SignIn.__table__)
 _ATTEMPTS = cast(Table, Attempt.__table__)
 #: The learner's exercises with feedback they have not opened (also run on its own by
-#: course.services.review.exercises_with_new_feedback).
+#: course.services.feedback.exercises_with_new_feedback).
 NEW_FEEDBACK = (select(_ATTEMPTS.c.exercise_id).distinct()
                 .where(_ATTEMPTS.c.user_id == bindparam("user_id"),
                        # Written as the index's condition, so that SQLite uses the index.
