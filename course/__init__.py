@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from course import (
         assets,
         auth,
+        caches,
         cli,
         db,
         deployment,
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from course.services import aggregates
 
     site.init_app(app)  # first: broken content stops start-up before anything is opened
+    caches.init_app(app)
     db.init_app(app)
     if app.config.get("CREATE_SCHEMA", True):
         db.create_schema(db.get_engine(app))
