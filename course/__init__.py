@@ -12,10 +12,8 @@ from course.config import REPO_ROOT, from_environment
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, database, the course content (loaded once), blueprints."""
-    from course.site import CourseFlask
-
-    app = CourseFlask(__name__, instance_relative_config=True,
-                      template_folder=str(REPO_ROOT / "templates"))
+    app = Flask(__name__, instance_relative_config=True,
+              template_folder=str(REPO_ROOT / "templates"))
     app.config.from_mapping(from_environment(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
@@ -23,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from course import (
         assets,
         auth,
+        caches,
         cli,
         db,
         deployment,
@@ -44,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     links.init_app(app)  # first: a production server without PUBLIC_URL never starts
     site.init_app(app)  # then: broken content stops start-up before anything is opened
+    caches.init_app(app)
     db.init_app(app)
     if app.config.get("CREATE_SCHEMA", True):
         db.create_schema(db.get_engine(app))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +49,11 @@ def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
 def static_url(filename: str) -> str:
     """The file's URL with its current hash.
 
-    Where templates are reloaded when they change (debug), the hash is looked up again on
-    each page (a stat; the digest is cached) and the URL remembered per hash. Elsewhere
-    the app serves the templates it started with, so it serves the files it started with
-    too: the URL is worked out once (a tenth of a signed-in page's template time went to
-    these look-ups)."""
+    Where templates are reloaded when they change (debug), the hash is worked out again
+    on each page. Elsewhere the app serves the templates it started with, so it serves the
+    files it started with too: the URL is remembered (remembered_url)."""
     if current_app.jinja_env.auto_reload:
-        return remembered_url(("static", filename, static_version(filename)), "static",
-                              filename=filename)
+        return url_for("static", filename=filename)
     return remembered_url(("static", filename), "static", filename=filename)
 
 
@@ -70,22 +66,17 @@ def static_version(filename: str) -> str | None:
         found = os.stat(path)
     except OSError:
         return None
-    return _digest(path, found.st_mtime_ns) if stat.S_ISREG(found.st_mode) else None
+    return _digest(path) if stat.S_ISREG(found.st_mode) else None
 
 
-@lru_cache(maxsize=256)
 def _inside(folder: str, filename: str) -> str | None:
-    """The file's real path if it lies inside `folder` (None for `../secret`). Cached:
-    resolving a path walks every directory above it, and every page links the same few
-    files, so each page would otherwise pay for it again on every static URL."""
+    """The file's real path if it lies inside `folder` (None for `../secret`)."""
     root = Path(folder).resolve()
     path = (root / filename).resolve()
     return str(path) if root in path.parents else None
 
 
-@lru_cache(maxsize=256)
-def _digest(path: str, mtime_ns: int) -> str:
-    # Keyed by mtime too, so an edited file gets a new hash without a restart.
+def _digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 

@@ -13,11 +13,16 @@ session holds flashed messages, not for a URL with a query string, and only a 20
 
 Once a copy has been served, the whole answer is kept too (`Replay`, in front of the app):
 a request that cannot be told apart from one already answered with a copy (a GET with no
-cookie, no query string and no body, for the same scheme, host and path, with the same
-Accept-Encoding) gets that answer again, its status, headers and body as the app produced
-them, without passing through Flask: no session, no request hooks, no compression. What
-the hooks added (security headers, HSTS, Vary) is in the kept headers, and the request log
-gets its line as for any request. Up to MAX_REPLAYS answers are kept per worker.
+cookie, no query string and no body, for the same scheme, host and path, whose
+Accept-Encoding got the same encoding) gets that answer again, its status, headers and
+body as the app produced them, without passing through Flask: no session, no request
+hooks, no compression. What the hooks added (security headers, HSTS, Vary) is in the kept
+headers, and the request log gets its line as for any request.
+
+Answers are kept by the encoding the app chose, not by the Accept-Encoding header that
+asked for it: browsers write a handful of encodings in countless ways, and each way is
+only remembered (bounded) as a pointer to the one answer for its encoding. The copies,
+the answers and the pointers are declared in course.caches.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from flask_login import current_user
 from flask_login.config import COOKIE_NAME
 from werkzeug.http import http_date
 
+from course.caches import AppCaches, app_caches
 from course.logs import write_request_line
 
 if TYPE_CHECKING:
@@ -41,9 +47,8 @@ if TYPE_CHECKING:
 View = TypeVar("View", bound=Callable[..., Any])
 #: Marks, in the WSGI environ, a request answered with a copy (its path, for the log).
 SERVED_COPY = "course.served_copy"
-MAX_REPLAYS = 256
-#: What a kept answer is found by: scheme, host, script root, path, Accept-Encoding.
-ReplayKey = tuple[str, str, str, str, str]
+#: Where a request may be answered again from: scheme, host, script root, path.
+Place = tuple[str, str, str, str]
 
 
 def same_for_every_visitor(view: View) -> View:
@@ -59,8 +64,7 @@ def same_for_every_visitor(view: View) -> View:
             return view(**kwargs)
         if _has_cookies(app, this) and (current_user.is_authenticated or "_flashes" in session):
             return view(**kwargs)
-        pages: dict[tuple[str, str], bytes] = app.extensions.setdefault(
-            "course_anonymous_pages", {})
+        pages = app_caches(app).pages
         key = (this.script_root, this.path)
         page = pages.get(key)
         if page is None:
@@ -68,7 +72,8 @@ def same_for_every_visitor(view: View) -> View:
             if not isinstance(rendered, str):  # a redirect or a status: serve it as it is
                 return rendered
             # Kept encoded: the response would otherwise encode the same text every time.
-            page = pages[key] = rendered.encode()
+            page = rendered.encode()
+            pages.put(key, page)
         this.environ[SERVED_COPY] = this.path
         return page
 
@@ -89,9 +94,7 @@ def _has_cookies(app: Flask, this: Request) -> bool:
 def init_app(app: Flask) -> None:
     """Put `Replay` in front of the app: after every other WSGI wrapper but ProxyFix
     (course/deployment.py), which must still run first."""
-    replay = Replay(app.wsgi_app)
-    app.extensions["course_replayed_answers"] = replay.answers
-    app.wsgi_app = replay  # type: ignore[method-assign]
+    app.wsgi_app = Replay(app.wsgi_app, app_caches(app))  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
@@ -106,26 +109,30 @@ class Answer:
 class Replay:
     """WSGI middleware: answers a request again with the copy's stored answer."""
 
-    def __init__(self, wsgi_app: WSGIApplication) -> None:
+    def __init__(self, wsgi_app: WSGIApplication, caches: AppCaches) -> None:
         self.wsgi_app = wsgi_app
-        self.answers: dict[ReplayKey, Answer] = {}
+        self.answers = caches.answers
+        self.encodings = caches.encodings
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
                  ) -> Iterable[bytes]:
-        key = _replay_key(environ)
-        if key is None:
+        place = _replay_place(environ)
+        if place is None:
             return self.wsgi_app(environ, start_response)
-        answer = self.answers.get(key)
+        asked = (*place, environ.get("HTTP_ACCEPT_ENCODING", ""))
+        encoding = self.encodings.get(asked)
+        answer = None if encoding is None else self.answers.get((*place, encoding))
         if answer is None:
-            return self._answer_and_keep(key, environ, start_response)
+            return self._answer_and_keep(place, asked, environ, start_response)
         started = time.perf_counter()
         headers = [*answer.headers, ("Date", http_date())] if answer.dated else [*answer.headers]
         start_response(answer.status, headers)
         write_request_line("GET", answer.path, 200, started, "-")
         return [answer.body]
 
-    def _answer_and_keep(self, key: ReplayKey, environ: WSGIEnvironment,
-                         start_response: StartResponse) -> Iterable[bytes]:
+    def _answer_and_keep(self, place: Place, asked: tuple[str, str, str, str, str],
+                         environ: WSGIEnvironment, start_response: StartResponse
+                         ) -> Iterable[bytes]:
         started: list[tuple[str, list[tuple[str, str]]]] = []
 
         def note(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -134,7 +141,7 @@ class Replay:
 
         body = self.wsgi_app(environ, note)
         path = environ.get(SERVED_COPY)
-        if path is None or not started or len(self.answers) >= MAX_REPLAYS:
+        if path is None or not started:
             return body
         status, headers = started[-1]
         names = {name.lower() for name, _ in headers}
@@ -146,12 +153,17 @@ class Replay:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-        self.answers[key] = Answer(status, [h for h in headers if h[0].lower() != "date"],
-                                   data, path, "date" in names)
+        # The encoding the app chose for this Accept-Encoding on this page ("" for none).
+        encoding = next((value for name, value in headers
+                         if name.lower() == "content-encoding"), "")
+        self.encodings.put(asked, encoding)
+        self.answers.put((*place, encoding), Answer(
+            status, [h for h in headers if h[0].lower() != "date"], data, path,
+            "date" in names))
         return [data]
 
 
-def _replay_key(environ: WSGIEnvironment) -> ReplayKey | None:
+def _replay_place(environ: WSGIEnvironment) -> Place | None:
     """What the copy's answer depends on, for a request that may be replayed; None for
     one that must reach the app (any cookie, query string or body, any method but GET)."""
     if (environ.get("REQUEST_METHOD") != "GET" or "HTTP_COOKIE" in environ
@@ -162,5 +174,4 @@ def _replay_key(environ: WSGIEnvironment) -> ReplayKey | None:
     # Host and scheme too: an answer checked by the app for one host (a host check, a link
     # built from it) is never given to a request for another.
     return (environ.get("wsgi.url_scheme", ""), environ.get("HTTP_HOST", ""),
-            environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
-            environ.get("HTTP_ACCEPT_ENCODING", ""))
+            environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""))

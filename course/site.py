@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from functools import lru_cache
-from inspect import iscoroutinefunction
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, url_for
@@ -13,34 +11,12 @@ from markupsafe import Markup
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
+from course.caches import app_caches
 from course.content.loader import load_course
 from course.content.render import render_markdown
 from course.content.schema import Course, Lesson, Step
 from course.grading.registry import kind_of
 from course.services.charts import percent
-
-
-class CourseFlask(Flask):
-    """Flask, asking once per function whether it is a coroutine function.
-
-    Flask passes every hook, view and teardown function through `ensure_sync` on every
-    request (about twenty times for a page), and each time `inspect` unwraps partials and
-    methods to answer a question whose answer never changes: about 6% of the
-    instructions of a cached lesson page. The answers are remembered, in a bounded
-    cache (an `after_this_request` function is new on every request).
-    """
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        try:
-            plain = not _is_coroutine_function(func)
-        except TypeError:  # unhashable: ask Flask as usual
-            return super().ensure_sync(func)
-        return func if plain else super().ensure_sync(func)
-
-
-@lru_cache(maxsize=1024)
-def _is_coroutine_function(func: Callable[..., Any]) -> bool:
-    return iscoroutinefunction(func)
 
 
 class RowId(IntegerConverter):
@@ -140,17 +116,17 @@ def remembered_url(key: Hashable, endpoint: str, **values: Any) -> str:
 
 def latest_copy(store: str, part: str, key: Hashable, draw: Callable[[], Markup]) -> Markup:
     """A part of a page drawn from data read on every request (`key`, say an exercise's
-    counts), drawn again only when `key` differs from what this app last drew `part` from:
-    one copy per part, in `app.extensions[store]`. Not kept in debug, where templates
-    change under the developer's hands."""
+    counts), drawn again only when `key` differs from what this app last drew `part` from
+    (caches.AppCaches.latest_parts). Not kept in debug, where templates change under the
+    developer's hands."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    copies: dict[str, tuple[Hashable, Markup]] = app.extensions.setdefault(store, {})
-    copy = copies.get(part)
+    copies = app_caches(app).latest_parts
+    copy = copies.get((store, part))
     if copy is not None and copy[0] == key:
         return copy[1]
     drawn = draw()
     if not app.debug:
-        copies[part] = (key, drawn)
+        copies.put((store, part), (key, drawn))
     return drawn
 
 

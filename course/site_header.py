@@ -1,12 +1,7 @@
-"""The site header (templates/_header.html), kept per signed-in state.
-
-Every page has the header, and for a signed-in person it changes only with who they are
+"""The site header (templates/_header.html), rendered from what it shows: who is signed in
 (their name, whether they teach), how many exercises have new feedback for them, their
-session's CSRF token (the "Sign out" form), the page (which link is the current one) and
-the mount point. Rendering it cost about a tenth of a signed-in page, so each app keeps
-it by exactly those: the partial is written to use nothing else. A visitor's header links
-"Sign in" back to the page they are on, so it is rendered each time (the pages most
-visitors see are served whole from course.page_cache). Nothing is kept in debug.
+session's CSRF token (the "Sign out" form) and the page (which link is the current one).
+A visitor's header links "Sign in" back to the page they are on.
 """
 
 from __future__ import annotations
@@ -15,13 +10,8 @@ from typing import Any
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-
-from course.extensions import csrf_token
-from course.kept import kept
-
-#: How many signed-in headers each app keeps before it starts again from none.
-HEADERS_KEPT = 1024
 
 
 def site_header() -> Markup:
@@ -38,19 +28,9 @@ def site_header() -> Markup:
     endpoint, blueprint, name = this.endpoint, this.blueprint, user.display_name
     instructor = user.is_instructor
     feedback_count = 0 if instructor else len(user.new_feedback)
-    token = csrf_token()
-    # The mount point is in the key for the partial's fixed_url links.
-    state = (this.script_root, endpoint, blueprint, name, instructor, feedback_count, token)
-
-    def render() -> Markup:
-        return _render(app, title=title, signed_in=True, endpoint=endpoint,
-                       blueprint=blueprint, name=name, instructor=instructor,
-                       feedback_count=feedback_count, token=token)
-
-    if app.debug:  # where templates change under the developer's hands
-        return render()
-    headers: dict[tuple[Any, ...], Markup] = app.extensions.setdefault("course_headers", {})
-    return kept(headers, state, render, HEADERS_KEPT)
+    return _render(app, title=title, signed_in=True, endpoint=endpoint, blueprint=blueprint,
+                   name=name, instructor=instructor, feedback_count=feedback_count,
+                   token=generate_csrf())
 
 
 def _render(app: Flask, **variables: Any) -> Markup:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from course.caches import app_caches
 from course.db import get_session
 from course.models import Attempt
 from course.services import attempts as attempt_service
@@ -43,7 +44,7 @@ def test_each_learner_sees_their_own_answer_on_a_kept_attempt_page(app, auth, cl
     assert seen["wrong@example.com"][0] == seen["wrong@example.com"][1]
     assert seen["same@example.com"][0] == seen["wrong@example.com"][0]
     # One account per different answer and visibility, none per learner.
-    assert len(app.extensions["course_attempt_answers"]) == 2
+    assert len(app_caches(app).attempt_answers) == 2
 
 
 def test_an_attempt_of_an_older_version_is_not_kept(app, auth, client):
@@ -55,7 +56,7 @@ def test_an_attempt_of_an_older_version_is_not_kept(app, auth, client):
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert "The exercise has changed since this attempt" in page
     assert [m for m, _ in MARKS.findall(page)].count("wrong") == 2
-    assert app.extensions.get("course_attempt_answers", {}) == {}
+    assert len(app_caches(app).attempt_answers) == 0
 
 
 def test_a_hint_fix_shows_though_the_same_answer_was_graded_before(make_app, tmp_path: Path):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from werkzeug.datastructures import MultiDict
 
+from course.caches import app_caches
 from course.learn import board
 from course.site import get_course
 from tests.helpers import make_user
@@ -40,14 +41,6 @@ def test_a_board_checks_only_what_was_posted_and_escapes_its_texts():
     assert str(built.render(None)) == blank
 
 
-def test_the_board_is_cached_per_exercise_version(app):
-    cache: dict[tuple[str, str], board.Board] = {}
-    first = board.cached(cache, "ex", "v1", COLUMNS, ITEMS)
-    assert board.cached(cache, "ex", "v1", COLUMNS, [Item("a", "changed")]) is first
-    second = board.cached(cache, "ex", "v2", COLUMNS, [Item("a", "changed")])
-    assert second is not first and "changed" in str(second.render(None))
-
-
 def test_a_learners_prefilled_board_is_never_shown_to_another(client, auth, app):
     auth.learner()
     wrong = wrong_sort_answer(exercise(app, SORT))
@@ -62,7 +55,7 @@ def test_a_learners_prefilled_board_is_never_shown_to_another(client, auth, app)
         assert CHECKED.findall(client.get(f"/exercises/{step_id}").get_data(as_text=True)) == []
     with app.app_context():
         sort = get_course().exercise(SORT)
-        assert (SORT, sort.version) in app.extensions["course_boards"]
+        assert ("", SORT, sort.version, "") in app_caches(app).answer_forms
     auth.sign_out()
     auth.sign_in()
     again = client.get(f"/exercises/{SORT}").get_data(as_text=True)

@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
+from course.caches import app_caches
 from course.db import get_session
 from course.grading import registry
 from course.models import Attempt
@@ -511,4 +512,4 @@ def test_answer_forms_are_kept_except_in_debug(make_app, debug):
     order = next(e.id for e in app.extensions["course"].exercises if e.kind == "order")
     page = client.get(f"/exercises/{order}").get_data(as_text=True)
     assert "order.js?v=" in page
-    assert bool(app.extensions.get("course_answer_forms")) is not debug
+    assert bool(len(app_caches(app).answer_forms)) is not debug

@@ -1,11 +1,11 @@
-"""Session cookies (course/sessions.py): Flask's signed cookies, with the serializer built
+"""Session cookies (course/overrides.py): Flask's signed cookies, with the serializer built
 once per secret key and nothing done for an empty session."""
 
 from __future__ import annotations
 
 import time
 
-from tests.helpers import AuthActions, csrf_token
+from tests.helpers import csrf_token
 
 LESSON = "what-product-managers-do"
 
@@ -78,15 +78,3 @@ def test_a_session_holding_flashed_messages_shows_each_once(app, client, auth) -
         assert "Feedback emails are on" in browser.get("/account").get_data(as_text=True)
     assert "Feedback emails are on" in client.get("/account").get_data(as_text=True)
     assert "Feedback emails are on" not in client.get("/account").get_data(as_text=True)
-
-
-def test_a_page_keeps_its_session_token_signed_once(app, client, auth) -> None:
-    """csrf_token() signs a session's token once per worker; each session has its own."""
-    auth.learner()
-    first, second = csrf_token(client, "/progress"), csrf_token(client, "/progress")
-    assert first == second
-    other = app.test_client()
-    AuthActions(other, app).sign_in("learner@example.com")
-    assert csrf_token(other, "/progress") != first
-    assert client.post(f"/lessons/{LESSON}/complete",
-                       data={"csrf_token": first, "done": "1"}).status_code == 302

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import MutableMapping
-from functools import lru_cache, partial
+from functools import partial
 
 import bleach
 import markdown
@@ -61,7 +61,6 @@ def render_lesson(text: str) -> tuple[Markup, dict[str, str]]:
 _LESSON_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "h2": ["id"], "h3": ["id"], "h4": ["id"]}
 
 
-@lru_cache(maxsize=4096)
 def _render(text: str) -> str:
     html = markdown.markdown(text, extensions=_EXTENSIONS, output_format="html")
     return _clean(html, ALLOWED_ATTRIBUTES)

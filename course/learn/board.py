@@ -1,18 +1,17 @@
-"""The placement board of sort and now-next-later forms, built once per exercise version.
+"""The placement board of sort and now-next-later forms.
 
 A board is a radio button per card and column (52 on the now-next-later exercise), the
-same markup for every learner but for which buttons are checked, and rendering it through
-a Jinja macro was the largest part of those exercise pages. So its HTML is built once into
-fixed pieces, one before each radio button's checked slot, and a request only joins them,
-adding " checked" where the learner's prefilled or posted answer put a card. Nothing of a
-learner is ever stored in the pieces. board.js relies on this markup: keep the data-
-attributes, classes, ids and field names as they are.
+same markup for every learner but for which buttons are checked. Its HTML is built into
+fixed pieces, one before each radio button's checked slot, which are then joined, adding
+" checked" where the learner's prefilled or posted answer put a card (a blank or
+prefilled form is kept whole: caches.AppCaches.answer_forms). board.js relies on this
+markup: keep the data-attributes, classes, ids and field names as they are.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -81,16 +80,3 @@ def build(columns: Sequence[Mapping[str, str]], items: Sequence[Any]) -> Board:
     blank = Markup(html)  # nosec B704  # every text in the pieces went through escape() above
     return Board(tuple(slots), tuple(names), text, blank)
 
-
-def cached(cache: MutableMapping[tuple[str, str], Board], exercise_id: str, version: str,
-           columns: Sequence[Mapping[str, str]], items: Sequence[Any]) -> Board:
-    """The board of one exercise version from `cache`, built on first use.
-
-    The cache belongs to one loaded course (the app's), in which an exercise id and
-    version name one exercise file, texts included.
-    """
-    key = (exercise_id, version)
-    board = cache.get(key)
-    if board is None:
-        board = cache[key] = build(columns, items)
-    return board

@@ -15,12 +15,12 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from course.caches import app_caches
 from course.content.schema import Exercise
 from course.db import get_session, reads_only
 from course.extensions import PageRead, page_rows, read_with_sign_in
 from course.grading.base import AnswerProblem, InvalidAnswer
 from course.grading.kind import ExerciseKind
-from course.kept import kept
 from course.learn import board
 from course.learn.forms import Envelope, ExerciseForm, SelfAssessmentForm, answer_fields
 from course.learn.views import bp
@@ -41,14 +41,8 @@ STALE_MESSAGE = ("This exercise changed since you opened it, so your answer was 
 @bp.app_template_global()
 def placement_board(exercise: Exercise, columns: Sequence[Mapping[str, str]],
                     items: Sequence[Any], posted: board.Posted | None) -> Markup:
-    """The placement board of a sort or now-next-later form (course.learn.board), its
-    fixed HTML built once per exercise version for this app's course."""
-    cache = current_app.extensions.setdefault("course_boards", {})
-    return board.cached(cache, exercise.id, exercise.version, columns, items).render(posted)
-
-
-# How many attempt accounts (below) each app keeps before it starts again from none.
-ANSWERS_KEPT = 256
+    """The placement board of a sort or now-next-later form (course.learn.board)."""
+    return board.build(columns, items).render(posted)
 
 
 @bp.app_template_global()
@@ -56,10 +50,8 @@ def attempt_answer(report: attempt_service.AttemptReport, kind: ExerciseKind) ->
     """The kind's account of an attempt on the learner's attempt page (the answer macro of
     its partial).
 
-    Rendering it was a quarter of that page, and it is the same for equal answers to one
-    exercise version whose report was worked out from the answer (`report.answer_key`), so
-    this app (one loaded course) keeps it by exercise version, answer and whether the
-    model answer shows: nothing of who answered is part of it.
+    It is the same for equal answers to one exercise version whose report was worked out
+    from the answer (`report.answer_key`): kept (caches.AppCaches.attempt_answers).
     """
     # A macro of an autoescaping template: it returns Markup.
     answer: Callable[[attempt_service.AttemptReport, ExerciseKind], Markup] = (
@@ -68,13 +60,7 @@ def attempt_answer(report: attempt_service.AttemptReport, kind: ExerciseKind) ->
         return answer(report, kind)
     key = (report.exercise.id, report.exercise.version, report.answer_key,
            report.answer_visible)
-    answers: dict[tuple[str, str, str, bool], Markup] = current_app.extensions.setdefault(
-        "course_attempt_answers", {})
-    return kept(answers, key, lambda: answer(report, kind), ANSWERS_KEPT)
-
-
-# How many answer forms (below) each app keeps before it starts again from none.
-FORMS_KEPT = 256
+    return app_caches(current_app).attempt_answers.kept(key, lambda: answer(report, kind))
 
 
 @bp.app_template_global()
@@ -83,21 +69,20 @@ def answer_form(exercise: Exercise, kind: ExerciseKind, posted: MultiDict[str, s
     """The answer's controls on the exercise page (the form macro of the kind's partial).
 
     They depend only on the exercise version and what is filled in, so for an
-    auto-graded exercise this app keeps them by version, mount point (the partials link
-    static files) and `key`: "" for a blank form, the JSON of the prefilled answer
-    (`attempts.answer_key`) for a retry. None (a refused post's fields, written work,
-    which is nobody else's) renders them every time. Not kept in debug, where a partial's
-    script (order.js) changes under the developer's hands, and its `?v=` with it.
+    auto-graded exercise they are kept (caches.AppCaches.answer_forms) by `key`: "" for a
+    blank form, the JSON of the prefilled answer (`attempts.answer_key`) for a retry.
+    None (a refused post's fields, written work, which is nobody else's) renders them
+    every time. Not kept in debug, where a partial's script (order.js) changes under the
+    developer's hands, and its `?v=` with it.
     """
     # A macro of an autoescaping template: it returns Markup.
     form: Callable[[Exercise, ExerciseKind, MultiDict[str, str] | None], Markup] = (
         current_app.jinja_env.get_template(kind.PARTIAL).module.form)  # type: ignore[attr-defined]
     if key is None or current_app.debug:
         return form(exercise, kind, posted)
-    forms: dict[tuple[str, str, str, str], Markup] = current_app.extensions.setdefault(
-        "course_answer_forms", {})
-    return kept(forms, (request.script_root, exercise.id, exercise.version, key),
-                lambda: form(exercise, kind, posted), FORMS_KEPT)
+    return app_caches(current_app).answer_forms.kept(
+        (request.script_root, exercise.id, exercise.version, key),
+        lambda: form(exercise, kind, posted))
 
 
 @bp.app_template_global()

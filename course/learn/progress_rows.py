@@ -7,6 +7,7 @@ from typing import NamedTuple
 from flask import current_app, request
 from markupsafe import Markup, escape
 
+from course.caches import app_caches
 from course.content.schema import Exercise, Section, Step
 from course.site import get_course, step_kind_label, step_url
 
@@ -23,16 +24,12 @@ Sections = tuple[tuple[Section, tuple[ProgressRow, ...]], ...]
 
 
 def progress_sections() -> Sections:
-    """The course's sections that have steps, with their rows' fixed parts, built once per
-    app (one loaded course) and mount point (the links are relative to it): every step's
-    link and label, written on each request, were most of the page's own cost."""
-    kept: dict[str, Sections] = current_app.extensions.setdefault(
-        "course_progress_sections", {})
-    sections = kept.get(request.script_root)
-    if sections is None:
-        sections = kept[request.script_root] = tuple(
+    """The course's sections that have steps, with their rows' fixed parts, kept per app
+    and mount point (caches.AppCaches.progress_sections)."""
+    sections: Sections = app_caches(current_app).progress_sections.kept(
+        request.script_root, lambda: tuple(
             (section, tuple(_row(step) for step in steps))
-            for section, steps in get_course().by_section() if steps)
+            for section, steps in get_course().by_section() if steps))
     return sections
 
 

@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
@@ -37,10 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
+from course import caches
 from course.content.schema import AttemptPolicy, Course, Exercise, LessonSection
 from course.grading import registry
 from course.grading.base import InvalidAnswer
-from course.kept import kept
 from course.models import Attempt, LearnerExercise, StepProgress
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
@@ -683,18 +682,16 @@ def answer_key(answer: Any) -> str:
     return json.dumps(answer, sort_keys=True)
 
 
-# Grading is a pure function of the exercise and the answer, and re-grading on every view
-# of an attempt page cost a tenth of it: the last few hundred answers' feedback is kept
-# per worker, keyed by the answer's JSON (nothing of who answered) and the exercise with
-# its spec object: the spec holds the wording and takes no part in an Exercise's equality,
-# and while the key keeps the exercise alive its spec's id names only that spec. Callers
-# only read what comes back.
-@lru_cache(maxsize=512)
 def _regraded(exercise: Exercise, spec_id: int, answer_json: str) -> dict[str, Any] | None:
-    try:
-        return registry.grade(exercise, json.loads(answer_json)).feedback_json()
-    except InvalidAnswer:
-        return None
+    """The answer's feedback graded again (kept: caches.REGRADED_FEEDBACK)."""
+
+    def grade() -> dict[str, Any] | None:
+        try:
+            return registry.grade(exercise, json.loads(answer_json)).feedback_json()
+        except InvalidAnswer:
+            return None
+
+    return caches.REGRADED_FEEDBACK.kept((exercise, spec_id, answer_json), grade)
 
 
 def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
@@ -744,28 +741,24 @@ def _items(exercise: Exercise, feedback: Mapping[str, Any], visible: bool,
     return tuple(items)
 
 
-# How many reports' items (below) each worker keeps before it starts again from none.
-ITEMS_KEPT = 512
-_KEPT_ITEMS: dict[tuple[Exercise, int, str, bool, bool], tuple[ItemReport, ...]] = {}
-
-
 def _kept_items(exercise: Exercise, feedback: Mapping[str, Any], key: str, visible: bool,
                 course: Course | None) -> tuple[ItemReport, ...]:
     """The items of a report worked out from the answer (`key`, see _current_feedback),
-    kept per worker: describing every item and its options was most of the attempt page's
-    own cost, and they are the same for equal answers to one loaded exercise. Keyed as
-    _regraded is (the spec's id names the loaded course, whose lessons `course` is), with
-    whether the answer shows and whether lessons are linked. Callers only read them."""
-    return kept(_KEPT_ITEMS, (exercise, id(exercise.spec), key, visible, course is not None),
-                lambda: _items(exercise, feedback, visible, course), ITEMS_KEPT)
+    kept (caches.ATTEMPT_ITEMS). Callers only read them."""
+    return caches.ATTEMPT_ITEMS.kept(
+        (exercise, id(exercise.spec), key, visible, course is not None),
+        lambda: _items(exercise, feedback, visible, course))
 
 
-@lru_cache(maxsize=64)
 def _reference(exercise: Exercise, spec_id: int) -> dict[str, tuple[str, ...]]:
     """Item id -> the model answer's choice for it, read from the model answer's own
-    feedback so it is the same for every kind (none for work a person grades); worked
-    out once per exercise and worker, keyed as _regraded is. Callers only read it."""
-    model = registry.model_answer(exercise)
-    if model is None:
-        return {}
-    return {i.item_id: i.given for i in registry.grade(exercise, model).items}
+    feedback so it is the same for every kind (none for work a person grades); kept
+    (caches.MODEL_ANSWERS). Callers only read it."""
+
+    def choices() -> dict[str, tuple[str, ...]]:
+        model = registry.model_answer(exercise)
+        if model is None:
+            return {}
+        return {i.item_id: i.given for i in registry.grade(exercise, model).items}
+
+    return caches.MODEL_ANSWERS.kept((exercise, spec_id), choices)

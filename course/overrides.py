@@ -1,35 +1,39 @@
-"""Flask's signed-cookie sessions, without the work a request does not need.
+"""Every place the platform changes how a framework works inside, each with the upstream
+behaviour it changes and why (the rule: a change that reaches into a framework must save
+at least a fifth of a page a user waits for; the commit that kept it gives the figures).
 
-Flask builds a new itsdangerous serializer (key derivation settings, signer, salt) twice
-per request, once to open the session and once to save it, parses the Cookie header even
-when there is none, and works out every cookie setting before it finds that an empty
-session has nothing to save. A visitor without cookies (most anonymous page views) paid
-for all of it. Here the serializer is built once per secret key, a request without a
-Cookie header gets an empty session at once, and an empty, unmodified session is saved by
-doing only what Flask would have done: `Vary: Cookie` when the session was read. The
-cookie's format, signature, flags and lifetime are Flask's own.
+`CookieSessions` (`app.session_interface`) changes Flask's `SecureCookieSessionInterface`:
 
-A browser sends the same session cookie with every request until the session changes, and
-checking its signature and decoding it cost more than loading the signed-in user. So each
-worker remembers what a cookie it has checked holds (keyed by the whole signed cookie,
-so only those exact bytes get the remembered contents) and when it was signed, which is
-still checked against the session's lifetime on every request. Only sessions of plain
-values are remembered: a list or a dict in a session (flashed messages) is changed in
-place by Flask, and must not change what the next request gets.
+- Flask builds a new itsdangerous serializer (key derivation settings, signer, salt)
+  twice per request, to open the session and to save it: here it is built once per
+  secret key and its fallbacks.
+- Flask parses the Cookie header even when there is none: here a request without one
+  gets an empty session at once.
+- Flask checks the signature of the session cookie and decodes it on every request.
+  A browser sends the same cookie until the session changes, so what a checked cookie
+  holds is remembered (caches.AppCaches.session_cookies), keyed by the whole signed
+  cookie, so only those exact bytes get the remembered contents; when it was signed is
+  still checked against the session's lifetime on every request. Only sessions of plain
+  values are remembered: Flask changes a list or a dict in a session (flashed messages)
+  in place, which must not change what the next request gets.
+- Flask works out every cookie setting before it finds that an unchanged session has
+  nothing to save: here such a session only gets what Flask would have added,
+  `Vary: Cookie` when the session was read.
+
+The cookie's format, signature, flags and lifetime are Flask's own.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from flask import Flask
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-#: How many checked cookies each worker remembers before it starts again from none.
-COOKIES_KEPT = 1024
+from course.caches import app_caches
+
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -39,8 +43,6 @@ class CookieSessions(SecureCookieSessionInterface):
     def __init__(self) -> None:
         self._keys: tuple[object, ...] | None = None
         self._serializer: URLSafeTimedSerializer | None = None
-        # cookie -> (its contents, when it was signed, as a Unix time)
-        self._checked: dict[str, tuple[dict[str, Any], float]] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """Flask's serializer, rebuilt only when the secret key or its fallbacks change
@@ -49,7 +51,7 @@ class CookieSessions(SecureCookieSessionInterface):
         if keys != self._keys:
             self._serializer = super().get_signing_serializer(app)
             self._keys = keys
-            self._checked = {}  # checked with keys no longer in use
+            app_caches(app).session_cookies.clear()  # checked with keys no longer in use
         return self._serializer
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
@@ -63,7 +65,8 @@ class CookieSessions(SecureCookieSessionInterface):
         if not cookie:
             return self.session_class()
         max_age = app.permanent_session_lifetime.total_seconds()
-        checked = self._checked.get(cookie)
+        cookies = app_caches(app).session_cookies
+        checked = cookies.get(cookie)
         if checked is None:
             try:
                 data, signed = serializer.loads(cookie, max_age=int(max_age),
@@ -72,9 +75,7 @@ class CookieSessions(SecureCookieSessionInterface):
                 return self.session_class()
             checked = (data, signed.timestamp())
             if all(isinstance(value, _PLAIN) for value in data.values()):
-                if len(self._checked) >= COOKIES_KEPT:
-                    self._checked.clear()
-                self._checked[cookie] = checked
+                cookies.put(cookie, checked)
         data, signed_at = checked
         if time.time() - signed_at > max_age:
             return self.session_class()
