@@ -1,9 +1,10 @@
 """Each learner's gradebook sort keys (on their account), added to as a transaction
 commits, and the per-engine spelling of the upkeep's upserts.
 
-Apart from course.services.aggregates so that course.services.progress, which that module
-calls to keep each exercise's completion, can note a learner's keys too without importing
-it back. Nothing here imports Flask.
+Apart from the aggregates (course.services.aggregates) so that course.services.progress,
+which their upkeep calls to keep each exercise's completion, can note a learner's keys
+too without importing them back. The keys are taken last in the lock order
+(course.services.aggregates.locks). Nothing here imports Flask.
 """
 
 from __future__ import annotations
