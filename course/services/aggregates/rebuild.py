@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from course.content.schema import Course
@@ -24,7 +24,6 @@ from course.models import (
     ItemOutcome,
     LearnerCount,
     LearnerExercise,
-    StepProgress,
     User,
 )
 from course.models.user import Role
@@ -39,15 +38,7 @@ from course.services.aggregates.rows import (
     table_of,
     totals_of,
 )
-from course.services.learner_keys import drop_noted
-
-_REBUILD_LEARNER_KEYS = update(User).values(
-    score_sum=func.coalesce(select(func.sum(LearnerExercise.score))
-                            .where(LearnerExercise.user_id == User.id).scalar_subquery(), 0.0),
-    awaiting=select(func.count()).where(LearnerExercise.user_id == User.id,
-                                        LearnerExercise.score.is_(None)).scalar_subquery(),
-    steps_done=select(func.count()).where(StepProgress.user_id == User.id)
-    .scalar_subquery()).execution_options(synchronize_session=False)
+from course.services.learner_keys import rebuild_keys
 
 
 @dataclass(frozen=True)
@@ -107,8 +98,7 @@ def rebuild_uncommitted(session: Session, course: Course) -> Rebuilt:
     progress.rebuild_exercise_steps(
         session, [e.id for e in course.exercises],
         [key for key, values in learners.items() if values["ever_passed"]])
-    drop_noted(session)  # recomputed here from what was just rebuilt
-    session.execute(_REBUILD_LEARNER_KEYS)
+    rebuild_keys(session)
     add_learners(session.connection(), session.scalar(
         select(func.count()).select_from(User).where(User.role == Role.LEARNER.value)) or 0)
     return Rebuilt(len(rows), len(totals), items)

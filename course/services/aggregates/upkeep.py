@@ -267,5 +267,5 @@ def _replaced(session: Session, exercise_id: str, user_id: int, was: Mapping[str
 
 
 _DROP_UNTRIED = delete(LEARNERS).where(LEARNERS.c.user_id == bindparam("uid"),
-                                        LEARNERS.c.exercise_id == bindparam("eid"),
-                                        LEARNERS.c.attempts == 0)
+                                       LEARNERS.c.exercise_id == bindparam("eid"),
+                                       LEARNERS.c.attempts == 0)
