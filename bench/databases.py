@@ -39,7 +39,7 @@ from course.config import normalise_database_url
 from course.content.schema import Course
 from course.db import analyse, create_schema, make_engine, reset_schema
 from course.models import Attempt, StepProgress, User
-from course.services import aggregates
+from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
 
 BASE_ATTEMPTS = 20_000
 ATTEMPTS_PER_LEARNER = 50
@@ -102,7 +102,7 @@ def filled_database(url: str | None, workdir: Path, course: Course, attempts: in
             if revision != _schema_head():
                 create_schema(engine)
                 with Session(engine) as session:
-                    aggregates.rebuild(session, course)
+                    rebuild_aggregates(session, course)
                     analyse(session)
                     _remember(session, attempts, seed)
                 _vacuum(engine)
@@ -140,7 +140,7 @@ def fill(session: Session, course: Course, attempts: int, seed: int) -> tuple[in
             print(f"  copying the cohort: {copy} of {copies - 1}", file=sys.stderr, flush=True)
         _copy_cohort(session, f"c{copy}.")
         session.commit()  # one copy per transaction keeps SQLite's write-ahead log small
-    aggregates.rebuild(session, course)
+    rebuild_aggregates(session, course)
     analyse(session)
     learners = session.scalar(select(func.count()).select_from(User)) or 0
     return learners, session.scalar(select(func.count()).select_from(Attempt)) or 0

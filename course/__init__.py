@@ -39,7 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         site,
         site_header,
     )
-    from course.services import aggregates
+    from course.services.aggregates.rebuild import fill_if_missing
 
     links.init_app(app)  # first: a production server without PUBLIC_URL never starts
     site.init_app(app)  # then: broken content stops start-up before anything is opened
@@ -48,7 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("CREATE_SCHEMA", True):
         db.create_schema(db.get_engine(app))
         with app.app_context():
-            aggregates.fill_if_missing(db.get_session(), site.get_course())
+            fill_if_missing(db.get_session(), site.get_course())
         # `gunicorn --preload` forks workers from this process: leave no connection or
         # open database file behind for them to inherit.
         db.get_engine(app).dispose()

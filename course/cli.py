@@ -24,8 +24,9 @@ from course.mail import deliver_queue
 from course.models import Role
 from course.models.timestamps import utcnow
 from course.passwords import password_problem
-from course.services import aggregates, certificates, drift, email_addresses, mail_queue
+from course.services import certificates, drift, email_addresses, mail_queue
 from course.services.accounts import EmailTaken, create_user
+from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
 from course.services.regrade import NothingToRegrade, regrade_exercise
 from course.site import get_course
 
@@ -216,7 +217,7 @@ def rebuild_aggregates_command() -> None:
     """Recompute the report aggregates from the attempts (after changing an exercise's
     `counts` policy, or to check them), then refresh the planner's statistics."""
     session = get_session()
-    done = aggregates.rebuild(session, get_course())
+    done = rebuild_aggregates(session, get_course())
     analyse(session)
     click.echo(f"Rebuilt {done.learner_rows} learner rows over {done.exercises} exercises "
                f"and {done.item_rows} item counts from the attempts.")

@@ -30,7 +30,7 @@ from course.grading.rubric import Criterion, score_rubric
 from course.models import Attempt, Role, StepProgress, User
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
-from course.services import aggregates
+from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
 
 DEMO_DOMAIN = "demo.example"
 BATCH = 2000
@@ -317,7 +317,7 @@ def fill(session: Session, course: Course, learners: int = 40, attempts: int = 4
     _insert(session, Attempt, attempt_rows)
     _insert(session, StepProgress, progress_rows)
     session.commit()
-    aggregates.rebuild(session, course)
+    rebuild_aggregates(session, course)
     analyse(session)
     statuses = [r["status"] for r in attempt_rows]
     return DemoSummary(

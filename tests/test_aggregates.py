@@ -45,7 +45,6 @@ from course.models import (
 from course.models.timestamps import utcnow
 from course.services import (
     account_data,
-    aggregates,
     attempts,
     certificates,
     drift,
@@ -56,6 +55,8 @@ from course.services import (
     release,
     review,
 )
+from course.services.aggregates import rows, upkeep
+from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
 from course.services.drift import same, snapshot
 from course.services.reports import gradebook as gradebook_report
 from course.services.standing import Certificate as Due
@@ -301,7 +302,7 @@ def test_a_deleted_account_leaves_the_aggregates(app, client, auth):
         gone = session.scalar(select(User).where(User.email == "learner@example.com"))
         account_data.delete_account(session, gone, course)
         kept = snapshot(session)
-        aggregates.rebuild(session, course)
+        rebuild_aggregates(session, course)
         assert same(kept, snapshot(session))
         assert session.get(ExerciseTotals, SORT).learners == 1
 
@@ -309,7 +310,7 @@ def test_a_deleted_account_leaves_the_aggregates(app, client, auth):
 @pytest.mark.parametrize("counts", ["highest", "latest"])
 def test_a_submission_keeps_the_row_a_recount_of_the_attempts_gives(app, counts):
     """A submission works the learner's row out from the row and the new attempt
-    (aggregates.after_submission); the course has no "latest" exercise, so the hypothesis
+    (upkeep.after_submission); the course has no "latest" exercise, so the hypothesis
     test above cannot tell the two policies apart."""
     from tests.test_exercise_views import SORT, wrong_sort_answer
 
@@ -323,8 +324,8 @@ def test_a_submission_keeps_the_row_a_recount_of_the_attempts_gives(app, counts)
             attempts.submit(session, user, exercise, form, uuid4().hex, exercise.version)
             session.expire_all()
             row = session.get(LearnerExercise, (user, SORT))
-            kept = {c: getattr(row, c) for c in aggregates.LEARNER_COLUMNS}
-            recounted = aggregates._computed(session, [exercise], [user])[(user, SORT)]
+            kept = {c: getattr(row, c) for c in upkeep.LEARNER_COLUMNS}
+            recounted = rows.computed(session, [exercise], [user])[(user, SORT)]
             assert kept == recounted
         assert (kept["ever_passed"], kept["passed"]) == (True, counts == "highest")
 
@@ -371,11 +372,11 @@ def test_a_submission_whose_row_changed_since_it_was_read_locks_and_reads_it(app
                         exercise.version)
         session.expire_all()
         row = session.get(LearnerExercise, (user, SORT))
-        kept = {c: getattr(row, c) for c in aggregates.LEARNER_COLUMNS}
-        assert kept == aggregates._computed(session, [exercise], [user])[(user, SORT)]
+        kept = {c: getattr(row, c) for c in upkeep.LEARNER_COLUMNS}
+        assert kept == rows.computed(session, [exercise], [user])[(user, SORT)]
         assert kept["attempts"] == 3 and kept["ever_passed"]
         snapshot_before = snapshot(session)
-        aggregates.rebuild(session, get_course())
+        rebuild_aggregates(session, get_course())
         assert same(snapshot_before, snapshot(session))
 
 
@@ -388,7 +389,7 @@ def _at_once(app: Any, monkeypatch: Any, many: Any, one: Any) -> list[BaseExcept
     import time
 
     held, go_on = threading.Event(), threading.Event()
-    real_after_change = aggregates.after_change
+    real_after_change = upkeep.after_change
 
     def after_change_then_hold(*args: Any, **kwargs: Any) -> None:
         real_after_change(*args, **kwargs)
@@ -396,7 +397,7 @@ def _at_once(app: Any, monkeypatch: Any, many: Any, one: Any) -> list[BaseExcept
             held.set()
             go_on.wait(10)
 
-    monkeypatch.setattr(aggregates, "after_change", after_change_then_hold)
+    monkeypatch.setattr(upkeep, "after_change", after_change_then_hold)
     failures: list[BaseException] = []
 
     def in_app(work: Any) -> None:
@@ -424,7 +425,7 @@ def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app,
     """A regrade, or the release of an exercise's reviews, and a submission by one of its
     learners at the same moment: the change must take its learners' rows before the
     exercise's totals, as a submission does, or each waits for a row the other holds (on
-    PostgreSQL, a deadlock that aborted one; aggregates.lock_learners). The change is
+    PostgreSQL, a deadlock that aborted one; course.services.aggregates.locks). The change is
     held after its first learner (a regrade batch of one attempt; one release) while the
     learner of a later one submits."""
     from tests.test_exercise_views import SORT, wrong_sort_answer
@@ -459,14 +460,14 @@ def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app,
         session = get_session()
         assert len(session.scalars(select(Attempt.id)).all()) == 4
         kept = snapshot(session)
-        aggregates.rebuild(session, get_course())
+        rebuild_aggregates(session, get_course())
         assert same(kept, snapshot(session))
 
 
 def test_a_submission_chosen_to_end_a_deadlock_is_made_again(app, monkeypatch):
     """Both complete the learner's step: their first pass, submitted while a regrade
     against a corrected key turns their earlier answer into a pass too. Each completes
-    the step with the learner's row it changes (aggregates._write_learners), so the
+    the step with the learner's row it changes (upkeep._write_learners), so the
     submission waits for the regrade's row; should PostgreSQL still end a deadlock by
     failing the submission, it starts over once the regrade is through. Nothing is lost
     and nothing counted twice."""

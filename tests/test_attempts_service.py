@@ -14,7 +14,8 @@ from course.db import get_session
 from course.grading import registry
 from course.grading.base import InvalidAnswer
 from course.models import Attempt
-from course.services import aggregates, attempts, progress
+from course.services import attempts, progress
+from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
 from course.site import get_course
 from tests.helpers import make_user
 
@@ -175,7 +176,7 @@ def test_summaries_follow_the_policy(ctx):
     latest = replace(ctx.course, steps=tuple(
         replace(s, policy=replace(s.policy, counts="latest")) if s.id == exercise.id else s
         for s in ctx.course.steps))
-    aggregates.rebuild(ctx.session, latest)  # a changed policy needs `rebuild-aggregates`
+    rebuild_aggregates(ctx.session, latest)  # a changed policy needs `rebuild-aggregates`
     summary = attempts.learner_progress(ctx.session, ctx.user_id, latest)[1][exercise.id]
     assert summary.counted_score == 0.0 and summary.passed
 

@@ -297,7 +297,7 @@ def test_misconceptions_parts_are_rendered_again_only_when_their_counts_change(a
 
 def test_a_bar_counts_each_wrong_option_ticked_and_wrong_answers_no_option_explains(app):
     from course.models import ItemOutcome
-    from course.services.aggregates import CORRECT, WRONG
+    from course.services.aggregates.rows import CORRECT, WRONG
 
     counts = {CORRECT: 1, WRONG: 3, "beginners-win": 2, "sprint-bugs": 2}
     with app.app_context():

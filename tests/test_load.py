@@ -37,8 +37,8 @@ from sqlalchemy import create_engine, select, text
 from course.db import get_engine, get_session
 from course.grading import registry
 from course.models import Attempt, User
-from course.services import aggregates
 from course.services.accounts import create_user
+from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
 from course.services.regrade import regrade_exercise
 from course.site import get_course
 from tests.helpers import PASSWORD
@@ -243,7 +243,7 @@ def _check_aggregates(app: Flask) -> None:
     with app.app_context():
         session = get_session()
         kept = snapshot(session)
-        aggregates.rebuild(session, get_course())
+        rebuild_aggregates(session, get_course())
         assert same(kept, snapshot(session))
     get_engine(app).dispose()
 

@@ -18,7 +18,9 @@ from course.db import get_session
 from course.grading import registry
 from course.models import Attempt, Role, StepProgress, User
 from course.models.attempt import AttemptStatus
-from course.services import aggregates, progress
+from course.services import progress
+from course.services.aggregates import upkeep
+from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
 from course.services.reports.dashboard import ExerciseStats, dashboard
 from course.services.reports.gradebook import (
     GradebookPage,
@@ -64,7 +66,7 @@ def attempt(session: Session, user_id: int, exercise_id: str, number: int,
         submission_token=f"t-{exercise_id}-{number}", answer=answer or {}, status=status,
         auto_score=score, score=score, feedback={"items": [], "rules": []},
         passed=bool(score is not None and score >= 0.8) if passed is None else passed))
-    aggregates.after_change(session, get_course().exercise(exercise_id), [user_id],
+    upkeep.after_change(session, get_course().exercise(exercise_id), [user_id],
                             entered=[answer or {}] if status == AttemptStatus.AUTO_GRADED
                             else [])
     session.commit()
@@ -95,7 +97,7 @@ def test_dashboard_counts_the_latest_scored_attempt_when_the_policy_says_so(db):
     attempt(session, bob, SORT, 1, 0.6)
 
     latest = with_policy(course, SORT, counts="latest")
-    aggregates.rebuild(session, latest)  # a changed policy needs `rebuild-aggregates`
+    rebuild_aggregates(session, latest)  # a changed policy needs `rebuild-aggregates`
     row = stats_for(dashboard(session, latest), SORT)
     assert row.mean_score == pytest.approx(0.55)
     assert row.pass_rate == 0
@@ -110,7 +112,7 @@ def test_dashboard_awaiting_review_is_counted_but_not_scored(db):
 
     for policy in ("highest", "latest"):
         changed = with_policy(course, VISION, counts=policy)
-        aggregates.rebuild(session, changed)
+        rebuild_aggregates(session, changed)
         row = stats_for(dashboard(session, changed), VISION)
         assert (row.attempts, row.learners, row.awaiting_review) == (3, 2, 2)
         assert row.mean_score == pytest.approx(0.7)  # Bob's reviewed attempt; Ann has none

@@ -55,7 +55,7 @@ class ExerciseTotals(Base):
     score_sum: Mapped[float] = mapped_column(default=0.0)  # sum of those counted scores
     passed: Mapped[int] = mapped_column(default=0)  # learners whose counted attempt passed
     # The score-distribution histogram: learners whose counted score is in 0-19%, 20-39%,
-    # 40-59%, 60-79%, 80-100% (course.services.aggregates.band_of). Those awaiting review
+    # 40-59%, 60-79%, 80-100% (course.services.aggregates.rows.band_of). Those awaiting review
     # are `learners - scored`.
     band_0: Mapped[int] = mapped_column(default=0)
     band_1: Mapped[int] = mapped_column(default=0)
@@ -68,7 +68,7 @@ class ItemOutcome(Base):
     """How many machine-graded attempts got an item (card, question) right, wrong, or made
     one class of mistake on it (put it in that bucket or column, ticked that option).
 
-    `outcome` is course.services.aggregates.CORRECT or WRONG, or a mistake class from the
+    `outcome` is course.services.aggregates.rows.CORRECT or WRONG, or a mistake class from the
     kind's `classify` (an id from the exercise file). One attempt counts once as right or
     wrong per item it answered, and once per mistake it made on it.
     """

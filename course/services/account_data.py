@@ -37,7 +37,7 @@ from course.models import (
     StepProgress,
     User,
 )
-from course.services import aggregates
+from course.services.aggregates import counts, upkeep
 
 EXPORT_FORMAT = "course-account-export/1"
 
@@ -108,7 +108,7 @@ def delete_account(session: Session, user: User, course: Course) -> None:
     so the outcome does not hang on SQLite's foreign-key pragma. One transaction, which
     also takes the learner out of the report aggregates.
     """
-    aggregates.forget_learner(session, course, user.id)
+    upkeep.forget_learner(session, course, user.id)
     own_attempts = select(Attempt.id).where(Attempt.user_id == user.id)
     session.execute(update(ScoreChange).where(ScoreChange.attempt_id.in_(own_attempts))
                     .values(attempt_id=None))
@@ -127,5 +127,5 @@ def delete_account(session: Session, user: User, course: Course) -> None:
     gone = session.execute(delete(User).where(User.id == user.id)
                            .returning(User.role)).scalar()
     if gone == Role.LEARNER.value:
-        aggregates.add_learners(session.connection(), -1)  # the gradebook's count
+        counts.add_learners(session.connection(), -1)  # the gradebook's count
     session.commit()

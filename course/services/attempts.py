@@ -43,7 +43,7 @@ from course.grading.base import InvalidAnswer
 from course.models import Attempt, LearnerExercise, StepProgress
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
-from course.services import aggregates
+from course.services.aggregates import upkeep as aggregates
 
 # Form fields as (name, value) pairs, repeated names allowed (a MultiDict's items).
 MultiValues = list[tuple[str, str]]

@@ -31,7 +31,8 @@ from course.models import (
     StepProgress,
     User,
 )
-from course.services import aggregates, attempts, certificates
+from course.services import attempts, certificates
+from course.services.aggregates import counts, rebuild
 from course.services.standing import course_standing
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -61,7 +62,7 @@ def snapshot(session: Session) -> Snapshot:
         "learner keys": [tuple(r) for r in session.execute(
             select(User.id, User.score_sum, User.awaiting, User.steps_done)
             .order_by(User.id))],
-        "learner count": [(aggregates.learner_count(session),)],
+        "learner count": [(counts.learner_count(session),)],
         # Which steps each learner completed (when is not rebuilt: only whether).
         "step progress": [tuple(r) for r in session.execute(
             select(StepProgress.user_id, StepProgress.step_id)
@@ -99,7 +100,7 @@ def differences(session: Session, course: Course) -> list[str]:
     session.rollback()
     kept = snapshot(session)
     try:
-        aggregates.rebuild_uncommitted(session, course)
+        rebuild.rebuild_uncommitted(session, course)
         rebuilt = snapshot(session)
     finally:
         session.rollback()

@@ -1,9 +1,11 @@
 """Each learner's gradebook sort keys (on their account), added to as a transaction
-commits, and the per-engine spelling of the upkeep's upserts.
+commits and rebuilt with the aggregates, and the per-engine spelling of the upkeep's
+upserts.
 
-Apart from course.services.aggregates so that course.services.progress, which that module
-calls to keep each exercise's completion, can note a learner's keys too without importing
-it back. Nothing here imports Flask.
+Apart from the aggregates (course.services.aggregates) so that course.services.progress,
+which their upkeep calls to keep each exercise's completion, can note a learner's keys
+too without importing them back. The keys are taken last in the lock order
+(course.services.aggregates.locks). Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Float, Integer, Table, bindparam, event, update
+from sqlalchemy import Float, Integer, Table, bindparam, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from course.models import User
+from course.models import LearnerExercise, StepProgress, User
 
 
 def per_engine(build: Callable[[Callable[[Table], Any]], Any]) -> dict[str, Any]:
@@ -80,6 +82,18 @@ def _forget_learner_keys(session: Session, transaction: Any) -> None:
         session.info.pop(_PENDING, None)
 
 
-def drop_noted(session: Session) -> None:
-    """Forget the keys noted so far in this transaction (a rebuild recomputes them)."""
+_REBUILD_LEARNER_KEYS = update(User).values(
+    score_sum=func.coalesce(select(func.sum(LearnerExercise.score))
+                            .where(LearnerExercise.user_id == User.id).scalar_subquery(), 0.0),
+    awaiting=select(func.count()).where(LearnerExercise.user_id == User.id,
+                                        LearnerExercise.score.is_(None)).scalar_subquery(),
+    steps_done=select(func.count()).where(StepProgress.user_id == User.id)
+    .scalar_subquery()).execution_options(synchronize_session=False)
+
+
+def rebuild_keys(session: Session) -> None:
+    """Recompute every learner's keys from their exercise rows and completed steps, once
+    those are rebuilt (course.services.aggregates.rebuild), dropping the keys noted so
+    far in this transaction, which the recount includes."""
     session.info.pop(_PENDING, None)
+    session.execute(_REBUILD_LEARNER_KEYS)

@@ -65,7 +65,7 @@ def follow_passes(session: Session, exercise_id: str, passes: Mapping[int, bool]
     """Complete the exercise for learners whose attempts now include a pass (True) and
     take the completion back from those whose no longer do (False); does not commit.
 
-    Called by course.services.aggregates whenever a learner's "some attempt passed" flips,
+    Called by course.services.aggregates.upkeep whenever a learner's "some attempt passed" flips,
     so the step's completion always equals it: a regrade against a kinder pass mark
     completes the step even when no score changed, a stricter one or an override to a
     fail takes it back.

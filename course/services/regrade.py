@@ -25,7 +25,7 @@ from course.grading import registry
 from course.grading.base import Result
 from course.models import Attempt, ScoreChange, User
 from course.models.timestamps import utcnow
-from course.services import aggregates
+from course.services.aggregates import locks, upkeep
 
 REGRADE_BATCH = 500
 
@@ -130,7 +130,7 @@ def regrade_exercise(session: Session, exercise: Exercise,
     if not exercise.auto_graded:
         raise NothingToRegrade(exercise.id)
     report = RegradeReport(exercise)
-    aggregates.before_regrade(session, exercise.id)
+    locks.before_regrade(session, exercise.id)
     regraded = False
     for rows in _regrade_rows(session, exercise):
         regraded = True
@@ -141,9 +141,9 @@ def regrade_exercise(session: Session, exercise: Exercise,
                     session, exercise, row, outcome, changed_by_id, now):
                 outcome = "An instructor saved this attempt during the regrade."
             _note(report, row, outcome)
-        aggregates.after_change(session, exercise, {row.user_id for row in rows})
+        upkeep.after_change(session, exercise, {row.user_id for row in rows})
     if regraded:  # with no attempts, the item counts are those of answers since: theirs
-        aggregates.after_regrade(session, exercise)
+        upkeep.after_regrade(session, exercise)
     session.commit()
     return report
 

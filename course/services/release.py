@@ -21,7 +21,7 @@ from course.content.schema import Course
 from course.models import Attempt, ScoreChange
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
-from course.services import aggregates
+from course.services.aggregates import locks, upkeep
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def release_one(session: Session, attempt: Attempt, released_by_id: int,
         old_score=attempt.score, new_score=draft["score"], reason=draft["reason"]))
     exercise = course.exercise(attempt.exercise_id)
     if exercise is not None:  # `attempt` still holds the status from before the UPDATE
-        aggregates.after_change(session, exercise, [attempt.user_id], left=(
+        upkeep.after_change(session, exercise, [attempt.user_id], left=(
             [attempt.answer] if attempt.status == AttemptStatus.AUTO_GRADED else []))
     return Released(attempt.id, attempt.user_id, attempt.exercise_id, attempt.number)
 
@@ -90,10 +90,10 @@ def release_reviews(session: Session, released_by_id: int, *, course: Course,
     if exercise_id is not None:
         query = query.where(Attempt.exercise_id == exercise_id)
     # The drafts, and then their learners' rows, locked before the first release takes
-    # an exercise's totals (aggregates.lock_learners).
+    # an exercise's totals (course.services.aggregates.locks).
     drafts = session.scalars(query.order_by(Attempt.id).with_for_update()).all()
     if len(drafts) > 1:
-        aggregates.lock_learners(session, [(a.exercise_id, a.user_id) for a in drafts])
+        locks.lock_learners(session, [(a.exercise_id, a.user_id) for a in drafts])
     released = [done for attempt in drafts
                 if (done := release_one(session, attempt, released_by_id, course))]
     if released and announce is not None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from course.content.schema import Course, Exercise
 from course.models import LearnerExercise, Role, StepProgress, User
-from course.services import aggregates
+from course.services.aggregates.counts import learner_count
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ def gradebook(session: Session, course: Course, page: int = 1, page_size: int = 
     page = max(1, page)
     order = GradebookOrder(course, sort, learner_filter)
     learners = (session.scalar(select(func.count()).select_from(order.filtered.subquery()))
-                or 0) if learner_filter else aggregates.learner_count(session)
+                or 0) if learner_filter else learner_count(session)
     users: list[Any] = []
     mark = after if after is not None else before
     if mark is not None:

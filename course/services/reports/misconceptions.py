@@ -18,7 +18,7 @@ from course.content.schema import Course, Exercise
 from course.grading import registry
 from course.grading.kind import ExerciseKind
 from course.models import ExerciseTotals, ItemOutcome
-from course.services.aggregates import CORRECT, WRONG
+from course.services.aggregates.rows import CORRECT, WRONG
 from course.services.charts import StackedBar, stacked_bar
 
 OTHER_WRONG = "other wrong answers"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from course.content.schema import Course, Exercise
 from course.models import ExerciseTotals
-from course.services.aggregates import BANDS
+from course.services.aggregates.rows import BANDS
 
 SCORE_BANDS = ("0\u201319%", "20\u201339%", "40\u201359%", "60\u201379%", "80\u2013100%")
 PENDING_BAND = "awaiting review"
