@@ -3,34 +3,21 @@
 check-content is registered as a Flask plugin command (pyproject entry point) so that it
 runs without building the app: the app refuses to start on broken content, and this
 command is how an author sees why.
+
+Every command imports what it uses inside its own body: Flask imports this module (for
+the plugin commands) on every `flask` invocation, `--help` included, and a command should
+not wait for the modules of all the others (SQLAlchemy's models, the graders, the demo
+data, mail).
 """
 
 from __future__ import annotations
 
-import secrets
 import sys
 from typing import TYPE_CHECKING
 
 import click
-from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 from flask.cli import with_appcontext
-from werkzeug.serving import is_running_from_reloader, run_simple
-
-from course import create_app, demo
-from course.config import content_dir_from_environment
-from course.content.errors import ContentError
-from course.content.loader import content_files, coverage_gaps, load_course
-from course.db import analyse, create_schema, get_engine, get_session
-from course.instruct import notify
-from course.mail import deliver_queue
-from course.models import Role
-from course.models.timestamps import utcnow
-from course.passwords import password_problem
-from course.services import aggregates, certificates, mail_queue
-from course.services.accounts import EmailTaken, create_user
-from course.services.review import NothingToRegrade, regrade_exercise
-from course.site import get_course
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -46,6 +33,8 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def init_db() -> None:
     """Create any missing database tables."""
+    from course.db import create_schema, get_engine
+
     create_schema(get_engine())
     click.echo(f"Database ready: {get_engine().url.render_as_string(hide_password=True)}")
 
@@ -61,23 +50,23 @@ def create_user_command(email: str, name: str | None, instructor: bool,
                         password_stdin: bool) -> None:
     """Create an account; the only way to make an instructor.
 
-    The password is asked for (twice, not echoed), or read from standard input with
-    --password-stdin; it is never an argument, which would leave it in the shell history
-    and the process list.
+    The password is asked for (twice, not echoed) until one is accepted, or read from
+    standard input with --password-stdin; it is never an argument, which would leave it
+    in the shell history and the process list.
     """
+    from email_validator import EmailNotValidError, validate_email
+
+    from course.db import get_session
+    from course.models import Role
+    from course.services.accounts import EmailTaken, create_user
+
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise click.BadParameter(f"{email!r} is not an email address: {exc}",
                                  param_hint="EMAIL") from exc
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     name = name or email.split("@")[0]
-    problem = password_problem(password, [email, name])
-    if problem:
-        raise click.BadParameter(problem, param_hint="password")
+    password = _new_password(password_stdin, [email, name])
     role = Role.INSTRUCTOR if instructor else Role.LEARNER
     try:
         user = create_user(get_session(), email, name, password, role)
@@ -86,9 +75,33 @@ def create_user_command(email: str, name: str | None, instructor: bool,
     click.echo(f"Created {role.value} {user.email}.")
 
 
+def _new_password(from_stdin: bool, personal: list[str]) -> str:
+    """A password `password_problem` accepts. Asked for, a refused one is explained and
+    asked for again (at the end of input the command stops); read from standard input, it
+    is an error, since a script cannot answer again."""
+    from course.passwords import password_problem
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        problem = password_problem(password, personal)
+        if problem:
+            raise click.BadParameter(problem, param_hint="password")
+        return password
+    while True:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        problem = password_problem(password, personal)
+        if problem is None:
+            return password
+        click.echo(f"That password is refused: {problem} Try another.", err=True)
+
+
 @click.command("check-content")
 def check_content() -> None:
     """Validate every lesson and exercise file; exit non-zero on any problem."""
+    from course.config import content_dir_from_environment
+    from course.content.errors import ContentError
+    from course.content.loader import coverage_gaps, load_course
+
     try:
         course = load_course(content_dir_from_environment())
     except ContentError as exc:
@@ -120,6 +133,11 @@ def dev_server(port: int) -> None:
     (no app is built to find it), so broken content does not stop it: the page lists the
     problems until a saved fix restarts the server.
     """
+    from werkzeug.serving import is_running_from_reloader, run_simple
+
+    from course.config import content_dir_from_environment
+    from course.content.loader import content_files
+
     watched = [str(path) for path in content_files(content_dir_from_environment())
                if path.exists()]
     # Only the reloader's child serves; the watching parent never calls the app.
@@ -129,6 +147,9 @@ def dev_server(port: int) -> None:
 
 
 def _app_or_problems() -> WSGIApplication:
+    from course import create_app
+    from course.content.errors import ContentError
+
     try:
         app = create_app()
     except ContentError as exc:
@@ -155,6 +176,10 @@ def _problems_page(problems: str) -> WSGIApplication:
 @click.argument("exercise_id")
 def regrade_command(exercise_id: str) -> None:
     """Re-score every attempt at an exercise against its current file; overrides stay."""
+    from course.db import get_session
+    from course.services.review import NothingToRegrade, regrade_exercise
+    from course.site import get_course
+
     exercise = get_course().exercise(exercise_id)
     if exercise is None:
         raise click.ClickException(f"there is no exercise {exercise_id!r}")
@@ -189,7 +214,14 @@ def _percent(score: float | None) -> str:
 @click.option("--seed", default=1, show_default=True, help="Same seed, same data.")
 @click.option("--force", is_flag=True, help="Add more even if demo learners exist.")
 def demo_data(learners: int, attempts: int, seed: int, force: bool) -> None:
-    """Fill the database with sample learners and attempts to try the instructor pages."""
+    """Fill the database with sample learners and attempts to try the instructor pages,
+    one of whom has finished the course (to try the certificate)."""
+    import secrets
+
+    from course import demo
+    from course.db import get_session
+    from course.site import get_course
+
     session = get_session()
     existing = demo.demo_learner_count(session)
     if existing and not force:
@@ -203,6 +235,9 @@ def demo_data(learners: int, attempts: int, seed: int, force: bool) -> None:
                f"{made.last_email}) and {made.attempts} attempts: "
                f"{made.awaiting_review} awaiting review, {made.reviewed} reviewed; "
                f"{made.completed_steps} completed steps.")
+    if made.finished_email:
+        click.echo(f"{made.finished_email} has finished the course: sign in as them to see "
+                   "the certificate.")
     click.echo(f"Every demo learner's password: {password}")
 
 
@@ -215,6 +250,12 @@ def review_summary(dry_run: bool) -> None:
     Meant for a daily scheduler (cron: `0 7 * * * flask --app course review-summary`);
     sends nothing when nothing waits. Set PUBLIC_URL so the mail links to the site.
     """
+    from course.db import get_session
+    from course.instruct import notify
+    from course.mail import deliver_queue
+    from course.models.timestamps import utcnow
+    from course.services import mail_queue
+
     messages = notify.daily_summary(utcnow())
     if not messages:
         click.echo("Nothing awaits review; no mail sent.")
@@ -244,6 +285,10 @@ def send_mail_command(everything: bool) -> None:
     Meant for a scheduler, every few minutes (cron: `*/5 * * * * flask --app course
     send-mail`). Exits 1 when some mail failed; it stays queued for the next run.
     """
+    from course.db import get_session
+    from course.mail import deliver_queue
+    from course.services import mail_queue
+
     done = deliver_queue(everything=everything)
     left = mail_queue.waiting(get_session())
     click.echo(f"Sent {done.sent} email{'' if done.sent == 1 else 's'} in {done.batches} "
@@ -260,6 +305,10 @@ def send_mail_command(everything: bool) -> None:
 def rebuild_aggregates_command() -> None:
     """Recompute the report aggregates from the attempts (after changing an exercise's
     `counts` policy, or to check them), then refresh the planner's statistics."""
+    from course.db import analyse, get_session
+    from course.services import aggregates
+    from course.site import get_course
+
     session = get_session()
     done = aggregates.rebuild(session, get_course())
     analyse(session)
@@ -276,6 +325,9 @@ def certificates_command() -> None:
 @with_appcontext
 def list_certificates() -> None:
     """Every certificate, newest first: its id, learner, name on it, dates and state."""
+    from course.db import get_session
+    from course.services import certificates
+
     rows = certificates.listing(get_session())
     if not rows:
         click.echo("No certificates have been issued.")
@@ -295,6 +347,10 @@ def revoke_certificate(public_id: str, reason: str) -> None:
 
     An id issued before ids were hex may begin with "-": put it after "--".
     """
+    from course.db import get_session
+    from course.models.timestamps import utcnow
+    from course.services import certificates
+
     try:
         revoked = certificates.revoke(get_session(), public_id, reason, utcnow())
     except certificates.UnknownCertificate as exc:

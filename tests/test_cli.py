@@ -95,7 +95,18 @@ def test_create_user_duplicate_email_fails(app: Flask, runner: FlaskCliRunner,
     assert find_user(app, "learner@example.com").role == Role.LEARNER.value
 
 
-def test_create_user_short_password_fails(app: Flask, runner: FlaskCliRunner) -> None:
+def test_create_user_asks_again_after_a_short_password(app: Flask,
+                                                       runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "ann@example.com"],
+                           input="short\nshort\n" + PROMPTED)
+    assert result.exit_code == 0, result.output
+    assert "at least 8 characters" in result.output
+    assert result.output.count("Repeat for confirmation") == 2
+    assert find_user(app, "ann@example.com").check_password(PASSWORD)
+
+
+def test_create_user_stops_at_the_end_of_input_after_a_refused_password(
+        app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["create-user", "ann@example.com"], input="short\nshort\n")
     assert result.exit_code != 0
     assert "at least 8 characters" in result.output
@@ -276,13 +287,34 @@ def test_create_user_refuses_an_address_that_is_not_an_email(app: Flask, runner:
         assert get_session().scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_create_user_refuses_a_guessable_password(app: Flask, runner: FlaskCliRunner) -> None:
+def test_create_user_refuses_a_guessable_password_and_asks_again(
+        app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["create-user", "ann@example.com"],
-                           input="password123\npassword123\n")
-    assert result.exit_code != 0
+                           input="password123\npassword123\n" + PROMPTED)
+    assert result.exit_code == 0, result.output
     assert "common" in result.output
     assert "A few unrelated words" in result.output
-    assert find_user(app, "ann@example.com") is None
+    assert find_user(app, "ann@example.com").check_password(PASSWORD)
+
+
+def test_create_user_refuses_a_password_made_from_the_email(app: Flask,
+                                                            runner: FlaskCliRunner) -> None:
+    """The README's example of a refused password."""
+    made = "teacher-example-2026"
+    result = runner.invoke(args=["create-user", "--instructor", "teacher@example.com"],
+                           input=f"{made}\n{made}\n" + PROMPTED)
+    assert result.exit_code == 0, result.output
+    assert "made from your own email address or name" in result.output
+    assert find_user(app, "teacher@example.com").check_password(PASSWORD)
+
+
+def test_create_user_from_stdin_fails_on_a_refused_password(app: Flask,
+                                                            runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "--password-stdin", "teacher@example.com"],
+                           input="teacher-example-2026\n")
+    assert result.exit_code == 2
+    assert "made from your own email address or name" in result.output
+    assert find_user(app, "teacher@example.com") is None
 
 
 def test_create_user_reads_the_password_from_stdin_for_scripts(app: Flask,
