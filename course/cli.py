@@ -12,11 +12,13 @@ data, mail).
 
 from __future__ import annotations
 
+import functools
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 if TYPE_CHECKING:
@@ -29,18 +31,32 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-@click.command("init-db")
-@with_appcontext
-def init_db() -> None:
-    """Create any missing database tables."""
-    from course.db import create_schema, get_engine
+def with_database(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`with_appcontext`, with the database migrated first as a server's start would: the
+    app built for a command leaves that to the commands that use the database."""
 
-    create_schema(get_engine())
+    @with_appcontext
+    @functools.wraps(command)
+    def prepared(*args: Any, **kwargs: Any) -> Any:
+        from course import prepare_database
+
+        prepare_database(current_app)
+        return command(*args, **kwargs)
+
+    return prepared
+
+
+@click.command("init-db")
+@with_database
+def init_db() -> None:
+    """Create any missing database tables (`with_database` does it)."""
+    from course.db import get_engine
+
     click.echo(f"Database ready: {get_engine().url.render_as_string(hide_password=True)}")
 
 
 @click.command("create-user")
-@with_appcontext
+@with_database
 @click.argument("email")
 @click.option("--name", help="Display name (defaults to the part of the email before @).")
 @click.option("--instructor", is_flag=True, help="Give the account the instructor role.")
@@ -172,7 +188,7 @@ def _problems_page(problems: str) -> WSGIApplication:
 
 
 @click.command("regrade")
-@with_appcontext
+@with_database
 @click.argument("exercise_id")
 def regrade_command(exercise_id: str) -> None:
     """Re-score every attempt at an exercise against its current file; overrides stay."""
@@ -206,7 +222,7 @@ def _percent(score: float | None) -> str:
 
 
 @click.command("demo-data")
-@with_appcontext
+@with_database
 @click.option("--learners", default=40, show_default=True, type=click.IntRange(1),
               help="Sample learners to create.")
 @click.option("--attempts", default=400, show_default=True, type=click.IntRange(0),
@@ -242,7 +258,7 @@ def demo_data(learners: int, attempts: int, seed: int, force: bool) -> None:
 
 
 @click.command("review-summary")
-@with_appcontext
+@with_database
 @click.option("--dry-run", is_flag=True, help="Print the mail instead of sending it.")
 def review_summary(dry_run: bool) -> None:
     """Email every instructor what awaits review and which drafts wait to be released.
@@ -275,7 +291,7 @@ def review_summary(dry_run: bool) -> None:
 
 
 @click.command("send-mail")
-@with_appcontext
+@with_database
 @click.option("--all", "everything", is_flag=True,
               help="Send every queued mail now: also mail waiting for its next try after "
                    "a failure, and mail held after failing too often.")
@@ -301,7 +317,7 @@ def send_mail_command(everything: bool) -> None:
 
 
 @click.command("rebuild-aggregates")
-@with_appcontext
+@with_database
 def rebuild_aggregates_command() -> None:
     """Recompute the report aggregates from the attempts (after changing an exercise's
     `counts` policy, or to check them), then refresh the planner's statistics."""
@@ -322,7 +338,7 @@ def certificates_command() -> None:
 
 
 @certificates_command.command("list")
-@with_appcontext
+@with_database
 def list_certificates() -> None:
     """Every certificate, newest first: its id, learner, name on it, dates and state."""
     from course.db import get_session
@@ -339,7 +355,7 @@ def list_certificates() -> None:
 
 
 @certificates_command.command("revoke")
-@with_appcontext
+@with_database
 @click.argument("public_id")
 @click.option("--reason", required=True, help="Why (kept with the record, not shown).")
 def revoke_certificate(public_id: str, reason: str) -> None:

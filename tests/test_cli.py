@@ -6,9 +6,11 @@ import shutil
 import stat
 from pathlib import Path
 
+import click.testing
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from flask.cli import cli as flask_cli
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
@@ -118,6 +120,48 @@ def test_create_user_mismatched_confirmation_fails(app: Flask, runner: FlaskCliR
                            input=f"{PASSWORD}\nsomething else\n")
     assert result.exit_code != 0
     assert find_user(app, "ann@example.com") is None
+
+
+def _flask(args: list[str], tmp_path: Path, content: Path,
+           input: str | None = None) -> tuple[click.testing.Result, Path]:
+    """`flask --app course ARGS` as an operator runs it (the app built by Flask's CLI) on
+    a new SQLite file; the result and the file."""
+    database = tmp_path / "cli.db"
+    result = CliRunner().invoke(flask_cli, ["--app", "course", *args], input=input, env={
+        "COURSE_CONTENT_DIR": str(content), "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": "x" * 32, "MAIL_OUTBOX": str(tmp_path / "outbox")})
+    return result, database
+
+
+def test_help_reads_neither_the_course_nor_the_database(tmp_path: Path) -> None:
+    """Broken content would stop a server; `--help` does not read it, nor open (or
+    migrate) the database."""
+    for content in (REPO_ROOT, broken_course(tmp_path)):
+        result, database = _flask(["--help"], tmp_path, content)
+        assert result.exit_code == 0, result.output
+        assert "create-user" in result.output and "demo-data" in result.output
+        assert "Traceback" not in result.output and "nowhere" not in result.output
+        assert not database.exists()
+
+
+def test_create_user_migrates_a_new_database_without_reading_the_course(
+        tmp_path: Path) -> None:
+    result, database = _flask(["create-user", "ann@example.com"], tmp_path,
+                              broken_course(tmp_path), input=PROMPTED)
+    assert result.exit_code == 0, result.output
+    assert "Created learner ann@example.com." in result.output
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(select(User.email)) == "ann@example.com"
+    finally:
+        engine.dispose()
+
+
+def test_a_command_that_uses_the_course_reads_it(tmp_path: Path) -> None:
+    result, _ = _flask(["regrade", "roadmap-or-backlog"], tmp_path, broken_course(tmp_path))
+    assert result.exit_code != 0
+    assert "section" in str(result.exception) or "nowhere" in result.output
 
 
 def test_init_db(runner: FlaskCliRunner) -> None:
@@ -334,9 +378,9 @@ def _dev_server(content: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("COURSE_CONTENT_DIR", str(content))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dev.db'}")
     monkeypatch.setenv("SECRET_KEY", "test-secret-not-for-production")
-    monkeypatch.setattr(course.cli, "is_running_from_reloader", lambda: True)
+    monkeypatch.setattr("werkzeug.serving.is_running_from_reloader", lambda: True)
     started: dict = {}
-    monkeypatch.setattr(course.cli, "run_simple",
+    monkeypatch.setattr("werkzeug.serving.run_simple",
                         lambda host, port, application, **options: started.update(
                             host=host, port=port, app=application, **options))
     result = CliRunner().invoke(course.cli.dev_server, ["--port", "5123"])

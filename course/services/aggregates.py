@@ -683,15 +683,15 @@ def rebuild(session: Session, course: Course) -> Rebuilt:
     return Rebuilt(len(rows), len(totals), items)
 
 
-def fill_if_missing(session: Session, course: Course) -> bool:
+def fill_if_missing(session: Session, course: Callable[[], Course]) -> bool:
     """Rebuild when there are attempts but no aggregates yet (a database upgraded from
     before they, or the daily activity, existed); True when it did. Two cheap queries
-    otherwise."""
+    otherwise, and `course` is called (the course read) only for a rebuild."""
     if session.scalar(select(DailyActivity.day).limit(1)) is not None:
         return False
     if session.scalar(select(Attempt.id).limit(1)) is None:
         return False
-    rebuild(session, course)
+    rebuild(session, course())
     return True
 
 
