@@ -48,8 +48,12 @@ def password_problem(password: str, personal: Iterable[str] = ()) -> str | None:
     rest = _without(password, inputs)
     with _zxcvbn_lock:
         result = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=inputs)
-        rest_score = (result["score"] if rest == password
-                      else zxcvbn(rest[:_ESTIMATED_LENGTH], user_inputs=inputs)["score"])
+        if rest == password:
+            rest_score = result["score"]
+        elif rest:
+            rest_score = zxcvbn(rest[:_ESTIMATED_LENGTH], user_inputs=inputs)["score"]
+        else:  # nothing but the person's own words (zxcvbn cannot score "")
+            rest_score = 0
     if result["score"] < _GOOD_ENOUGH:
         warning = result["feedback"]["warning"] or "This password would be easy to guess."
         return f"{warning.rstrip('.')}. {HINT}"
