@@ -114,10 +114,9 @@ def database_url(tmp_path: Path, _postgres_schema, _sqlite_template: Path) -> st
 
 @pytest.fixture(scope="session")
 def _compiled_templates(tmp_path_factory) -> FileSystemBytecodeCache:
-    """Templates compiled once per run and shared by every app the tests build: each app
-    has its own Jinja environment, and compiling the templates again for each test cost
-    more than most tests. Keyed by each template's source, so an edited one is compiled
-    afresh."""
+    """Templates compiled once per worker and shared by every app the tests build: each
+    app has its own Jinja environment, which would compile every template it renders
+    again. Keyed by each template's source, so an edited one is compiled afresh."""
     return FileSystemBytecodeCache(str(tmp_path_factory.mktemp("templates")))
 
 
