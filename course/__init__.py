@@ -1,4 +1,5 @@
-"""The course platform. `create_app` is the only thing defined here."""
+"""The course platform: `create_app`, the application factory, and what it runs at a
+server's start."""
 
 from __future__ import annotations
 
@@ -39,16 +40,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         site,
         site_header,
     )
-    from course.services.aggregates.rebuild import fill_if_missing
-
     links.init_app(app)  # first: a production server without PUBLIC_URL never starts
-    site.init_app(app)  # then: broken content stops start-up before anything is opened
+    # A server reads the course (next: broken content stops its start-up before anything
+    # is opened) and migrates the database as it starts. A command does each only if it
+    # uses it (site.get_course, cli.with_database): `--help` needs neither.
+    serving = not _for_a_command()
+    site.init_app(app, load_course_now=serving)
     caches.init_app(app)
     db.init_app(app)
-    if app.config.get("CREATE_SCHEMA", True):
-        db.create_schema(db.get_engine(app))
-        with app.app_context():
-            fill_if_missing(db.get_session(), site.get_course())
+    if serving:
+        prepare_database(app)
         # `gunicorn --preload` forks workers from this process: leave no connection or
         # open database file behind for them to inherit.
         db.get_engine(app).dispose()
@@ -68,3 +69,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     page_cache.init_app(app)
     deployment.init_app(app)
     return app
+
+
+#: Commands of Flask's CLI that serve pages, and so read the course at start-up.
+SERVING_COMMANDS = frozenset({"run", "dev"})
+
+
+def _for_a_command() -> bool:
+    """Whether Flask's CLI is building the app for a command that does not serve pages.
+
+    Flask builds the app inside its command line's click context: for `--help` and
+    the app's own commands in the group's context, for `run` in run's. A server (gunicorn,
+    a test) builds it outside any.
+    """
+    import click
+
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name not in SERVING_COMMANDS
+
+
+def prepare_database(app: Flask) -> None:
+    """Bring the database up to the newest migration and fill the report aggregates if a
+    migration left them empty (both cheap when there is nothing to do)."""
+    from course import db, site
+    from course.services.aggregates.rebuild import fill_if_missing
+
+    if not app.config.get("CREATE_SCHEMA", True):
+        return
+    db.create_schema(db.get_engine(app))
+    with app.app_context():
+        fill_if_missing(db.get_session(), site.get_course)

@@ -3,32 +3,23 @@
 check-content is registered as a Flask plugin command (pyproject entry point) so that it
 runs without building the app: the app refuses to start on broken content, and this
 command is how an author sees why.
+
+Every command imports what it uses inside its own body: Flask imports this module (for
+the plugin commands) on every `flask` invocation, `--help` included, and a command should
+not wait for the modules of all the others (SQLAlchemy's models, the graders, the demo
+data, mail).
 """
 
 from __future__ import annotations
 
-import secrets
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
-
-from course import demo
-from course.config import content_dir_from_environment
-from course.content.errors import ContentError
-from course.content.loader import coverage_gaps, load_course
-from course.db import analyse, create_schema, get_engine, get_session
-from course.instruct import notify
-from course.mail import deliver_queue
-from course.models import Role
-from course.models.timestamps import utcnow
-from course.passwords import password_problem
-from course.services import certificates, drift, email_addresses, mail_queue
-from course.services.accounts import EmailTaken, create_user
-from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
-from course.services.regrade import NothingToRegrade, regrade_exercise
-from course.site import get_course
 
 
 def init_app(app: Flask) -> None:
@@ -38,16 +29,32 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
 
 
+def with_database(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`with_appcontext`, with the database migrated first as a server's start would: the
+    app built for a command leaves that to the commands that use the database."""
+
+    @with_appcontext
+    @functools.wraps(command)
+    def prepared(*args: Any, **kwargs: Any) -> Any:
+        from course import prepare_database
+
+        prepare_database(current_app)
+        return command(*args, **kwargs)
+
+    return prepared
+
+
 @click.command("init-db")
-@with_appcontext
+@with_database
 def init_db() -> None:
-    """Create any missing database tables."""
-    create_schema(get_engine())
+    """Create any missing database tables (`with_database` does it)."""
+    from course.db import get_engine
+
     click.echo(f"Database ready: {get_engine().url.render_as_string(hide_password=True)}")
 
 
 @click.command("create-user")
-@with_appcontext
+@with_database
 @click.argument("email")
 @click.option("--name", help="Display name (defaults to the part of the email before @).")
 @click.option("--instructor", is_flag=True, help="Give the account the instructor role.")
@@ -57,23 +64,22 @@ def create_user_command(email: str, name: str | None, instructor: bool,
                         password_stdin: bool) -> None:
     """Create an account; the only way to make an instructor.
 
-    The password is asked for (twice, not echoed), or read from standard input with
-    --password-stdin; it is never an argument, which would leave it in the shell history
-    and the process list.
+    The password is asked for (twice, not echoed) until one is accepted, or read from
+    standard input with --password-stdin; it is never an argument, which would leave it
+    in the shell history and the process list.
     """
+    from course.db import get_session
+    from course.models import Role
+    from course.services import email_addresses
+    from course.services.accounts import EmailTaken, create_user
+
     name = name or email.strip().split("@")[0]  # as typed: the address is lower-cased
     try:
         email = email_addresses.normalise(email)
     except email_addresses.InvalidAddress as exc:
         raise click.BadParameter(f"{email!r} is not an email address: {exc}",
                                  param_hint="EMAIL") from exc
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password, [email, name])
-    if problem:
-        raise click.BadParameter(problem, param_hint="password")
+    password = _new_password(password_stdin, [email, name])
     role = Role.INSTRUCTOR if instructor else Role.LEARNER
     try:
         user = create_user(get_session(), email, name, password, role)
@@ -82,9 +88,33 @@ def create_user_command(email: str, name: str | None, instructor: bool,
     click.echo(f"Created {role.value} {user.email}.")
 
 
+def _new_password(from_stdin: bool, personal: list[str]) -> str:
+    """A password `password_problem` accepts. Asked for, a refused one is explained and
+    asked for again (at the end of input the command stops); read from standard input, it
+    is an error, since a script cannot answer again."""
+    from course.passwords import password_problem
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        problem = password_problem(password, personal)
+        if problem:
+            raise click.BadParameter(problem, param_hint="password")
+        return password
+    while True:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        problem = password_problem(password, personal)
+        if problem is None:
+            return password
+        click.echo(f"That password is refused: {problem} Try another.", err=True)
+
+
 @click.command("check-content")
 def check_content() -> None:
     """Validate every lesson and exercise file; exit non-zero on any problem."""
+    from course.config import content_dir_from_environment
+    from course.content.errors import ContentError
+    from course.content.loader import coverage_gaps, load_course
+
     try:
         course = load_course(content_dir_from_environment())
     except ContentError as exc:
@@ -107,10 +137,14 @@ def check_content() -> None:
 
 
 @click.command("regrade")
-@with_appcontext
+@with_database
 @click.argument("exercise_id")
 def regrade_command(exercise_id: str) -> None:
     """Re-score every attempt at an exercise against its current file; overrides stay."""
+    from course.db import get_session
+    from course.services.regrade import NothingToRegrade, regrade_exercise
+    from course.site import get_course
+
     exercise = get_course().exercise(exercise_id)
     if exercise is None:
         raise click.ClickException(f"there is no exercise {exercise_id!r}")
@@ -137,7 +171,7 @@ def _percent(score: float | None) -> str:
 
 
 @click.command("demo-data")
-@with_appcontext
+@with_database
 @click.option("--learners", default=40, show_default=True, type=click.IntRange(1),
               help="Sample learners to create.")
 @click.option("--attempts", default=400, show_default=True, type=click.IntRange(0),
@@ -145,7 +179,14 @@ def _percent(score: float | None) -> str:
 @click.option("--seed", default=1, show_default=True, help="Same seed, same data.")
 @click.option("--force", is_flag=True, help="Add more even if demo learners exist.")
 def demo_data(learners: int, attempts: int, seed: int, force: bool) -> None:
-    """Fill the database with sample learners and attempts to try the instructor pages."""
+    """Fill the database with sample learners and attempts to try the instructor pages,
+    one of whom has finished the course (to try the certificate)."""
+    import secrets
+
+    from course import demo
+    from course.db import get_session
+    from course.site import get_course
+
     session = get_session()
     existing = demo.demo_learner_count(session)
     if existing and not force:
@@ -159,11 +200,14 @@ def demo_data(learners: int, attempts: int, seed: int, force: bool) -> None:
                f"{made.last_email}) and {made.attempts} attempts: "
                f"{made.awaiting_review} awaiting review, {made.reviewed} reviewed; "
                f"{made.completed_steps} completed steps.")
+    if made.finished_email:
+        click.echo(f"{made.finished_email} has finished the course: sign in as them to see "
+                   "the certificate.")
     click.echo(f"Every demo learner's password: {password}")
 
 
 @click.command("review-summary")
-@with_appcontext
+@with_database
 @click.option("--dry-run", is_flag=True, help="Print the mail instead of sending it.")
 def review_summary(dry_run: bool) -> None:
     """Email every instructor what awaits review and which drafts wait to be released.
@@ -171,6 +215,12 @@ def review_summary(dry_run: bool) -> None:
     Meant for a daily scheduler (cron: `0 7 * * * flask --app course review-summary`);
     sends nothing when nothing waits. Its links are built on PUBLIC_URL.
     """
+    from course.db import get_session
+    from course.instruct import notify
+    from course.mail import deliver_queue
+    from course.models.timestamps import utcnow
+    from course.services import mail_queue
+
     messages = notify.daily_summary(utcnow())
     if not messages:
         click.echo("Nothing awaits review; no mail sent.")
@@ -190,7 +240,7 @@ def review_summary(dry_run: bool) -> None:
 
 
 @click.command("send-mail")
-@with_appcontext
+@with_database
 @click.option("--all", "everything", is_flag=True,
               help="Send every queued mail now: also mail waiting for its next try after "
                    "a failure, and mail held after failing too often.")
@@ -200,6 +250,10 @@ def send_mail_command(everything: bool) -> None:
     Meant for a scheduler, every few minutes (cron: `*/5 * * * * flask --app course
     send-mail`). Exits 1 when some mail failed; it stays queued for the next run.
     """
+    from course.db import get_session
+    from course.mail import deliver_queue
+    from course.services import mail_queue
+
     done = deliver_queue(everything=everything)
     left = mail_queue.waiting(get_session())
     click.echo(f"Sent {done.sent} email{'' if done.sent == 1 else 's'} in {done.batches} "
@@ -212,23 +266,31 @@ def send_mail_command(everything: bool) -> None:
 
 
 @click.command("rebuild-aggregates")
-@with_appcontext
+@with_database
 def rebuild_aggregates_command() -> None:
     """Recompute the report aggregates from the attempts (after changing an exercise's
     `counts` policy, or to check them), then refresh the planner's statistics."""
+    from course.db import analyse, get_session
+    from course.services.aggregates.rebuild import rebuild
+    from course.site import get_course
+
     session = get_session()
-    done = rebuild_aggregates(session, get_course())
+    done = rebuild(session, get_course())
     analyse(session)
     click.echo(f"Rebuilt {done.learner_rows} learner rows over {done.exercises} exercises "
                f"and {done.item_rows} item counts from the attempts.")
 
 
 @click.command("check-aggregates")
-@with_appcontext
+@with_database
 def check_aggregates_command() -> None:
     """Compare every maintained value (report aggregates, gradebook keys, step completion)
     with a rebuild from the attempts, changing nothing; print each difference and exit 1
     on any. Certificates a later change no longer supports are listed as notes."""
+    from course.db import get_session
+    from course.services import drift
+    from course.site import get_course
+
     session, course = get_session(), get_course()
     found = drift.differences(session, course)
     for line in found:
@@ -247,9 +309,12 @@ def certificates_command() -> None:
 
 
 @certificates_command.command("list")
-@with_appcontext
+@with_database
 def list_certificates() -> None:
     """Every certificate, newest first: its id, learner, name on it, dates and state."""
+    from course.db import get_session
+    from course.services import certificates
+
     rows = certificates.listing(get_session())
     if not rows:
         click.echo("No certificates have been issued.")
@@ -261,7 +326,7 @@ def list_certificates() -> None:
 
 
 @certificates_command.command("revoke")
-@with_appcontext
+@with_database
 @click.argument("public_id")
 @click.option("--reason", required=True, help="Why (kept with the record, not shown).")
 def revoke_certificate(public_id: str, reason: str) -> None:
@@ -269,6 +334,10 @@ def revoke_certificate(public_id: str, reason: str) -> None:
 
     An id issued before ids were hex may begin with "-": put it after "--".
     """
+    from course.db import get_session
+    from course.models.timestamps import utcnow
+    from course.services import certificates
+
     try:
         revoked = certificates.revoke(get_session(), public_id, reason, utcnow())
     except certificates.UnknownCertificate as exc:

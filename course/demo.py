@@ -102,6 +102,7 @@ class DemoSummary:
     completed_steps: int
     first_email: str
     last_email: str
+    finished_email: str | None  # the learner who finished the course, if one did
 
 
 def demo_learner_count(session: Session) -> int:
@@ -205,12 +206,14 @@ class _Grader:
 
 
 def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
-                      grade: _Grader,
-                      rng: random.Random) -> tuple[list[dict[str, Any]], set[str]]:
+                      grade: _Grader, rng: random.Random,
+                      finisher: bool = False) -> tuple[list[dict[str, Any]], set[str]]:
     """One learner's attempts, in course order, and the exercise ids they passed.
 
     They retry an exercise until they pass or run out of attempts, then move on; with
-    attempts to spare at the end they keep practising on unlimited exercises.
+    attempts to spare at the end they keep practising on unlimited exercises. A
+    `finisher` gives the model answer (or, for written work, work an instructor grades at
+    the rubric's top levels, reviewed and released) and passes each exercise at once.
     """
     base = rng.uniform(0.6, 0.98)
     now = utcnow()
@@ -226,7 +229,8 @@ def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
         number = used.get(exercise.id, 0) + 1
         used[exercise.id] = number
         skill = min(0.98, base + 0.12 * (number - 1))
-        answer = profile.answer(skill, rng)
+        model = profile.kind.model_answer(exercise.spec) if finisher else None
+        answer = profile.answer(skill, rng) if model is None else model
         result, feedback = grade(exercise, answer)
         when = min(when + step * rng.uniform(0.3, 1.7), now)  # never in the future
         row = {"user_id": user_id, "exercise_id": exercise.id,
@@ -236,14 +240,16 @@ def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
                "feedback": feedback, "created_at": when,
                "status": AttemptStatus.AUTO_GRADED.value, "auto_score": result.score,
                "score": result.score, "rubric": None, "reviewed_at": None,
-               "instructor_feedback": None, "feedback_unread": False}
+               "instructor_feedback": None, "feedback_unread": False, "released_at": None}
         if result.pending:
             row.update(status=AttemptStatus.AWAITING_REVIEW.value, auto_score=None, score=None)
             # Some work is still in the queue (the learner waits for it); the rest has
             # been graded with the rubric, and a learner below the pass mark may retry.
-            if rng.random() < 0.6:
+            if finisher or rng.random() < 0.6:
                 criteria = profile.kind.rubric(exercise.spec)
-                graded = score_rubric(criteria, _rubric_levels(criteria, skill, rng))
+                levels = ({c.id: max(lv.points for lv in c.levels) for c in criteria}
+                          if finisher else _rubric_levels(criteria, skill, rng))
+                graded = score_rubric(criteria, levels)
                 # The same record course.services.review stores for a rubric grade.
                 rubric = {"levels": {i.item_id: i.credit for i in graded.items},
                           "points": graded.points, "max_points": graded.max_points,
@@ -253,6 +259,8 @@ def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
                            rubric=rubric, instructor_feedback=rng.choice(COMMENTS),
                            feedback_unread=rng.random() < 0.3,
                            reviewed_at=when + timedelta(hours=rng.uniform(1, 48)))
+                if finisher:  # a review saved as a draft, then released
+                    row.update(released_at=row["reviewed_at"])
         row["passed"] = row["score"] is not None and row["score"] >= exercise.policy.pass_mark
         rows.append(row)
         if row["passed"]:
@@ -271,11 +279,13 @@ def _learner_attempts(user_id: int, quota: int, profiles: Sequence[_Profile],
 
 
 def _progress_rows(user_id: int, course: Course, attempted: set[str], passed: set[str],
-                   rng: random.Random) -> list[dict[str, Any]]:
-    """Steps done: passed exercises, and most lessons up to the furthest exercise tried."""
+                   rng: random.Random, finisher: bool = False) -> list[dict[str, Any]]:
+    """Steps done: passed exercises, and most lessons up to the furthest exercise tried
+    (every lesson, for a finisher)."""
     furthest = max((i for i, s in enumerate(course.steps) if s.id in attempted), default=-1)
     done = [s.id for i, s in enumerate(course.steps)
-            if s.id in passed or (s.kind == "lesson" and i < furthest and rng.random() < 0.85)]
+            if s.id in passed or (s.kind == "lesson" and (
+                finisher or (i < furthest and rng.random() < 0.85)))]
     return [{"user_id": user_id, "step_id": step_id, "completed_at": utcnow()}
             for step_id in done]
 
@@ -290,7 +300,10 @@ def fill(session: Session, course: Course, learners: int = 40, attempts: int = 4
     """Add `learners` demo learners and about `attempts` attempts, and commit.
 
     Deterministic for a seed (apart from timestamps). The total can fall short of
-    `attempts` only when the course has no exercise without an attempt limit.
+    `attempts` only when the course has no exercise without an attempt limit. When the
+    attempts reach one per exercise, the first learner has finished the course (every
+    step done, every exercise passed, nothing awaiting review), so a certificate can be
+    tried: `DemoSummary.finished_email`.
     """
     rng = random.Random(seed)
     first = _next_number(session)
@@ -309,11 +322,16 @@ def fill(session: Session, course: Course, learners: int = 40, attempts: int = 4
     grader = _Grader()
     attempt_rows: list[dict[str, Any]] = []
     progress_rows: list[dict[str, Any]] = []
-    for user_id, quota in zip(user_ids, _quotas(attempts, learners, rng), strict=True):
-        rows, passed = _learner_attempts(user_id, quota, profiles, grader, rng)
+    # The finisher's one attempt per exercise comes out of the total; the rest is spread.
+    finishing = len(profiles) if 0 < len(profiles) <= attempts else 0
+    quotas = _quotas(attempts - finishing, learners, rng)
+    quotas[0] += finishing
+    for n, (user_id, quota) in enumerate(zip(user_ids, quotas, strict=True)):
+        finisher = n == 0 and finishing > 0
+        rows, passed = _learner_attempts(user_id, quota, profiles, grader, rng, finisher)
         attempt_rows += rows
         progress_rows += _progress_rows(user_id, course, {r["exercise_id"] for r in rows},
-                                        passed, rng)
+                                        passed, rng, finisher)
     _insert(session, Attempt, attempt_rows)
     _insert(session, StepProgress, progress_rows)
     session.commit()
@@ -325,4 +343,5 @@ def fill(session: Session, course: Course, learners: int = 40, attempts: int = 4
         awaiting_review=statuses.count(AttemptStatus.AWAITING_REVIEW.value),
         reviewed=statuses.count(AttemptStatus.REVIEWED.value),
         completed_steps=len(progress_rows),
-        first_email=emails[0] if emails else "", last_email=emails[-1] if emails else "")
+        first_email=emails[0] if emails else "", last_email=emails[-1] if emails else "",
+        finished_email=emails[0] if finishing else None)

@@ -5,10 +5,15 @@ port of Dropbox's estimator, scores the password against common passwords, names
 keyboard patterns, dates and the person's own email and name. Below "safely
 unguessable" (score 3 of 4) it is refused, with zxcvbn's hint in plain words. Long
 passphrases of ordinary words pass easily.
+
+zxcvbn counts each piece it does not recognise as brute force, so the person's own words
+joined by separators and a year (`teacher-example-2026` for teacher@example.com) would
+score as strong; a password must therefore also be strong with those words taken out.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 
@@ -24,6 +29,9 @@ _GOOD_ENOUGH = 3
 _zxcvbn_lock = threading.Lock()
 
 HINT = "A few unrelated words, like a short odd sentence, make a strong password you can remember."
+PERSONAL = "It is made from your own email address or name."
+#: Shorter parts of an email or name ("a", "io") are left in: they are in many words.
+_SHORTEST_PERSONAL = 3
 
 
 def password_problem(password: str, personal: Iterable[str] = ()) -> str | None:
@@ -37,12 +45,31 @@ def password_problem(password: str, personal: Iterable[str] = ()) -> str | None:
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
     inputs = [word for text in personal if text for word in _words(text)]
+    rest = _without(password, inputs)
     with _zxcvbn_lock:
         result = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=inputs)
-    if result["score"] >= _GOOD_ENOUGH:
-        return None
-    warning = result["feedback"]["warning"] or "This password would be easy to guess."
-    return f"{warning.rstrip('.')}. {HINT}"
+        if rest == password:
+            rest_score = result["score"]
+        elif rest:
+            rest_score = zxcvbn(rest[:_ESTIMATED_LENGTH], user_inputs=inputs)["score"]
+        else:  # nothing but the person's own words (zxcvbn cannot score "")
+            rest_score = 0
+    if result["score"] < _GOOD_ENOUGH:
+        warning = result["feedback"]["warning"] or "This password would be easy to guess."
+        return f"{warning.rstrip('.')}. {HINT}"
+    if rest_score < _GOOD_ENOUGH:
+        return f"{PERSONAL} {HINT}"
+    return None
+
+
+def _without(password: str, words: list[str]) -> str:
+    """The password with every one of the person's own words taken out (longest first,
+    ignoring case)."""
+    rest = password
+    for word in sorted({w for w in words if len(w) >= _SHORTEST_PERSONAL}, key=len,
+                       reverse=True):
+        rest = re.sub(re.escape(word), "", rest, flags=re.IGNORECASE)
+    return rest
 
 
 def _words(text: str) -> list[str]:

@@ -27,10 +27,14 @@ class RowId(IntegerConverter):
         super().__init__(url_map, min=1, max=2**31 - 1)
 
 
-def init_app(app: Flask) -> None:
-    """Load the course once (failing start-up on broken content) and register helpers."""
+def init_app(app: Flask, load_course_now: bool = True) -> None:
+    """Load the course once (failing start-up on broken content) and register helpers.
+
+    Without `load_course_now` (a CLI command) the course is read when first asked for.
+    """
     app.url_map.converters["id"] = RowId
-    app.extensions["course"] = load_course(app.config["COURSE_CONTENT_DIR"])
+    if load_course_now:
+        _load(app)
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals.update(step_url=step_url, fixed_url=fixed_url,
@@ -38,17 +42,24 @@ def init_app(app: Flask) -> None:
                                  step_kind_label=step_kind_label,
                                  section_title=section_title, kind_of=kind_of,
                                  field_attrs=field_attrs)
-    # Every page's default meta description: the course's, as plain text (the same on
-    # every page, so not worked out again on each).
-    course: Course = app.extensions["course"]
-    app.jinja_env.globals["course_summary"] = do_truncate(
-        app.jinja_env, course.description_html.striptags(), 160)
     app.context_processor(lambda: {"course": get_course()})
     app.after_request(_security_headers)
 
 
+def _load(app: Flask) -> Course:
+    course = load_course(app.config["COURSE_CONTENT_DIR"])
+    app.extensions["course"] = course
+    # Every page's default meta description: the course's, as plain text (the same on
+    # every page, so not worked out again on each).
+    app.jinja_env.globals["course_summary"] = do_truncate(
+        app.jinja_env, course.description_html.striptags(), 160)
+    return course
+
+
 def get_course() -> Course:
-    course: Course = current_app.extensions["course"]
+    course: Course | None = current_app.extensions.get("course")
+    if course is None:  # a CLI command, asking for the first time
+        course = _load(current_app._get_current_object())  # type: ignore[attr-defined]
     return course
 
 

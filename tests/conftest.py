@@ -1,7 +1,10 @@
 """Shared fixtures: an app on a fresh database (SQLite, or TEST_DATABASE_URL), clients, users.
 
 The whole suite runs against SQLite by default and against PostgreSQL when
-TEST_DATABASE_URL points at one (.ci/run does both).
+TEST_DATABASE_URL points at one (.ci/run does both). Plain `pytest` runs the suite a
+contributor runs after every change, in parallel (pytest-xdist, see pyproject.toml): the
+tests marked in `MARKED` are left out unless chosen with -m or by naming their files.
+Each xdist worker has its own SQLite files (tmp_path) and its own PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -12,23 +15,71 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from jinja2 import FileSystemBytecodeCache
+from sqlalchemy import make_url, text
 
 from course import create_app
 from course.config import normalise_database_url
 from course.db import Base, create_schema, get_engine, make_engine, reset_schema
-from tests.helpers import AuthActions, missing
+from tests.helpers import AuthActions, course_at, missing
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+#: Markers of the tests plain `pytest` leaves out: each needs more than Python, or minutes.
+MARKED = {
+    "browser": "drives a real Chromium through Playwright (and axe-core in it)",
+    "checker": "runs the Nu HTML checker (Java) over every page type",
+    "slow": "starts the production server (gunicorn) or otherwise takes many seconds",
+    "load": "load and faults against the production server",
+}
+FAST_SUITE = " and ".join(f"not {name}" for name in MARKED)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, meaning in MARKED.items():
+        config.addinivalue_line("markers", f"{name}: {meaning}")
+    # Only a run of the default paths without -m is narrowed: `pytest -m browser` and
+    # `pytest tests/browser/test_axe.py` run what they name. xdist hands the options to its
+    # workers, so they collect the same selection.
+    if not config.option.markexpr and config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        config.option.markexpr = FAST_SUITE
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.option.markexpr != FAST_SUITE:
+        return None
+    return (f"the fast suite: {', '.join(MARKED)} tests are deselected; run them with "
+            f"-m \"{' or '.join(MARKED)}\" (or name their files)")
+
+
+def _worker_database(url: str) -> str:
+    """This xdist worker's own database beside TEST_DATABASE_URL's (test_x -> test_x_gw0),
+    created on the server when missing; the URL itself when not under xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    own = make_url(url).set(database=f"{make_url(url).database}_{worker}")
+    server = make_engine(own.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with server.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": own.database})
+            if not exists:
+                quoted = conn.dialect.identifier_preparer.quote(own.database)
+                conn.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        server.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def _postgres_schema():
-    """Migrate PostgreSQL once per run from empty; tests then truncate between them."""
+    """Migrate PostgreSQL once per run (per xdist worker) from empty; tests then truncate
+    between them."""
     if not TEST_DATABASE_URL:
         yield None
         return
-    url = normalise_database_url(TEST_DATABASE_URL)
+    url = _worker_database(normalise_database_url(TEST_DATABASE_URL))
     engine = make_engine(url)
     reset_schema(engine)
     engine.dispose()
@@ -61,8 +112,16 @@ def database_url(tmp_path: Path, _postgres_schema, _sqlite_template: Path) -> st
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+@pytest.fixture(scope="session")
+def _compiled_templates(tmp_path_factory) -> FileSystemBytecodeCache:
+    """Templates compiled once per worker and shared by every app the tests build: each
+    app has its own Jinja environment, which would compile every template it renders
+    again. Keyed by each template's source, so an edited one is compiled afresh."""
+    return FileSystemBytecodeCache(str(tmp_path_factory.mktemp("templates")))
+
+
 @pytest.fixture
-def make_app(tmp_path: Path, database_url: str):
+def make_app(tmp_path: Path, database_url: str, _compiled_templates: FileSystemBytecodeCache):
     """Build apps on the test database; extra config is passed through."""
     apps = []
 
@@ -72,6 +131,7 @@ def make_app(tmp_path: Path, database_url: str):
                     "MAIL_OUTBOX": str(tmp_path / "outbox")}
         settings.update(config)
         app = create_app(settings)
+        app.jinja_env.bytecode_cache = _compiled_templates
         if database_url.startswith("postgresql") and not apps:
             _empty_tables(app)
         apps.append(app)
@@ -154,31 +214,10 @@ def _fast_password_hashing(monkeypatch):
                         lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"))
 
 
-_loaded_courses: dict[tuple[str, str], object] = {}
-
-
 @pytest.fixture(autouse=True)
 def _course_loaded_once_per_content(monkeypatch):
-    """Every app a test builds loads the course; parse each distinct content folder once.
-
-    Keyed by the folder and a hash of every file's bytes, so a test that edits content gets
-    a fresh load (and its problems), and the frozen Course is safe to share between apps.
-    """
-    import hashlib
-
+    """Every app a test builds loads the course; parse each distinct content folder once
+    (tests.helpers.course_at)."""
     from course import site
 
-    real_load = site.load_course
-
-    def load_once(content_dir):
-        root = Path(content_dir).resolve()
-        digest = hashlib.sha256()
-        files = [root / "course.yaml", *root.glob("lessons/*.md"), *root.glob("exercises/*")]
-        for path in sorted(p for p in files if p.is_file()):
-            digest.update(str(path).encode() + b"\0" + path.read_bytes())
-        key = (str(root), digest.hexdigest())
-        if key not in _loaded_courses:
-            _loaded_courses[key] = real_load(content_dir)
-        return _loaded_courses[key]
-
-    monkeypatch.setattr(site, "load_course", load_once)
+    monkeypatch.setattr(site, "load_course", course_at)

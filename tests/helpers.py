@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import pytest
@@ -14,6 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, event
 
+from course.config import REPO_ROOT
+from course.content.loader import load_course
+from course.content.schema import Course
 from course.db import get_engine, get_session
 from course.models import Role, User
 from course.services.accounts import create_user
@@ -21,6 +26,7 @@ from course.services.accounts import create_user
 PASSWORD = "correct horse battery"
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 T = TypeVar("T")
+_loaded_courses: dict[tuple[str, str], Course] = {}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -30,6 +36,23 @@ def missing(reason: str) -> NoReturn:
     if ON_CI:
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def course_at(content_dir: str | Path = REPO_ROOT) -> Course:
+    """The course in `content_dir` (the repository's by default), parsed once per process.
+
+    Keyed by the folder and a hash of every file's bytes, so a test that edits content gets
+    a fresh load (and its problems), and the frozen Course is safe to share.
+    """
+    root = Path(content_dir).resolve()
+    digest = hashlib.sha256()
+    files = [root / "course.yaml", *root.glob("lessons/*.md"), *root.glob("exercises/*")]
+    for path in sorted(p for p in files if p.is_file()):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    key = (str(root), digest.hexdigest())
+    if key not in _loaded_courses:
+        _loaded_courses[key] = load_course(content_dir)
+    return _loaded_courses[key]
 
 
 def count_queries(app: Flask) -> AbstractContextManager[list[str]]:

@@ -83,6 +83,8 @@ def test_signed_in_visitor_is_sent_home_from_sign_up_and_sign_in(client: FlaskCl
     ({"email": ""}, "Enter your email address."),
     ({"password": "short", "confirm": "short"}, "Use at least 8 characters."),
     ({"confirm": "something else entirely"}, "The two passwords do not match."),
+    ({"email": "teacher@example.com", "password": "teacher-example-2026",
+      "confirm": "teacher-example-2026"}, "It is made from your own email address or name."),
     ({"display_name": "   "}, "Enter the name other people see."),
 ])
 def test_sign_up_field_errors(app: Flask, client: FlaskClient, fields: dict,

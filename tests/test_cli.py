@@ -6,9 +6,11 @@ import shutil
 import stat
 from pathlib import Path
 
+import click.testing
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from flask.cli import cli as flask_cli
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
@@ -95,7 +97,18 @@ def test_create_user_duplicate_email_fails(app: Flask, runner: FlaskCliRunner,
     assert find_user(app, "learner@example.com").role == Role.LEARNER.value
 
 
-def test_create_user_short_password_fails(app: Flask, runner: FlaskCliRunner) -> None:
+def test_create_user_asks_again_after_a_short_password(app: Flask,
+                                                       runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "ann@example.com"],
+                           input="short\nshort\n" + PROMPTED)
+    assert result.exit_code == 0, result.output
+    assert "at least 8 characters" in result.output
+    assert result.output.count("Repeat for confirmation") == 2
+    assert find_user(app, "ann@example.com").check_password(PASSWORD)
+
+
+def test_create_user_stops_at_the_end_of_input_after_a_refused_password(
+        app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["create-user", "ann@example.com"], input="short\nshort\n")
     assert result.exit_code != 0
     assert "at least 8 characters" in result.output
@@ -107,6 +120,48 @@ def test_create_user_mismatched_confirmation_fails(app: Flask, runner: FlaskCliR
                            input=f"{PASSWORD}\nsomething else\n")
     assert result.exit_code != 0
     assert find_user(app, "ann@example.com") is None
+
+
+def _flask(args: list[str], tmp_path: Path, content: Path,
+           input: str | None = None) -> tuple[click.testing.Result, Path]:
+    """`flask --app course ARGS` as an operator runs it (the app built by Flask's CLI) on
+    a new SQLite file; the result and the file."""
+    database = tmp_path / "cli.db"
+    result = CliRunner().invoke(flask_cli, ["--app", "course", *args], input=input, env={
+        "COURSE_CONTENT_DIR": str(content), "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": "x" * 32, "MAIL_OUTBOX": str(tmp_path / "outbox")})
+    return result, database
+
+
+def test_help_reads_neither_the_course_nor_the_database(tmp_path: Path) -> None:
+    """Broken content would stop a server; `--help` does not read it, nor open (or
+    migrate) the database."""
+    for content in (REPO_ROOT, broken_course(tmp_path)):
+        result, database = _flask(["--help"], tmp_path, content)
+        assert result.exit_code == 0, result.output
+        assert "create-user" in result.output and "demo-data" in result.output
+        assert "Traceback" not in result.output and "nowhere" not in result.output
+        assert not database.exists()
+
+
+def test_create_user_migrates_a_new_database_without_reading_the_course(
+        tmp_path: Path) -> None:
+    result, database = _flask(["create-user", "ann@example.com"], tmp_path,
+                              broken_course(tmp_path), input=PROMPTED)
+    assert result.exit_code == 0, result.output
+    assert "Created learner ann@example.com." in result.output
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(select(User.email)) == "ann@example.com"
+    finally:
+        engine.dispose()
+
+
+def test_a_command_that_uses_the_course_reads_it(tmp_path: Path) -> None:
+    result, _ = _flask(["regrade", "roadmap-or-backlog"], tmp_path, broken_course(tmp_path))
+    assert result.exit_code != 0
+    assert "section" in str(result.exception) or "nowhere" in result.output
 
 
 def test_init_db(runner: FlaskCliRunner) -> None:
@@ -276,13 +331,34 @@ def test_create_user_refuses_an_address_that_is_not_an_email(app: Flask, runner:
         assert get_session().scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_create_user_refuses_a_guessable_password(app: Flask, runner: FlaskCliRunner) -> None:
+def test_create_user_refuses_a_guessable_password_and_asks_again(
+        app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["create-user", "ann@example.com"],
-                           input="password123\npassword123\n")
-    assert result.exit_code != 0
+                           input="password123\npassword123\n" + PROMPTED)
+    assert result.exit_code == 0, result.output
     assert "common" in result.output
     assert "A few unrelated words" in result.output
-    assert find_user(app, "ann@example.com") is None
+    assert find_user(app, "ann@example.com").check_password(PASSWORD)
+
+
+def test_create_user_refuses_a_password_made_from_the_email(app: Flask,
+                                                            runner: FlaskCliRunner) -> None:
+    """The README's example of a refused password."""
+    made = "teacher-example-2026"
+    result = runner.invoke(args=["create-user", "--instructor", "teacher@example.com"],
+                           input=f"{made}\n{made}\n" + PROMPTED)
+    assert result.exit_code == 0, result.output
+    assert "made from your own email address or name" in result.output
+    assert find_user(app, "teacher@example.com").check_password(PASSWORD)
+
+
+def test_create_user_from_stdin_fails_on_a_refused_password(app: Flask,
+                                                            runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["create-user", "--password-stdin", "teacher@example.com"],
+                           input="teacher-example-2026\n")
+    assert result.exit_code == 2
+    assert "made from your own email address or name" in result.output
+    assert find_user(app, "teacher@example.com") is None
 
 
 def test_create_user_reads_the_password_from_stdin_for_scripts(app: Flask,

@@ -10,6 +10,7 @@ from course.db import get_session
 from course.grading import registry
 from course.models import Attempt, StepProgress, User
 from course.models.attempt import AttemptStatus
+from course.services import certificates
 from course.site import get_course
 
 
@@ -61,6 +62,31 @@ def test_attempts_are_scored_by_the_real_graders_and_respect_the_policy(filled):
     assert 1.0 in scores and len(scores) > 5 and min(scores) < 0.8
 
 
+def test_the_first_learner_has_finished_the_course_and_earns_a_certificate(filled):
+    """Every step done, every exercise passed, written work reviewed and released, nothing
+    awaiting review: so a certificate can be tried on demo data."""
+    session, course, summary = filled
+    assert summary.finished_email == "learner1@demo.example"
+    finisher = session.scalar(select(User).where(User.email == summary.finished_email))
+    done = set(session.scalars(select(StepProgress.step_id)
+                               .where(StepProgress.user_id == finisher.id)))
+    assert done == {step.id for step in course.steps}
+    attempts = session.scalars(select(Attempt).where(Attempt.user_id == finisher.id)).all()
+    assert {a.exercise_id for a in attempts if a.passed} == {e.id for e in course.exercises}
+    assert all(a.status != AttemptStatus.AWAITING_REVIEW and a.draft is None for a in attempts)
+    reviewed = [a for a in attempts if a.status == AttemptStatus.REVIEWED]
+    assert reviewed and all(a.released_at is not None for a in reviewed)
+    assert certificates.finished(session, course, finisher.id) is not None
+
+
+def test_too_few_attempts_for_every_exercise_make_no_finisher(app):
+    with app.app_context():
+        course = get_course()
+        summary = demo.fill(get_session(), course, learners=2,
+                            attempts=len(course.exercises) - 1)
+    assert summary.finished_email is None
+
+
 def test_the_same_seed_gives_the_same_learners_and_answers(app):
     with app.app_context():
         session, course = get_session(), get_course()
@@ -82,6 +108,7 @@ def test_cli_refuses_to_run_twice_without_force(app, runner):
     assert "Made 3 demo learners (learner1@demo.example to learner3@demo.example)" \
         in made.output
     assert "password: " in made.output
+    assert "learner1@demo.example has finished the course" in made.output
 
     again = runner.invoke(args=["demo-data", "--learners", "3"])
     assert again.exit_code != 0

@@ -20,6 +20,8 @@ from tests.forms import concrete_url, forms_on, snapshot
 from tests.helpers import PASSWORD, csrf_token, make_user
 from tests.review_factories import VISION, VISION_ANSWER, submit
 
+pytestmark = pytest.mark.slow
+
 LEARNER = "fuzz-learner@example.com"
 INSTRUCTOR = "fuzz-teacher@example.com"
 PAGES = ["/signin", "/signup", "/forgot-password", "/account", "/exercises/{vision}",

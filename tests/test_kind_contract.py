@@ -17,14 +17,14 @@ import pytest
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
-from course.content.loader import load_course
 from course.content.schema import Exercise
 from course.grading import registry
 from course.grading.base import InvalidAnswer
 from course.grading.kind import ExerciseKind
 from course.services.attempts import Standing, attempt_report
+from tests.helpers import course_at
 
-COURSE = load_course(".")
+COURSE = course_at()
 
 
 def exercises_of(kind: str) -> list[Exercise]:

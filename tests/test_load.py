@@ -45,6 +45,8 @@ from tests.helpers import PASSWORD
 from tests.servers import Server, production_server
 from tests.test_aggregates import same, snapshot
 
+pytestmark = pytest.mark.load
+
 EXERCISE = "final-quiz"  # unlimited attempts
 WORKERS = 4
 MEMORY_LIMIT_KB = 100 * 1024

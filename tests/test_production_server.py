@@ -10,9 +10,12 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.servers import production_server
+
+pytestmark = pytest.mark.slow
 
 BURST = 300
 

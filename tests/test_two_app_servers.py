@@ -12,9 +12,13 @@ from contextlib import ExitStack
 from email.message import Message
 from http.client import HTTPResponse
 
+import pytest
+
 from tests.forms import forms_on
 from tests.helpers import PASSWORD, make_user
 from tests.servers import production_server
+
+pytestmark = pytest.mark.slow
 
 EXERCISE = "roadmap-or-backlog"
 

@@ -40,6 +40,7 @@ def _signed_in_client(app, role, filled):
     return client
 
 
+@pytest.mark.slow
 def test_every_field_of_every_form_refuses_a_nul_byte(app):
     filled = page_catalogue.fill(app)
     tried: set[tuple[str, str, str, str]] = set()

@@ -15,6 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from course.config import REPO_ROOT
 from course.site import get_course
 from tests import page_catalogue
@@ -44,6 +46,7 @@ def test_catalogue_covers_every_route(app) -> None:
     assert not missing, f"add a visit for these pages to tests/page_catalogue.py: {missing}"
 
 
+@pytest.mark.checker
 def test_every_page_type_is_valid_html(app, tmp_path: Path) -> None:
     checker = _checker()
     filled = page_catalogue.fill(app)

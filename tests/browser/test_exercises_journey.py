@@ -14,11 +14,10 @@ try:
 except ImportError:  # conftest skips every browser test with the reason (fails on CI)
     Locator = Page = expect = None
 
-from course.config import REPO_ROOT
-from course.content.loader import load_course
 from course.grading import registry
+from tests.helpers import course_at
 
-COURSE = load_course(REPO_ROOT)
+COURSE = course_at()
 SORT = COURSE.exercise("roadmap-or-backlog")
 PLAN = COURSE.exercise("build-now-next-later")
 QUIZ = COURSE.exercise("roadmap-or-delivery-plan")

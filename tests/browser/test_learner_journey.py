@@ -9,10 +9,9 @@ try:
 except ImportError:  # conftest skips every browser test with the reason (fails on CI)
     Page = expect = None
 
-from course.config import REPO_ROOT
-from course.content.loader import load_course
+from tests.helpers import course_at
 
-COURSE = load_course(REPO_ROOT)
+COURSE = course_at()
 FIRST_LESSON = COURSE.steps[0]
 TOTAL = len(COURSE.steps)
 

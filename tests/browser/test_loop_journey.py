@@ -20,12 +20,11 @@ try:
 except ImportError:  # conftest skips every browser test with the reason (fails on CI)
     Locator = Page = expect = None
 
-from course.config import REPO_ROOT
-from course.content.loader import load_course
 from course.grading import now_next_later, registry
 from tests.browser.axe import axe_source, violations
+from tests.helpers import course_at
 
-COURSE = load_course(REPO_ROOT)
+COURSE = course_at()
 STEPS = {step.id: step for step in COURSE.steps}
 FAILED_SORT = COURSE.exercise("vision-or-strategy")  # failed once, then retried
 EXHAUSTED = COURSE.exercise("roadmap-or-delivery-plan")  # every attempt used, not passed

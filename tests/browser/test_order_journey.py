@@ -10,11 +10,10 @@ try:
 except ImportError:  # conftest skips every browser test with the reason (fails on CI)
     Page = expect = None
 
-from course.config import REPO_ROOT
-from course.content.loader import load_course
 from tests.browser.test_exercises_journey import sign_up
+from tests.helpers import course_at
 
-ORDER = load_course(REPO_ROOT).exercise("order-the-tools")
+ORDER = course_at().exercise("order-the-tools")
 
 
 def test_order_by_buttons_only_with_announcements(live_server: str, page: Page) -> None:

@@ -10,6 +10,7 @@ databases), and for the drift check (course.services.drift), which compares the 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -104,13 +105,13 @@ def rebuild_uncommitted(session: Session, course: Course) -> Rebuilt:
     return Rebuilt(len(rows), len(totals), items)
 
 
-def fill_if_missing(session: Session, course: Course) -> bool:
+def fill_if_missing(session: Session, course: Callable[[], Course]) -> bool:
     """Rebuild when there are attempts but no aggregates yet (a database upgraded from
     before they, or the daily activity, existed); True when it did. Two cheap queries
-    otherwise."""
+    otherwise, and `course` is called (the course read) only for a rebuild."""
     if session.scalar(select(DailyActivity.day).limit(1)) is not None:
         return False
     if session.scalar(select(Attempt.id).limit(1)) is None:
         return False
-    rebuild(session, course)
+    rebuild(session, course())
     return True
