@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logs,
         mail,
         page_cache,
+        prepare,
         request_checks,
         site,
         site_header,
@@ -49,7 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     caches.init_app(app)
     db.init_app(app)
     if serving:
-        prepare_database(app)
+        prepare.prepare_database(app)
         # `gunicorn --preload` forks workers from this process: leave no connection or
         # open database file behind for them to inherit.
         db.get_engine(app).dispose()
@@ -86,16 +87,3 @@ def _for_a_command() -> bool:
 
     context = click.get_current_context(silent=True)
     return context is not None and context.info_name not in SERVING_COMMANDS
-
-
-def prepare_database(app: Flask) -> None:
-    """Bring the database up to the newest migration and fill the report aggregates if a
-    migration left them empty (both cheap when there is nothing to do)."""
-    from course import db, site
-    from course.services.aggregates.rebuild import fill_if_missing
-
-    if not app.config.get("CREATE_SCHEMA", True):
-        return
-    db.create_schema(db.get_engine(app))
-    with app.app_context():
-        fill_if_missing(db.get_session(), site.get_course)

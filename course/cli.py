@@ -36,7 +36,7 @@ def with_database(command: Callable[..., Any]) -> Callable[..., Any]:
     @with_appcontext
     @functools.wraps(command)
     def prepared(*args: Any, **kwargs: Any) -> Any:
-        from course import prepare_database
+        from course.prepare import prepare_database
 
         prepare_database(current_app)
         return command(*args, **kwargs)

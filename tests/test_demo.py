@@ -76,7 +76,7 @@ def test_the_first_learner_has_finished_the_course_and_earns_a_certificate(fille
     assert all(a.status != AttemptStatus.AWAITING_REVIEW and a.draft is None for a in attempts)
     reviewed = [a for a in attempts if a.status == AttemptStatus.REVIEWED]
     assert reviewed and all(a.released_at is not None for a in reviewed)
-    assert certificates.finished(session, course, finisher.id) is not None
+    assert certificates.earned(session, course, finisher.id) is not None
 
 
 def test_too_few_attempts_for_every_exercise_make_no_finisher(app):
