@@ -37,6 +37,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql+psycopg:"):
         engine = create_engine(url)
         event.listen(engine, "do_connect", _name_connection_after_process)
+        event.listen(engine, "connect", _note_new)
         event.listen(engine, "checkout", _refuse_if_closed_by_server)
         _forget_connections_at_fork(engine)
         return engine
@@ -69,7 +70,14 @@ def _name_connection_after_process(_dialect: Any, _record: Any, _cargs: Any,
     cparams.setdefault("application_name", f"course-{os.getpid()}")
 
 
-def _refuse_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+_NEW = "course_new"  # in a connection record's info: opened and not yet handed out
+
+
+def _note_new(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_NEW] = True
+
+
+def _refuse_if_closed_by_server(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """A pre-ping without the round trip: hand out a pooled connection only if the server
     has not closed it (or said anything) while it sat idle.
 
@@ -78,7 +86,15 @@ def _refuse_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any
     waiting on the socket. Raising DisconnectionError makes the pool drop it and hand out
     a new one, as `pool_pre_ping` would, but `pool_pre_ping` asked the server each time:
     on a page of two queries that was a third of its round trips.
+
+    A connection opened for this check-out is handed out unchecked, as `pool_pre_ping`
+    does: the pool checks at most twice, and refusing its new connection too (ended as
+    soon as it was opened, say while an administrator ends every session) would make it
+    give up with an InvalidRequestError, a 500, where the query on that connection
+    raises the OperationalError that is the 503 page (course.errors).
     """
+    if record.info.pop(_NEW, False):
+        return
     if dbapi_connection.closed:
         raise DisconnectionError("this connection was closed")
     waiting = select.poll()  # poll, not select: any file descriptor number
