@@ -125,8 +125,9 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    app.extensions["db_reading_sessionmaker"] = sessionmaker(
-        _without_transactions(engine), expire_on_commit=False)
+    reading = _without_transactions(engine)
+    app.extensions["db_reading_sessionmaker"] = (
+        None if reading is engine else sessionmaker(reading, expire_on_commit=False))
     app.teardown_appcontext(_close_session)
 
 
@@ -140,8 +141,10 @@ def get_session() -> Session:
     at teardown (`_close_session`), as Flask-SQLAlchemy and flaskr's `get_db` do. The
     GET of a view marked `reads_only` gets one without transactions on PostgreSQL."""
     if "db_session" not in g:
-        maker = "db_reading_sessionmaker" if _reads_only() else "db_sessionmaker"
-        g.db_session = current_app.extensions[maker]()
+        makers = current_app.extensions
+        reading = makers["db_reading_sessionmaker"]  # None where reads need no other
+        g.db_session = (reading if reading is not None and _reads_only()
+                        else makers["db_sessionmaker"])()
     session: Session = g.db_session
     return session
 
@@ -182,7 +185,8 @@ def _reads_only() -> bool:
 
 
 def _without_transactions(engine: Engine) -> Engine:
-    """The engine of `reads_only` GETs: on PostgreSQL, statements in autocommit.
+    """The engine of `reads_only` GETs: on PostgreSQL, statements in autocommit (elsewhere
+    the engine itself).
 
     In a transaction, a page's few reads cost two more round trips to the server (BEGIN
     before the first, ROLLBACK when the connection goes back to the pool). Reads that

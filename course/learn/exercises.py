@@ -266,12 +266,13 @@ def self_assess(attempt_id: int) -> ResponseReturnValue:
                     303)
 
 
-def _own_attempt(attempt_id: int) -> tuple[Attempt, attempt_service.Standing]:
+def _own_attempt(attempt_id: int
+                 ) -> tuple[attempt_service.OwnAttempt, attempt_service.Standing]:
     return attempt_service.own_attempt(get_session(), current_user.id, attempt_id) \
         or abort(404)
 
 
-def _render_attempt(attempt: Attempt, standing: attempt_service.Standing,
+def _render_attempt(attempt: attempt_service.OwnAttempt, standing: attempt_service.Standing,
                     problems: list[str] | None = None,
                     posted: MultiDict[str, str] | None = None,
                     status: int = 200) -> ResponseReturnValue:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
@@ -358,30 +358,63 @@ def _standing_on(exercise_id: ColumnElement[str]) -> Select[int, Any, int, Any]:
 _STANDING = _standing_on(bindparam("exercise_id"))
 
 
+@dataclass(frozen=True)
+class OwnAttempt:
+    """An attempt as its learner's pages show it (the attempt page, the self-assessment
+    form). A plain row, not the model: nothing on those pages changes the object
+    (marking feedback read and storing a self-assessment are UPDATEs by id), and loading
+    the model cost the ORM's entity handling on every view of an attempt."""
+
+    id: int
+    exercise_id: str
+    exercise_version: str
+    number: int
+    status: str
+    answer: dict[str, Any]
+    feedback: dict[str, Any]
+    score: float | None
+    points: float
+    max_points: float
+    passed: bool
+    overridden: bool
+    created_at: datetime
+    rubric: dict[str, Any] | None
+    instructor_feedback: str | None
+    reviewer_id: int | None
+    reviewed_at: datetime | None
+    feedback_unread: bool
+    self_assessment: dict[str, Any] | None
+
+
 def own_attempt(session: Session, user_id: int,
-                attempt_id: int) -> tuple[Attempt, Standing] | None:
+                attempt_id: int) -> tuple[OwnAttempt, Standing] | None:
     """The attempt if it belongs to `user_id`, with their standing on its exercise (the
     attempt page shows both); None for anybody else's. One query: asked apart, the
     standing was a third of the page's statements."""
-    row = session.execute(_OWN_ATTEMPT_WITH_STANDING,
-                          {"attempt_id": attempt_id, "user_id": user_id}).first()
-    return None if row is None else (row[0], _standing_of(row[1:]))
+    row = session.connection().execute(_OWN_ATTEMPT_WITH_STANDING, {
+        "attempt_id": attempt_id, "user_id": user_id}).first()
+    if row is None:
+        return None
+    return OwnAttempt(*row[:_OWN_COLUMNS]), _standing_of(row[_OWN_COLUMNS:])
 
 
 def _own_attempt_with_standing() -> Select[Any]:
-    """The attempt (when it is the learner's) joined with the standing on its exercise,
-    whose id is read from the attempt's row by its primary key."""
+    """The attempt's columns (when it is the learner's) joined with the standing on its
+    exercise, whose id is read from the attempt's row by its primary key."""
     theirs = aliased(Attempt, name="theirs")
     counted = _standing_on(
         select(theirs.exercise_id)
         .where(theirs.id == bindparam("attempt_id"), theirs.user_id == bindparam("user_id"))
         .scalar_subquery()).subquery("standing")
-    return (select(Attempt, *counted.c).select_from(counted)
+    columns = cast(Table, Attempt.__table__).c
+    return (select(*(columns[f.name] for f in fields(OwnAttempt)), *counted.c)
+            .select_from(counted)
             .join(Attempt, and_(Attempt.id == bindparam("attempt_id"),
                                 Attempt.user_id == bindparam("user_id"))))
 
 
 _OWN_ATTEMPT_WITH_STANDING = _own_attempt_with_standing()
+_OWN_COLUMNS = len(fields(OwnAttempt))
 
 
 ATTEMPTS_PAGE_SIZE = 20
@@ -556,7 +589,7 @@ class AttemptReport:
     """Everything the attempt page needs, decided here rather than in a template."""
 
     exercise: Exercise
-    attempt: Attempt
+    attempt: Attempt | OwnAttempt
     answer_visible: bool
     attempts_used: int
     attempts_left: int | None
@@ -596,7 +629,7 @@ def _mark(credit: float, max_credit: float) -> str:
     return "partial" if credit > 0 else "wrong"
 
 
-def _current_feedback(exercise: Exercise, attempt: Attempt
+def _current_feedback(exercise: Exercise, attempt: Attempt | OwnAttempt
                       ) -> tuple[dict[str, Any], str | None]:
     """The attempt's feedback with the hints, explanations and rule messages as the file
     words them now, and the answer's key when it was re-graded so.
@@ -631,7 +664,7 @@ def _regraded(exercise: Exercise, spec_id: int, answer_json: str) -> dict[str, A
         return None
 
 
-def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
+def attempt_report(exercise: Exercise, attempt: Attempt | OwnAttempt, standing: Standing,
                    reveal: bool = False, course: Course | None = None) -> AttemptReport:
     """Build the attempt page's content from the stored feedback.
 

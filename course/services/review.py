@@ -30,6 +30,7 @@ from course.models import Attempt, ScoreChange, User
 from course.models.attempt import AttemptStatus
 from course.models.timestamps import utcnow
 from course.services import aggregates, progress
+from course.services.attempts import OwnAttempt
 from course.services.sign_ins import NEW_FEEDBACK
 
 FEEDBACK_MAX_LENGTH = 10_000
@@ -342,7 +343,7 @@ def _rubric_choices(exercise: Exercise | None,
     return tuple(choices)
 
 
-def read_feedback(session: Session, attempt: Attempt,
+def read_feedback(session: Session, attempt: Attempt | OwnAttempt,
                   exercise: Exercise | None) -> InstructorFeedback | None:
     """The review of `attempt` for its learner, marking it read (None if not reviewed).
 
@@ -361,7 +362,6 @@ def read_feedback(session: Session, attempt: Attempt,
                         .values(feedback_unread=False)
                         .execution_options(synchronize_session=False))
         session.commit()
-        attempt.feedback_unread = False
     return InstructorFeedback(
         reviewer_name=reviewer_name, reviewed_at=attempt.reviewed_at, score=attempt.score,
         overridden=attempt.overridden, rubric=_rubric_choices(exercise, attempt.rubric),
