@@ -11,12 +11,12 @@ import re
 import select
 import weakref
 from collections.abc import Callable
-from functools import lru_cache, wraps
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +36,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql+psycopg:"):
         engine = create_engine(url)
         event.listen(engine, "do_connect", _name_connection_after_process)
+        event.listen(engine, "connect", _note_new)
         event.listen(engine, "checkout", _refuse_if_closed_by_server)
         _forget_connections_at_fork(engine)
         return engine
@@ -68,7 +69,14 @@ def _name_connection_after_process(_dialect: Any, _record: Any, _cargs: Any,
     cparams.setdefault("application_name", f"course-{os.getpid()}")
 
 
-def _refuse_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+_NEW = "course_new"  # in a connection record's info: opened and not yet handed out
+
+
+def _note_new(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_NEW] = True
+
+
+def _refuse_if_closed_by_server(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """A pre-ping without the round trip: hand out a pooled connection only if the server
     has not closed it (or said anything) while it sat idle.
 
@@ -77,7 +85,15 @@ def _refuse_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any
     waiting on the socket. Raising DisconnectionError makes the pool drop it and hand out
     a new one, as `pool_pre_ping` would, but `pool_pre_ping` asked the server each time:
     on a page of two queries that was a third of its round trips.
+
+    A connection opened for this check-out is handed out unchecked, as `pool_pre_ping`
+    does: the pool checks at most twice, and refusing its new connection too (ended as
+    soon as it was opened, say while an administrator ends every session) would make it
+    give up with an InvalidRequestError, a 500, where the query on that connection
+    raises the OperationalError that is the 503 page (course.errors).
     """
+    if record.info.pop(_NEW, False):
+        return
     if dbapi_connection.closed:
         raise DisconnectionError("this connection was closed")
     waiting = select.poll()  # poll, not select: any file descriptor number
@@ -103,53 +119,15 @@ def _forget_connections_at_fork(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Bind an engine and session factories to `app` and close sessions after each request."""
+    """Bind an engine and a session factory to `app`; each request's session is closed
+    when its app context ends (`get_session`)."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    app.extensions["db_reading_engine"] = _reading(engine)
-    app.extensions["db_reading_sessionmaker"] = sessionmaker(
-        app.extensions["db_reading_engine"], expire_on_commit=False)
+    reading = _without_transactions(engine)
+    app.extensions["db_reading_sessionmaker"] = (
+        None if reading is engine else sessionmaker(reading, expire_on_commit=False))
     app.teardown_appcontext(_close_session)
-
-
-def _reading(engine: Engine) -> Engine:
-    """The engine for pages that only read: on PostgreSQL, statements in autocommit.
-
-    In a transaction, a page's few reads cost two more round trips to the server (BEGIN
-    before the first, ROLLBACK when the connection goes back to the pool): two of the five
-    an exercise page made. Reads that see their own instant each are fine for a page
-    (none of them checks another's result before writing). The pool is the engine's own;
-    the setting is made in the driver when the connection is taken and undone when it is
-    returned, without a round trip. SQLite's driver begins no transaction for reads, so
-    there it would only cost a PRAGMA on every return.
-    """
-    if engine.dialect.name != "postgresql":
-        return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD"})
-View = TypeVar("View", bound=Callable[..., Any])
-
-
-def reads_only(view: View) -> View:
-    """Open the session of a view's GET for reading: without a transaction (`_reading`).
-
-    For views that only read, or write single statements that each stand alone (say,
-    marking one attempt's feedback read); anything that must write two statements
-    together does not belong. Put it first under the route, so that it is in force
-    before anything opens the session; where a hook has opened one already (the
-    instructor pages' access check), the view runs in that one, as any other.
-    """
-
-    @wraps(view)
-    def reading(*args: Any, **kwargs: Any) -> Any:
-        if request.method in SAFE_METHODS:
-            g.db_reads_only = True
-        return view(*args, **kwargs)
-
-    return reading  # type: ignore[return-value]
 
 
 def get_engine(app: Flask | None = None) -> Engine:
@@ -158,44 +136,68 @@ def get_engine(app: Flask | None = None) -> Engine:
 
 
 def get_session() -> Session:
-    """The session of the current app context, opened on first use (for reading, in a
-    `reads_only` view's GET)."""
+    """The session of the current app context: opened on first use, kept on `g`, closed
+    at teardown (`_close_session`), as Flask-SQLAlchemy and flaskr's `get_db` do. The
+    GET of a view marked `reads_only` gets one without transactions on PostgreSQL."""
     if "db_session" not in g:
-        # A reads_only GET that read through a plain connection first: its reads are
-        # done, and the session takes a connection of its own (two would be one too many).
-        _close_connection()
-        maker = "db_reading_sessionmaker" if g.get("db_reads_only") else "db_sessionmaker"
-        g.db_session = current_app.extensions[maker]()
+        makers = current_app.extensions
+        reading = makers["db_reading_sessionmaker"]  # None where reads need no other
+        g.db_session = (reading if reading is not None and _reads_only()
+                        else makers["db_sessionmaker"])()
     session: Session = g.db_session
     return session
 
 
-def get_connection() -> Connection:
-    """A connection for a page that reads only Core rows (the pages that read with the
-    sign-in: course.extensions.read_with_sign_in): the session's, once the request has
-    one. A `reads_only` GET reads through a plain connection instead, opened on first use,
-    without the ORM session the page does not need (building and closing one cost about
-    as much as the sign-in's query on SQLite); `get_session` closes it if the view asks
-    for a session after all."""
-    if "db_session" in g or not g.get("db_reads_only"):
-        return get_session().connection()
-    connection: Connection | None = g.get("db_connection")
-    if connection is None:
-        connection = g.db_connection = current_app.extensions["db_reading_engine"].connect()
-    return connection
-
-
-def _close_connection() -> None:
-    connection = g.pop("db_connection", None)
-    if connection is not None:
-        connection.close()
-
-
 def _close_session(_exc: BaseException | None) -> None:
-    _close_connection()
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+# ---------------------------------------------------- reads without a transaction
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+View = TypeVar("View", bound=Callable[..., Any])
+_READS_ONLY = "course_reads_only"  # the mark `reads_only` sets on a view function
+
+
+def reads_only(view: View) -> View:
+    """Mark a view whose GET only reads, or writes single statements that each stand
+    alone (say, marking one attempt's feedback read): its session runs without a
+    transaction on PostgreSQL (`_without_transactions`). Anything that must write two
+    statements together does not belong.
+
+    A mark on the function, not a wrapper: `functools.wraps` carries it through the other
+    decorators, so it may sit anywhere among them, and `get_session` reads it from the
+    endpoint's view whoever opens the session first (the user loader, usually).
+    """
+    setattr(view, _READS_ONLY, True)
+    return view
+
+
+def _reads_only() -> bool:
+    """Whether this request is the GET of a view marked `reads_only`."""
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, _READS_ONLY, False)
+
+
+def _without_transactions(engine: Engine) -> Engine:
+    """The engine of `reads_only` GETs: on PostgreSQL, statements in autocommit (elsewhere
+    the engine itself).
+
+    In a transaction, a page's few reads cost two more round trips to the server (BEGIN
+    before the first, ROLLBACK when the connection goes back to the pool). Reads that
+    each see their own instant are fine for a page (none of them checks another's
+    result before writing). The pool is the engine's own; the setting is made in the
+    driver when the connection is taken and undone when it is returned, without a round
+    trip. SQLite's driver begins no transaction for reads, so there it would only cost
+    a PRAGMA on every return.
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def create_schema(engine: Engine) -> None:

@@ -54,11 +54,8 @@ def _database_unavailable(error: OperationalError) -> ResponseReturnValue:
     working one without restarting the app."""
     current_app.logger.warning("database unavailable: %s",
                                str(error.orig or error).splitlines()[0])
-    # Their transaction died with the connection: drop it without the rollback a close
-    # would try on it; the layout below opens a fresh one.
-    connection = g.pop("db_connection", None)
-    if connection is not None:
-        connection.invalidate()
+    # Its transaction died with the connection: drop the session without the rollback a
+    # close would try; the layout below opens a fresh one.
     session = g.pop("db_session", None)
     if session is not None:
         session.invalidate()

@@ -416,10 +416,10 @@ def test_query_counts_do_not_grow_with_attempts(client, auth, app):
             with count_queries(app) as queries:
                 assert client.get(url).status_code == 200
             counts.setdefault(name, []).append(len(queries))
-    # The signed-in user with their unread feedback, and in the same query the exercise
-    # page's standing with its page of attempts, My progress's completed steps with
-    # the exercise summaries, or the attempt page's attempt with its standing.
-    stated = {"exercise": 1, "attempt": 1, "progress": 1}
+    # The signed-in user with their unread feedback; then the exercise page's standing
+    # with its page of attempts, My progress's completed steps with the exercise
+    # summaries, or the attempt page's attempt with its standing.
+    stated = {"exercise": 2, "attempt": 2, "progress": 2}
     for name, (first, second) in counts.items():
         assert first == second, f"{name} page: {first} then {second} queries"
         assert second == stated[name], f"{name} page runs {second} queries"
@@ -479,8 +479,8 @@ def test_a_post_that_keeps_losing_its_attempt_number_gets_409_not_500(client, au
     auth.learner()
     ex = exercise(app, SORT)
     assert post(client, SORT, wrong_sort_answer(ex)).status_code == 303
-    # Every read of what came before (the view's, with the sign-in, and each retry's).
-    monkeypatch.setattr(attempt_service, "before_submitting_from",
+    # Every read of what came before (the view's, and each retry's).
+    monkeypatch.setattr(attempt_service, "before_submitting",
                         lambda *_: attempt_service.Prior(
                             attempt_service.Standing(0, False, None), None))
     response = post(client, SORT, correct_answer(ex))

@@ -71,15 +71,6 @@ CASES = [
     # the partial index holds half of every learner's attempts, SQLite prefers the
     # (user_id, submission_token) index: still one learner's rows.)
     ("sign-in", sign_ins._LIVE_SIGN_IN, "none", "INDEX ix_attempts_unread (user_id=?)"),
-    # The sign-in with a page's rows in the same query (course.extensions.read_with_sign_in):
-    # each part still goes through its index.
-    ("sign-in-with-attempts", sign_ins._with_page(attempts._RECENT), "none", LEARNER_SCORES),
-    ("sign-in-with-attempts", sign_ins._with_page(attempts._RECENT), "misleading",
-     LEARNER_SCORES),
-    ("sign-in-with-attempts", sign_ins._with_page(attempts._RECENT), "none",
-     "INDEX ix_attempts_unread (user_id=?)"),
-    ("sign-in-with-progress", sign_ins._with_page(attempts._LEARNER_PROGRESS), "none",
-     "INDEX ix_attempts_unread (user_id=?)"),
 ]
 
 

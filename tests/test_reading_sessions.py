@@ -32,3 +32,24 @@ def test_reading_pages_run_in_autocommit_on_postgresql_only(app, client, auth):
         response = client.post(f"/exercises/{QUIZ}", data=form)
     assert response.status_code == 303
     assert set(levels) == {None}, levels  # the submission's writes: one transaction
+
+
+def test_the_reads_only_mark_holds_wherever_it_sits_among_the_decorators(app, client, auth):
+    """The mark is read from the endpoint's view (`functools.wraps` carries it), so it
+    holds under `login_required` too, with the user loader opening the session."""
+    from flask_login import current_user, login_required
+    from sqlalchemy import text
+
+    from course.db import get_session, reads_only
+
+    @app.get("/__marked-inside")
+    @login_required
+    @reads_only
+    def marked_inside() -> str:
+        return str(get_session().execute(text("SELECT 1")).scalar_one() + current_user.id)
+
+    auth.learner()
+    reading = "AUTOCOMMIT" if get_engine(app).dialect.name == "postgresql" else None
+    with isolation_of_statements(app) as levels:
+        assert client.get("/__marked-inside").status_code == 200
+    assert len(levels) == 2 and set(levels) == {reading}, levels

@@ -18,7 +18,6 @@ from werkzeug.datastructures import MultiDict
 from course.caches import app_caches
 from course.content.schema import Exercise
 from course.db import get_session, reads_only
-from course.extensions import PageRead, page_rows, read_with_sign_in
 from course.grading.base import AnswerProblem, InvalidAnswer
 from course.grading.kind import ExerciseKind
 from course.learn import board
@@ -121,19 +120,10 @@ NO_ATTEMPTS = (attempt_service.Standing(used=0, passed=False, last_id=None),
 def _my_attempts(exercise: Exercise, before: int | None
                  ) -> tuple[attempt_service.Standing, attempt_service.AttemptsPage]:
     """The learner's standing and one page of their attempts: one query however many
-    attempts they have made (on the exercise page, the sign-in's: `_attempts_read`)."""
+    attempts they have made."""
     if not current_user.is_authenticated:
         return NO_ATTEMPTS
-    return attempt_service.recent_attempts_from(page_rows(
-        *attempt_service.recent_attempts_query(current_user.id, exercise.id, before)))
-
-
-def _attempts_read(user_id: int, step_id: str) -> PageRead | None:
-    """The exercise page's query of the learner's attempts, read with the sign-in."""
-    before = request.args.get("before", type=int)
-    if get_course().exercise(step_id) is None or not _valid_before(before):
-        return None  # the page is an error, which reads nothing
-    return attempt_service.recent_attempts_query(user_id, step_id, before)
+    return attempt_service.recent_attempts(get_session(), current_user.id, exercise.id, before)
 
 
 def _valid_before(before: int | None) -> bool:
@@ -177,7 +167,6 @@ def _refuse(exercise: Exercise, message: str, status: int,
 
 @bp.get("/exercises/<step_id>")
 @reads_only
-@read_with_sign_in(_attempts_read)
 def exercise(step_id: str) -> ResponseReturnValue:
     """The form; for a returning learner it holds their last answer unless they asked
     to start over (`?start=over`)."""
@@ -189,16 +178,7 @@ def exercise(step_id: str) -> ResponseReturnValue:
                         prefill=request.args.get("start") != "over")
 
 
-def _prior_read(user_id: int, step_id: str) -> PageRead | None:
-    """The submission's first read (`before_submitting`), read with the sign-in."""
-    token = request.form.get("submission_token")
-    if get_course().exercise(step_id) is None or not token:
-        return None  # refused before it reads anything
-    return attempt_service.before_submitting_query(user_id, step_id, token)
-
-
 @bp.post("/exercises/<step_id>")
-@read_with_sign_in(_prior_read)
 @login_required
 def submit_exercise(step_id: str) -> ResponseReturnValue:
     exercise = _exercise_or_404(step_id)
@@ -207,8 +187,8 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
         return _refuse(exercise, "This form is incomplete or was changed: it has no valid "
                        "version or submission token. Reload the page and try again.", 400)
     token = form.submission_token.data or ""
-    prior = attempt_service.before_submitting_from(page_rows(
-        *attempt_service.before_submitting_query(current_user.id, exercise.id, token)))
+    prior = attempt_service.before_submitting(get_session(), current_user.id, exercise.id,
+                                              token)
     # A resent form is answered with its attempt (by `submit`), confirmed or not.
     if (prior.resent is None
             and attempt_service.spends_last_attempt(exercise.policy, prior.standing.used)
@@ -246,14 +226,11 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
 
 @bp.get("/attempts/<id:attempt_id>")
 @reads_only  # and the one UPDATE that marks its feedback read
-@read_with_sign_in(attempt_service.own_attempt_query)
 @login_required
 def attempt(attempt_id: int) -> ResponseReturnValue:
     """A learner's own attempt; anybody else's is "not found", not "forbidden", so ids
     reveal nothing."""
-    found = attempt_service.own_attempt_from(
-        page_rows(*attempt_service.own_attempt_query(current_user.id, attempt_id)))
-    return _render_attempt(*(found or abort(404)))
+    return _render_attempt(*_own_attempt(attempt_id))
 
 
 @bp.post("/attempts/<id:attempt_id>/self-assessment")
@@ -275,12 +252,13 @@ def self_assess(attempt_id: int) -> ResponseReturnValue:
                     303)
 
 
-def _own_attempt(attempt_id: int) -> tuple[Attempt, attempt_service.Standing]:
+def _own_attempt(attempt_id: int
+                 ) -> tuple[attempt_service.OwnAttempt, attempt_service.Standing]:
     return attempt_service.own_attempt(get_session(), current_user.id, attempt_id) \
         or abort(404)
 
 
-def _render_attempt(attempt: Attempt, standing: attempt_service.Standing,
+def _render_attempt(attempt: attempt_service.OwnAttempt, standing: attempt_service.Standing,
                     problems: list[str] | None = None,
                     posted: MultiDict[str, str] | None = None,
                     status: int = 200) -> ResponseReturnValue:
@@ -288,7 +266,7 @@ def _render_attempt(attempt: Attempt, standing: attempt_service.Standing,
     report = attempt_service.attempt_report(exercise, attempt, standing, course=get_course())
     _, following = get_course().neighbours(exercise.id)
     unread = attempt.feedback_unread
-    # An attempt nobody has reviewed has no feedback to read: its page needs no session.
+    # An attempt nobody has reviewed has no feedback to read.
     feedback = None if attempt.reviewed_at is None else feedback_service.read_feedback(
         get_session(), attempt, exercise)
     if unread and current_user.new_feedback:

@@ -9,7 +9,6 @@ from markupsafe import Markup, escape
 
 from course.content.schema import Step
 from course.db import get_session, reads_only
-from course.extensions import page_rows, read_with_sign_in
 from course.learn.forms import CompleteForm
 from course.learn.progress_rows import progress_sections
 from course.page_cache import same_for_every_visitor
@@ -21,12 +20,10 @@ bp = Blueprint("learn", __name__)
 
 
 def _standing() -> tuple[dict[str, attempts.Summary], CourseStanding | None]:
-    """The learner's summaries and standing (one query, read with the sign-in on the
-    pages that show them); None for a visitor."""
+    """The learner's summaries and standing (one query); None for a visitor."""
     if not current_user.is_authenticated:
         return {}, None
-    done, summaries = attempts.learner_progress_from(
-        page_rows(*attempts.learner_progress_query(current_user.id)), get_course())
+    done, summaries = attempts.learner_progress(get_session(), current_user.id, get_course())
     return summaries, course_standing(get_course(), done, summaries)
 
 
@@ -64,7 +61,6 @@ def step_state(step: Step, state: StepState) -> Markup:
 
 @bp.get("/")
 @reads_only
-@read_with_sign_in(attempts.learner_progress_query)
 @same_for_every_visitor
 def home() -> ResponseReturnValue:
     _, where = _standing()
@@ -73,14 +69,13 @@ def home() -> ResponseReturnValue:
 
 @bp.get("/lessons/<step_id>")
 @reads_only
-@read_with_sign_in(progress.is_complete_query)
 @same_for_every_visitor
 def lesson(step_id: str) -> ResponseReturnValue:
     course = get_course()
     lesson = course.lesson(step_id) or abort(404)
     previous, following = course.neighbours(step_id)
-    done = current_user.is_authenticated and bool(
-        page_rows(*progress.is_complete_query(current_user.id, step_id)))
+    done = current_user.is_authenticated and progress.is_complete(
+        get_session(), current_user.id, step_id)
     # Only a signed-in learner gets the form (a CompleteForm's fields, written by the
     # template): a visitor's would mint a CSRF token, so a session cookie, on every
     # anonymous page view.
@@ -108,7 +103,6 @@ def toggle_complete(step_id: str) -> ResponseReturnValue:
 
 @bp.get("/progress")
 @reads_only
-@read_with_sign_in(attempts.learner_progress_query)
 @login_required
 def my_progress() -> ResponseReturnValue:
     summaries, where = _standing()

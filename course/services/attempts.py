@@ -10,10 +10,9 @@ Nothing here imports Flask: the session is passed in.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
-from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
@@ -26,7 +25,6 @@ from sqlalchemy import (
     case,
     func,
     insert,
-    inspect,
     literal_column,
     null,
     select,
@@ -114,24 +112,9 @@ def before_submitting(session: Session, user_id: int, exercise_id: str, token: s
     The count and whether any attempt passed come from the learner's report row, kept in
     the transaction of every change to their attempts (course.services.aggregates); the
     newest attempt by number, and the attempt with the token, from their unique indexes.
-    A statement reads one snapshot, so the row and the attempts agree. The submission
-    reads it with the sign-in (`before_submitting_query`, `before_submitting_from`)."""
-    query, params = before_submitting_query(user_id, exercise_id, token)
-    return before_submitting_from(session.connection().execute(query, params).all())
-
-
-def before_submitting_query(user_id: int, exercise_id: str, token: str
-                            ) -> tuple[Select[Any], dict[str, Any]]:
-    """The query of `before_submitting` and its parameters."""
-    return _PRIOR, {"user_id": user_id, "exercise_id": exercise_id, "token": token}
-
-
-def before_submitting_from(rows: Sequence[Sequence[Any]]) -> Prior:
-    """`before_submitting` from the rows of its query: its one row, or none for a learner
-    with nothing at the exercise yet (the row of NULLs, which a read with the sign-in
-    leaves out)."""
-    row = (dict(zip(_PRIOR_COLUMNS, rows[0], strict=True)) if rows
-           else dict.fromkeys(_PRIOR_COLUMNS))
+    A statement reads one snapshot, so the row and the attempts agree."""
+    row = dict(zip(_PRIOR_COLUMNS, session.connection().execute(_PRIOR, {
+        "user_id": user_id, "exercise_id": exercise_id, "token": token}).one(), strict=True))
     kept = None if row["attempts"] is None else {
         c: row[c] for c in aggregates.LEARNER_COLUMNS}
     return Prior(Standing(used=row["attempts"] or 0, passed=bool(row["ever_passed"]),
@@ -372,60 +355,63 @@ def _standing_on(exercise_id: ColumnElement[str]) -> Select[int, Any, int, Any]:
 _STANDING = _standing_on(bindparam("exercise_id"))
 
 
+@dataclass(frozen=True)
+class OwnAttempt:
+    """An attempt as its learner's pages show it (the attempt page, the self-assessment
+    form). A plain row, not the model: nothing on those pages changes the object
+    (marking feedback read and storing a self-assessment are UPDATEs by id), and loading
+    the model cost the ORM's entity handling on every view of an attempt."""
+
+    id: int
+    exercise_id: str
+    exercise_version: str
+    number: int
+    status: str
+    answer: dict[str, Any]
+    feedback: dict[str, Any]
+    score: float | None
+    points: float
+    max_points: float
+    passed: bool
+    overridden: bool
+    created_at: datetime
+    rubric: dict[str, Any] | None
+    instructor_feedback: str | None
+    reviewer_id: int | None
+    reviewed_at: datetime | None
+    feedback_unread: bool
+    self_assessment: dict[str, Any] | None
+
+
 def own_attempt(session: Session, user_id: int,
-                attempt_id: int) -> tuple[Attempt, Standing] | None:
+                attempt_id: int) -> tuple[OwnAttempt, Standing] | None:
     """The attempt if it belongs to `user_id`, with their standing on its exercise (the
     attempt page shows both); None for anybody else's. One query: asked apart, the
     standing was a third of the page's statements."""
-    row = session.execute(_OWN_ATTEMPT_WITH_STANDING,
-                          {"attempt_id": attempt_id, "user_id": user_id}).first()
-    return None if row is None else (row[0], _standing_of(row[1:]))
-
-
-def own_attempt_query(user_id: int, attempt_id: int) -> tuple[Select[Any], dict[str, Any]]:
-    """The query of `own_attempt` in plain columns, and its parameters, for the attempt
-    page to read with the sign-in; `own_attempt_from` reads its rows."""
-    return _OWN_ATTEMPT_ROW_WITH_STANDING, {"attempt_id": attempt_id, "user_id": user_id}
-
-
-def own_attempt_from(rows: Sequence[Sequence[Any]]) -> tuple[Attempt, Standing] | None:
-    """The attempt and standing in the rows of `own_attempt_query`, None without any.
-
-    The attempt is a copy in no session: the page only reads it, and marks its feedback
-    read by its id (`review.read_feedback`). Loading it through the ORM cost a session
-    and a query of its own: on PostgreSQL a round trip, on SQLite 9% of the page's
-    instructions.
-    """
-    if not rows:
+    row = session.connection().execute(_OWN_ATTEMPT_WITH_STANDING, {
+        "attempt_id": attempt_id, "user_id": user_id}).first()
+    if row is None:
         return None
-    row, columns = rows[0], len(_ATTEMPT_COLUMNS)
-    # As the ORM fills an instance it loads (straight into its dict): the constructor
-    # sets each column through its attribute's events: 6% of the page's instructions.
-    attempt = _NEW_ATTEMPT()
-    attempt.__dict__.update(zip(_ATTEMPT_COLUMNS, row[:columns], strict=True))
-    return attempt, _standing_of(row[columns:])
+    return OwnAttempt(*row[:_OWN_COLUMNS]), _standing_of(row[_OWN_COLUMNS:])
 
 
-def _own_attempt_with_standing(*attempt: Any) -> Select[Any]:
-    """The attempt (when it is the learner's) joined with the standing on its exercise,
-    whose id is read from the attempt's row by its primary key."""
+def _own_attempt_with_standing() -> Select[Any]:
+    """The attempt's columns (when it is the learner's) joined with the standing on its
+    exercise, whose id is read from the attempt's row by its primary key."""
     theirs = aliased(Attempt, name="theirs")
     counted = _standing_on(
         select(theirs.exercise_id)
         .where(theirs.id == bindparam("attempt_id"), theirs.user_id == bindparam("user_id"))
         .scalar_subquery()).subquery("standing")
-    return (select(*attempt, *counted.c).select_from(counted)
+    columns = cast(Table, Attempt.__table__).c
+    return (select(*(columns[f.name] for f in fields(OwnAttempt)), *counted.c)
+            .select_from(counted)
             .join(Attempt, and_(Attempt.id == bindparam("attempt_id"),
                                 Attempt.user_id == bindparam("user_id"))))
 
 
-_OWN_ATTEMPT_WITH_STANDING = _own_attempt_with_standing(Attempt)
-_ATTEMPTS = cast(Table, Attempt.__table__)
-_OWN_ATTEMPT_ROW_WITH_STANDING = _own_attempt_with_standing(*_ATTEMPTS.c)
-# The attribute of each of those columns, in their order.
-_ATTEMPT_COLUMNS = tuple(inspect(Attempt).get_property_by_column(column).key
-                         for column in _ATTEMPTS.c)
-_NEW_ATTEMPT: Callable[[], Attempt] = inspect(Attempt).class_manager.new_instance
+_OWN_ATTEMPT_WITH_STANDING = _own_attempt_with_standing()
+_OWN_COLUMNS = len(fields(OwnAttempt))
 
 
 ATTEMPTS_PAGE_SIZE = 20
@@ -452,30 +438,23 @@ class AttemptsPage:
     older: int | None
 
 
-def recent_attempts_query(user_id: int, exercise_id: str, before: int | None = None,
-                          page_size: int = ATTEMPTS_PAGE_SIZE
-                          ) -> tuple[Select[Any], dict[str, Any]]:
-    """The query of the learner's standing on the exercise and their attempts numbered
-    below `before` (all when None), one page of them (by keyset on the attempt number),
-    with the answer of their newest attempt if it is on the page; and its parameters.
-    `recent_attempts_from` reads its rows.
+def recent_attempts(session: Session, user_id: int, exercise_id: str,
+                    before: int | None = None, page_size: int = ATTEMPTS_PAGE_SIZE
+                    ) -> tuple[Standing, AttemptsPage]:
+    """The learner's standing on the exercise and their attempts numbered below `before`
+    (all when None), one page of them, newest first (by keyset on the attempt number),
+    with the answer of their newest attempt if it is on the page.
 
     One query, however many attempts: the standing's aggregate (one row, always) joined
-    with the page. The exercise page asked for them apart, and on PostgreSQL the second
-    round trip cost more than the rows; it now reads this one with the sign-in.
+    with the page. Asked apart, on PostgreSQL the second round trip cost more than the
+    rows.
     """
-    return (_RECENT if before is None else _RECENT_BEFORE,
-            {"user_id": user_id, "exercise_id": exercise_id, "before": before,
-             "rows": page_size + 1})
-
-
-def recent_attempts_from(rows: Sequence[Sequence[Any]], page_size: int = ATTEMPTS_PAGE_SIZE
-                         ) -> tuple[Standing, AttemptsPage]:
-    """The standing and the page of attempts, newest first, from the rows of
-    `recent_attempts_query` in any order."""
+    rows = session.connection().execute(
+        _RECENT if before is None else _RECENT_BEFORE,
+        {"user_id": user_id, "exercise_id": exercise_id, "before": before,
+         "rows": page_size + 1}).all()
     standing = _standing_of(rows[0])
-    listed = sorted((ListedAttempt._make(row[4:]) for row in rows if row[4] is not None),
-                    key=attrgetter("number"), reverse=True)
+    listed = [ListedAttempt._make(row[4:]) for row in rows if row[4] is not None]
     more = len(listed) > page_size
     listed = listed[:page_size]
     return standing, AttemptsPage(listed, listed[-1].number if more and listed else None)
@@ -526,24 +505,10 @@ def learner_progress(session: Session, user_id: int, course: Course
     """The steps the learner has completed and, by id, a summary of every exercise they
     have tried: one query on their maintained aggregates (course.services.aggregates),
     however many attempts they made. The course home, My progress and the results need
-    both, and a second round trip cost more than its rows. The course home and My
-    progress read the same rows with the sign-in (`learner_progress_query`,
-    `learner_progress_from`)."""
-    query, params = learner_progress_query(user_id)
-    return learner_progress_from(session.connection().execute(query, params), course)
-
-
-def learner_progress_query(user_id: int) -> tuple[CompoundSelect[Any], dict[str, Any]]:
-    """The query of `learner_progress` and its parameters."""
-    return _LEARNER_PROGRESS, {"user_id": user_id}
-
-
-def learner_progress_from(rows: Iterable[Sequence[Any]], course: Course
-                          ) -> tuple[set[str], dict[str, Summary]]:
-    """`learner_progress` from the rows of its query (by position, as `_LEARNER_PROGRESS`
-    selects them)."""
+    both, and a second round trip cost more than its rows."""
     done: set[str] = set()
     tried: dict[str, Summary] = {}
+    rows = session.connection().execute(_LEARNER_PROGRESS, {"user_id": user_id})
     for exercise_id, attempts, score, ever_passed, awaiting in rows:
         if attempts is None:
             done.add(exercise_id)
@@ -621,7 +586,7 @@ class AttemptReport:
     """Everything the attempt page needs, decided here rather than in a template."""
 
     exercise: Exercise
-    attempt: Attempt
+    attempt: Attempt | OwnAttempt
     answer_visible: bool
     attempts_used: int
     attempts_left: int | None
@@ -661,7 +626,7 @@ def _mark(credit: float, max_credit: float) -> str:
     return "partial" if credit > 0 else "wrong"
 
 
-def _current_feedback(exercise: Exercise, attempt: Attempt
+def _current_feedback(exercise: Exercise, attempt: Attempt | OwnAttempt
                       ) -> tuple[dict[str, Any], str | None]:
     """The attempt's feedback with the hints, explanations and rule messages as the file
     words them now, and the answer's key when it was re-graded so.
@@ -694,7 +659,7 @@ def _regraded(exercise: Exercise, spec_id: int, answer_json: str) -> dict[str, A
     return caches.REGRADED_FEEDBACK.kept((exercise, spec_id, answer_json), grade)
 
 
-def attempt_report(exercise: Exercise, attempt: Attempt, standing: Standing,
+def attempt_report(exercise: Exercise, attempt: Attempt | OwnAttempt, standing: Standing,
                    reveal: bool = False, course: Course | None = None) -> AttemptReport:
     """Build the attempt page's content from the stored feedback.
 

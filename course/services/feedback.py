@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from course.content.schema import Exercise
 from course.grading import registry
 from course.models import Attempt, User
+from course.services.attempts import OwnAttempt
 from course.services.sign_ins import NEW_FEEDBACK
 
 
@@ -58,7 +59,7 @@ def _rubric_choices(exercise: Exercise | None,
     return tuple(choices)
 
 
-def read_feedback(session: Session, attempt: Attempt,
+def read_feedback(session: Session, attempt: Attempt | OwnAttempt,
                   exercise: Exercise | None) -> InstructorFeedback | None:
     """The review of `attempt` for its learner, marking it read (None if not reviewed).
 
@@ -77,7 +78,6 @@ def read_feedback(session: Session, attempt: Attempt,
                         .values(feedback_unread=False)
                         .execution_options(synchronize_session=False))
         session.commit()
-        attempt.feedback_unread = False
     return InstructorFeedback(
         reviewer_name=reviewer_name, reviewed_at=attempt.reviewed_at, score=attempt.score,
         overridden=attempt.overridden, rubric=_rubric_choices(exercise, attempt.rubric),

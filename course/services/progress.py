@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -34,17 +34,12 @@ _COMPLETING = per_engine(_completing)
 
 
 def is_complete(session: Session, user_id: int, step_id: str) -> bool:
-    """Whether `user_id` has completed `step_id` (one query; a lesson page reads it with
-    the sign-in: `is_complete_query`)."""
+    """Whether `user_id` has completed `step_id` (one query)."""
     # On the connection, as the learner's progress: the ORM's execution cost more than the
     # query on a signed-in lesson page. It does not autoflush, and needs not: progress is
     # only written by statements (mark_complete's insert, set_complete's delete).
-    return bool(session.connection().execute(*is_complete_query(user_id, step_id)).first())
-
-
-def is_complete_query(user_id: int, step_id: str) -> tuple[Select[Any], dict[str, Any]]:
-    """The query of `is_complete` (a row when complete, none when not) and its parameters."""
-    return _IS_COMPLETE, {"user_id": user_id, "step_id": step_id}
+    return bool(session.connection().execute(
+        _IS_COMPLETE, {"user_id": user_id, "step_id": step_id}).first())
 
 
 def mark_complete(session: Session, user_id: int, step_id: str) -> None:

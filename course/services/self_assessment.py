@@ -15,9 +15,11 @@ from course.content.schema import Exercise
 from course.grading import registry, rubric
 from course.grading.base import FormData
 from course.models import Attempt
+from course.services.attempts import OwnAttempt
 
 
-def save(session: Session, attempt: Attempt, exercise: Exercise, form: FormData) -> None:
+def save(session: Session, attempt: Attempt | OwnAttempt, exercise: Exercise,
+         form: FormData) -> None:
     """Store the learner's rubric levels on their attempt (one UPDATE, then commit).
 
     Raises InvalidAnswer, storing nothing, when a criterion has no valid level. Doing it
@@ -30,4 +32,3 @@ def save(session: Session, attempt: Attempt, exercise: Exercise, form: FormData)
                     .values(self_assessment=levels)
                     .execution_options(synchronize_session=False))
     session.commit()
-    attempt.self_assessment = levels

@@ -1,25 +1,22 @@
 """Starting, checking and ending sign-ins (see models/sign_in.py for why they are stored).
 
-Each function takes the Session and commits its own change, except `signed_in` and
-`signed_in_with`, which only read: one query, which also brings what every signed-in
-page's header shows, and with `signed_in_with` the rows of the page itself.
+Each function takes the Session and commits its own change, except `signed_in`, the
+check of every signed-in request, which only reads: one query, which also brings what
+every signed-in page's header shows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, String, Table, bindparam, delete, select, true
+from sqlalchemy import String, Table, bindparam, delete, select, true
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import CompoundSelect, Select
 from sqlalchemy.sql.functions import FunctionElement
 
 from course.models import Attempt, Role, SignIn, User
@@ -85,9 +82,8 @@ class SignedIn:
 # on the tables, so that it runs as a plain Core query. One row, or none for a sign-in
 # that is not live: the exercises with unread feedback come as one space-separated text
 # (exercise ids are slugs: course/content/fields.py), so that the header's badge costs no
-# query of its own and a page's rows can be joined to the sign-in (`signed_in_with`). The
-# attempts are found through ix_attempts_unread, which holds only the unread ones, so the
-# cost does not grow with the learner's attempts.
+# query of its own. The attempts are found through ix_attempts_unread, which holds only
+# the unread ones, so the cost does not grow with the learner's attempts.
 _USERS, _SIGN_INS = cast(Table, User.__table__), cast(Table, SignIn.__table__)
 _ATTEMPTS = cast(Table, Attempt.__table__)
 #: The learner's exercises with feedback they have not opened (also run on its own by
@@ -126,49 +122,16 @@ _LIVE_SIGN_IN = (
     .where(_USERS.c.id == bindparam("user_id"),
            _SIGN_INS.c.token_hash == bindparam("token_hash"),
            _SIGN_INS.c.created_at >= bindparam("since")))
-_SIGN_IN_COLUMNS = len(_LIVE_SIGN_IN.selected_columns)
-PageQuery = Select[Any] | CompoundSelect[Any]
 
 
-def signed_in(connection: Connection, user_id: int, token: str) -> SignedIn | None:
+def signed_in(session: Session, user_id: int, token: str) -> SignedIn | None:
     """Who a cookie names, if that sign-in is still live (one query)."""
-    rows = connection.execute(_LIVE_SIGN_IN, _checked(user_id, token)).all()
-    return _signed_in_from(rows[0], token) if rows else None
-
-
-def signed_in_with(connection: Connection, user_id: int, token: str, page: PageQuery,
-                   params: Mapping[str, Any]) -> tuple[SignedIn | None, list[Sequence[Any]]]:
-    """`signed_in`, and the rows of `page` (a query of `user_id`'s own rows, taking it as
-    its `user_id` parameter) in the same query: on PostgreSQL the page's query cost a
-    round trip of its own on every signed-in page, and on both engines a second execution.
-
-    The page's rows come only with a live sign-in (joined to it), in no particular order,
-    and without a row of NULLs when the page has none.
-    """
-    if params.get("user_id") != user_id:
-        raise ValueError("a page read with the sign-in must be the signed-in user's own")
-    rows = connection.execute(_with_page(page), {
-        **params, **_checked(user_id, token)}).all()
-    if not rows:
-        return None, []
-    page_rows = (row[_SIGN_IN_COLUMNS:] for row in rows)
-    return (_signed_in_from(rows[0], token),
-            [row for row in page_rows if any(value is not None for value in row)])
-
-
-@cache
-def _with_page(page: PageQuery) -> Select[Any]:
-    """The sign-in left-joined with `page` (built once per page query; there are few)."""
-    live, listed = _LIVE_SIGN_IN.subquery("signed_in"), page.subquery("page")
-    return select(*live.c, *listed.c).select_from(live.outerjoin(listed, true()))
-
-
-def _checked(user_id: int, token: str) -> dict[str, Any]:
-    return {"user_id": user_id, "token_hash": _digest(token), "since": utcnow() - LIFETIME}
-
-
-def _signed_in_from(row: Sequence[Any], token: str) -> SignedIn:
-    id_, display_name, email, role, new_feedback = row[:_SIGN_IN_COLUMNS]
+    row = session.connection().execute(_LIVE_SIGN_IN, {
+        "user_id": user_id, "token_hash": _digest(token),
+        "since": utcnow() - LIFETIME}).first()
+    if row is None:
+        return None
+    id_, display_name, email, role, new_feedback = row
     return SignedIn(id_, display_name, email, role, token,
                     set(new_feedback.split()) if new_feedback else set())
 
