@@ -230,7 +230,9 @@ def test_mail_held_after_repeated_failures_goes_out_with_send_mail_all(make_app)
 def test_a_release_that_rolls_back_queues_no_mail(app, people_for_mail):
     learner, teacher = people_for_mail
     attempt_id = submit(app, learner, VISION, VISION_ANSWER)
-    with app.test_request_context():
+    # A POST, as the release is: a GET of "/" (a reads_only page) would get a session in
+    # autocommit on PostgreSQL, where nothing can be rolled back.
+    with app.test_request_context(method="POST"):
         session = get_session()
         review_service.save_review(session, attempt_id, teacher, 1, review_service.ReviewInput(
             {"vision-short-aspirational": 2, "strategy-how-who-value": 2,
