@@ -130,7 +130,7 @@ def test_a_refusal_costs_one_password_hash_whether_or_not_the_account_exists(
 
 
 def test_page_views_of_a_limited_form_are_not_counted(app, client):
-    """Limits count POSTs only: Flask-Limiter's app-wide pass is skipped for a page view
+    """Limits count POSTs only: any other request is exempt by the Limiter's request filter
     (course/limits.py), and a form's page never carries the limit's headers."""
     make_user(app)
     for _ in range(60):
