@@ -13,8 +13,9 @@ Counters live in Redis when `REDIS_URL` is set (shared by every worker and every
 server) and in each process's memory otherwise (the embedded default). When Redis cannot
 be reached, Flask-Limiter counts in memory (per worker, so N workers allow N times the
 limit) rather than refuse every sign-in; that is logged as an error at start-up and at
-each fall-back, and /health reports it (`rate_limit_counts`). A refused request gets a
-429 page in the site layout with `Retry-After`.
+each fall-back, Redis answering again as a warning (`FallbackWatch`), and /health reports
+it (`rate_limit_counts`). A refused request gets a 429 page in the site layout with
+`Retry-After`. Only Flask-Limiter's public interface is used.
 
 A view asks for a limit with `@rate_limited("RATE_LIMIT_...")`, naming the app-config key
 that holds it (so operators can change it and tests can lower it). The mark is applied by
