@@ -13,8 +13,9 @@ Counters live in Redis when `REDIS_URL` is set (shared by every worker and every
 server) and in each process's memory otherwise (the embedded default). When Redis cannot
 be reached, Flask-Limiter counts in memory (per worker, so N workers allow N times the
 limit) rather than refuse every sign-in; that is logged as an error at start-up and at
-each fall-back, and /health reports it (`rate_limit_counts`). A refused request gets a
-429 page in the site layout with `Retry-After`.
+each fall-back, Redis answering again as a warning (`FallbackWatch`), and /health reports
+it (`rate_limit_counts`). A refused request gets a 429 page in the site layout with
+`Retry-After`. Only Flask-Limiter's public interface is used.
 
 A view asks for a limit with `@rate_limited("RATE_LIMIT_...")`, naming the app-config key
 that holds it (so operators can change it and tests can lower it). The mark is applied by
@@ -24,6 +25,7 @@ app's storage and key prefix for every app built later in the same process.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -99,40 +101,46 @@ def _not_a_post() -> bool:
     return request.method != "POST"
 
 
-class PostLimiter(Limiter):
-    """A Limiter whose before-request pass skips anything but a POST, and which logs each
-    fall-back to memory and each recovery.
+class FallbackWatch:
+    """Logs each change of where a Limiter counts, once, loudly, on the course's logger.
 
-    Every limit here is a view's own (checked when the decorated view runs) and counts
-    POSTs only, so the app-wide pass finds nothing to count on a page view; Flask-Limiter
-    still worked out the view's name, exemptions and an empty list of limits first, on
-    every page (about a tenth of a cached lesson's time in the process).
-
-    Flask-Limiter records a fall-back in `_storage_dead` (set wherever Redis fails: the
-    check, the headers, a deduction) and logs it as a warning of its own logger; as a
-    property here, each change is logged once, loudly, on the course's logger.
+    When Redis fails (in the check, the headers or a deduction) Flask-Limiter counts in
+    its in-memory fall-back until a later check finds Redis answering again, and says so
+    only as a warning of its own logger. Its public `limiter` property is the strategy in
+    use, so counting in memory is that strategy holding other storage than the configured
+    `storage`. Noted after each rate-limited view: only those touch the counters (every
+    other request is exempt by `_not_a_post` or has no limit), so a change made while the
+    headers are written is logged by the next one.
     """
 
-    _dead = False
+    def __init__(self, limiter: Limiter) -> None:
+        self._limiter = limiter
+        self._in_memory = False
 
-    @property
-    def _storage_dead(self) -> bool:
-        return self._dead
-
-    @_storage_dead.setter
-    def _storage_dead(self, dead: bool) -> None:
-        if dead and not self._dead:
+    def note(self) -> None:
+        if not self._limiter.enabled:
+            return
+        in_memory = self._limiter.limiter.storage is not self._limiter.storage
+        if in_memory == self._in_memory:
+            return
+        self._in_memory = in_memory
+        if in_memory:
             log.error("RATE LIMITS NOW COUNT PER WORKER: %s; this worker counts in its "
                       "own memory until Redis answers again", _UNREACHABLE)
-        elif self._dead and not dead:
+        else:
             log.warning("rate limits: Redis answers again; counts are shared once more")
-        self._dead = dead
 
-    def _check_request_limit(self, callable_name: str | None = None,
-                             in_middleware: bool = True) -> None:
-        if in_middleware and request.method != "POST":
-            return
-        super()._check_request_limit(callable_name, in_middleware)
+    def around(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        """`view`, noting where the counts went once it has answered or been refused."""
+
+        @functools.wraps(view)
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            finally:
+                self.note()
+
+        return watched
 
 
 def init_app(app: Flask) -> None:
@@ -141,16 +149,17 @@ def init_app(app: Flask) -> None:
     app.extensions["rate_limit_account_key"] = hmac.new(
         app.config["SECRET_KEY"].encode(), b"course rate-limit account key",
         hashlib.sha256).digest()
-    limiter = PostLimiter(key_func=get_remote_address, default_limits=[], app=app)
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
     # Flask-Limiter's decorators hold the Limiter weakly: the app must keep it alive.
     app.extensions["course_limiter"] = limiter
     if not counts_shared_as_configured(app):
         log.error("RATE LIMITS COUNT PER WORKER: %s; each worker counts in its own memory "
                   "(N workers allow N times each limit) until Redis answers",
                   _UNREACHABLE)
-    # Every limit counts POSTs only: a rate-limited form's page (a GET of the same view)
-    # skips Flask-Limiter's resolution of which limits apply.
+    # Every limit counts POSTs only: any other request is exempt before Flask-Limiter
+    # works out which limits apply, in its app-wide pass and in a limited view alike.
     limiter.request_filter(_not_a_post)
+    watch = FallbackWatch(limiter)
     for endpoint, view in list(app.view_functions.items()):
         mark: RateLimit | None = getattr(view, "rate_limit", None)
         if mark is None:
@@ -165,12 +174,12 @@ def init_app(app: Flask) -> None:
             limited = limiter.limit(limit_value, key_func=key_func, methods=["POST"],
                                     scope=f"{scope}:{part}", deduct_when=mark.deduct_when,
                                     error_message=REFUSAL)(limited)
-        app.view_functions[endpoint] = limited
+        app.view_functions[endpoint] = watch.around(limited)
 
 
 def counts_shared_as_configured(app: Flask) -> bool:
     """Whether the counters are where the configuration put them: always, for memory
     (no REDIS_URL) or with limits off (RATELIMIT_ENABLED false, no storage at all); for
     Redis, when it answers a ping now."""
-    limiter: PostLimiter = app.extensions["course_limiter"]
+    limiter: Limiter = app.extensions["course_limiter"]
     return not limiter.enabled or bool(limiter.storage.check())

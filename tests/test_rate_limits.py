@@ -5,9 +5,12 @@ Defect 5: refusing an unknown email costs the same password hash as a known one.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import socket
+import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -130,7 +133,7 @@ def test_a_refusal_costs_one_password_hash_whether_or_not_the_account_exists(
 
 
 def test_page_views_of_a_limited_form_are_not_counted(app, client):
-    """Limits count POSTs only: Flask-Limiter's app-wide pass is skipped for a page view
+    """Limits count POSTs only: any other request is exempt by the Limiter's request filter
     (course/limits.py), and a form's page never carries the limit's headers."""
     make_user(app)
     for _ in range(60):
@@ -295,6 +298,113 @@ def test_redis_down_is_logged_reported_on_health_and_still_limits(make_app, capl
     fallbacks = [r.getMessage() for r in caplog.records
                  if r.name == "course.limits" and r.levelno == logging.ERROR]
     assert len(fallbacks) == 1 and "NOW COUNT PER WORKER" in fallbacks[0]
+
+
+def _shut(end: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already shut by the other direction's pump
+        end.shutdown(socket.SHUT_RDWR)
+
+
+class _Relay:
+    """A TCP relay to the test Redis that can be cut and restored, as a network can."""
+
+    def __init__(self, redis_url: str) -> None:
+        parts = urllib.parse.urlsplit(redis_url)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 6379)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"redis://127.0.0.1:{self.listener.getsockname()[1]}{parts.path}"
+        self.up = True
+        self.sockets: list[socket.socket] = []
+        self.accepting = threading.Thread(target=self._accept, daemon=True)
+        self.accepting.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # the listener is closed
+            if not self.up:
+                client.close()
+                continue
+            server = socket.create_connection(self.target)
+            self.sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass  # cut
+        for end in (source, sink):
+            _shut(end)
+
+    def cut(self) -> None:
+        """Drop every connection and refuse new ones until `restore`."""
+        self.up = False
+        for end in self.sockets:
+            _shut(end)  # wakes the pump blocked on it
+            end.close()
+        self.sockets.clear()
+
+    def restore(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self.accepting.join(timeout=5)
+
+
+def test_a_fall_back_and_the_recovery_are_each_logged_once(make_app, redis_url,
+                                                          redis_prefix, caplog):
+    """Redis lost after start-up: the next counted request logs the fall-back to memory
+    as an error, once; Redis back: the first counted request after Flask-Limiter looks
+    at it again (it waits longer after each failed look: 1 s, 2 s, ...) logs the
+    recovery, once, and counts in Redis again."""
+    caplog.set_level(logging.INFO, logger="course")
+    relay = _Relay(redis_url)
+    try:
+        app = make_app(RATELIMIT_STORAGE_URI=relay.url, RATELIMIT_KEY_PREFIX=redis_prefix,
+                       RATE_LIMIT_SIGN_IN="1000 per 15 minutes")
+        client = app.test_client()
+        token = csrf_token(client)
+
+        def lines(level):
+            return [r.getMessage() for r in caplog.records
+                    if r.name == "course.limits" and r.levelno == level]
+
+        assert _sign_in(client, token).status_code == 400
+        assert lines(logging.ERROR) == []
+        relay.cut()
+        for _ in range(3):
+            assert _sign_in(client, token).status_code == 400
+        errors = lines(logging.ERROR)
+        assert len(errors) == 1 and "NOW COUNT PER WORKER" in errors[0]
+        assert client.get("/health").get_json()["status"] == "degraded"
+        relay.restore()
+        deadline = time.monotonic() + 10
+        while not lines(logging.WARNING) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            assert _sign_in(client, token).status_code == 400
+        recovered = lines(logging.WARNING)
+        assert len(recovered) == 1 and "Redis answers again" in recovered[0]
+        assert client.get("/health").get_json()["status"] == "ok"
+        counters = redis.Redis.from_url(redis_url)
+        try:
+            for key in counters.scan_iter(match=f"*{redis_prefix}*"):
+                counters.delete(key)  # counted before the cut
+            assert _sign_in(client, token).status_code == 400
+            assert list(counters.scan_iter(match=f"*{redis_prefix}*")), "nothing in Redis"
+        finally:
+            counters.close()
+        assert len(lines(logging.ERROR)) == 1 and len(lines(logging.WARNING)) == 1
+    finally:
+        relay.close()
 
 
 def test_health_says_where_rate_limits_count(make_app, redis_url, redis_prefix):
