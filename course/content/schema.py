@@ -162,13 +162,9 @@ class Course:
     def exercises(self) -> tuple[Exercise, ...]:
         return tuple(s for s in self.steps if isinstance(s, Exercise))
 
-    @property
+    @cached_property
     def _by_id(self) -> dict[str, Step]:
-        cached = self.__dict__.get("_index")
-        if cached is None:
-            cached = {s.id: s for s in self.steps}
-            object.__setattr__(self, "_index", cached)
-        return cached
+        return {s.id: s for s in self.steps}
 
     def neighbours(self, step_id: str) -> tuple[Step | None, Step | None]:
         """The steps before and after `step_id` in the outline."""
