@@ -56,16 +56,18 @@ REFUSAL = ("Too many attempts from this address or for this account in a short t
 class RateLimit:
     config_key: str
     deduct_when: Callable[[Response], bool] | None
+    refusal: str
 
 
-def rate_limited(config_key: str, *, deduct_when: Callable[[Response], bool] | None = None
-                 ) -> Callable[[View], View]:
+def rate_limited(config_key: str, *, deduct_when: Callable[[Response], bool] | None = None,
+                 refusal: str = REFUSAL) -> Callable[[View], View]:
     """Mark a view for the limit in `app.config[config_key]` (e.g. "10 per hour"), counted
     on POSTs per network address and per account; with `deduct_when`, only the responses
-    it accepts count (see `failed`)."""
+    it accepts count (see `failed`); `refusal` is what the 429 page says."""
 
     def mark(view: View) -> View:
-        view.rate_limit = RateLimit(config_key, deduct_when)  # type: ignore[attr-defined]
+        view.rate_limit = RateLimit(  # type: ignore[attr-defined]
+            config_key, deduct_when, refusal)
         return view
 
     return mark
@@ -173,7 +175,7 @@ def init_app(app: Flask) -> None:
         for key_func, part in ((get_remote_address, "address"), (account_key, "account")):
             limited = limiter.limit(limit_value, key_func=key_func, methods=["POST"],
                                     scope=f"{scope}:{part}", deduct_when=mark.deduct_when,
-                                    error_message=REFUSAL)(limited)
+                                    error_message=mark.refusal)(limited)
         app.view_functions[endpoint] = watch.around(limited)
 
 

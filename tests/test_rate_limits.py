@@ -7,10 +7,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
+import re
 import socket
 import threading
 import time
 import urllib.parse
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from course import device_cookies
 from tests.helpers import PASSWORD, AuthActions, csrf_token, make_user
 
 WRONG = "not the password at all"
+TOO_MANY_LINKS = "the links already sent are in its mailbox"
 
 
 def _sign_in(client, token, email="learner@example.com", password=WRONG, address=None):
@@ -28,12 +31,12 @@ def _sign_in(client, token, email="learner@example.com", password=WRONG, address
                                         "password": password}, environ_base=environ)
 
 
-def _assert_refused(response, window=15 * 60):
+def _assert_refused(response, window=15 * 60, says="Too many attempts"):
     assert response.status_code == 429
     assert 0 < int(response.headers["Retry-After"]) <= window
     page = response.get_data(as_text=True)
     assert 'class="site-header"' in page  # the site's layout, not a bare error
-    assert "Too many attempts" in page
+    assert says in page
 
 
 def test_51st_wrong_password_for_one_account_is_refused(app, client):
@@ -217,14 +220,48 @@ def test_an_attackers_reset_requests_do_not_block_the_owners(make_app, tmp_path)
     attacker = app.test_client()
     for _ in range(10):
         assert _forgot(attacker, "203.0.113.7").status_code == 200
-    _assert_refused(_forgot(attacker, "203.0.113.7"), window=3600)
-    _assert_refused(_forgot(attacker, "203.0.113.8"), window=3600)  # per account too
+    _assert_refused(_forgot(attacker, "203.0.113.7"), window=3600, says=TOO_MANY_LINKS)
+    _assert_refused(_forgot(attacker, "203.0.113.8"), window=3600,  # per account too
+                    says=TOO_MANY_LINKS)
     assert _forgot(owner, "198.51.100.2").status_code == 200
     outbox = Path(app.config["MAIL_OUTBOX"])
     deadline = time.monotonic() + 10
     while len(list(outbox.glob("*.eml"))) < 11 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(list(outbox.glob("*.eml"))) == 11
+
+
+def _reset_path(raw: bytes) -> str:
+    """The path of the reset link in a mail (its host is PUBLIC_URL's)."""
+    body = message_from_bytes(raw, policy=policy.default).get_content()
+    match = re.search(r"https?://[^/\s]+(/reset-password/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_an_owner_on_a_new_browser_is_sent_to_the_links_already_mailed(make_app):
+    """The other side of finding 2: on a browser that never signed in, the owner shares the
+    account's reset counter with the attacker. The refusal says where the links the
+    attacker's requests sent are, and the newest of them resets the password."""
+    app = make_app()
+    make_user(app)
+    attacker = app.test_client()
+    for _ in range(10):
+        assert _forgot(attacker, "203.0.113.7").status_code == 200
+    owner = app.test_client()
+    _assert_refused(_forgot(owner, "198.51.100.3"), window=3600, says=TOO_MANY_LINKS)
+    outbox = Path(app.config["MAIL_OUTBOX"])
+    deadline = time.monotonic() + 10
+    while len(list(outbox.glob("*.eml"))) < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    newest = max(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    link = _reset_path(newest.read_bytes())
+    response = owner.post(link, data={
+        "csrf_token": csrf_token(owner, link), "password": "a new passphrase for spring",
+        "confirm": "a new passphrase for spring"}, environ_base={"REMOTE_ADDR": "198.51.100.3"})
+    assert response.status_code == 302
+    assert AuthActions(app.test_client(), app).sign_in(
+        password="a new passphrase for spring").status_code == 302
 
 
 @pytest.mark.parametrize(("url", "field"), [("/account/password", "password-current"),

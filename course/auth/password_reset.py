@@ -75,8 +75,16 @@ def _mail_a_link(app: Flask, email: str) -> None:
             log.exception("password reset for %s failed", email)
 
 
+#: The refusal of a reset request over the limit. The account's limit also counts an
+#: attacker's requests, but each of those mailed the owner a link that works for an hour:
+#: the owner is never without one, and this page says where it is.
+RESET_REFUSAL = ("Too many reset links were asked for in a short time. If this address has "
+                 "an account, the links already sent are in its mailbox: use the newest, "
+                 "it works for an hour. Or wait a while and ask again.")
+
+
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@rate_limited("RATE_LIMIT_PASSWORD_RESET")
+@rate_limited("RATE_LIMIT_PASSWORD_RESET", refusal=RESET_REFUSAL)
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
