@@ -166,8 +166,8 @@ class AppCaches:
 # Flask-free caches, one per worker process, of pure functions of the loaded course.
 
 #: An answer's feedback graded again with the exercise as loaded now
-#: (course.services.attempts), by (exercise, id of its spec, the answer's canonical JSON):
-#: grading is a pure function of the exercise and the answer, and the spec holds the
+#: (course.services.attempts.report), by (exercise, id of its spec, the answer's canonical
+#: JSON): grading is a pure function of the exercise and the answer, and the spec holds the
 #: wording, which takes no part in an Exercise's equality; while the key keeps the
 #: exercise alive its spec's id names only that spec. None for an answer that no longer
 #: grades. Callers only read what comes back.

@@ -17,11 +17,11 @@ from course.db import get_session
 from course.grading import registry
 from course.models import Attempt
 from course.models.attempt import AttemptStatus
-from course.services import attempts as attempt_service
 from course.services import progress
 from course.services import release as release_service
 from course.services import review as review_service
 from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
+from course.services.attempts import submit as submission
 from course.site import get_course
 from tests.test_exercise_views import correct_answer
 
@@ -35,8 +35,8 @@ def submit(app: Flask, user_id: int, exercise_id: str, form: dict[str, list[str]
     """Submit `form` as `user_id` through the attempts service; the new attempt's id."""
     with app.app_context():
         exercise = get_course().exercise(exercise_id)
-        attempt = attempt_service.submit(get_session(), user_id, exercise, form,
-                                         token=uuid4().hex, version=exercise.version)
+        attempt = submission.submit(get_session(), user_id, exercise, form,
+                                    token=uuid4().hex, version=exercise.version)
         return attempt.id
 
 
@@ -88,8 +88,8 @@ def finish_every_step(app: Flask, user_id: int) -> list[int]:
             form = (registry.kind_of(step).form_from_answer(
                 step.spec, registry.model_answer(step)) if step.auto_graded
                 else correct_answer(step))
-            done = attempt_service.submit(session, user_id, step, form, uuid4().hex,
-                                          step.version)
+            done = submission.submit(session, user_id, step, form, uuid4().hex,
+                                     step.version)
             if not step.auto_graded:
                 written.append(done.id)
     return written

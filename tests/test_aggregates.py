@@ -45,7 +45,6 @@ from course.models import (
 from course.models.timestamps import utcnow
 from course.services import (
     account_data,
-    attempts,
     certificates,
     drift,
     learner_keys,
@@ -57,6 +56,8 @@ from course.services import (
 )
 from course.services.aggregates import rows, upkeep
 from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
+from course.services.attempts import reads as attempt_reads
+from course.services.attempts import submit as submission
 from course.services.drift import same, snapshot
 from course.services.reports import gradebook as gradebook_report
 from course.services.standing import Certificate as Due
@@ -162,11 +163,11 @@ def play(session: Session, course: Course, learners: list[int], instructor: int,
             # review moves them between) different days of the activity chart.
             when = NOW - timedelta(days=data.draw(st.integers(0, 3), label="days ago"))
             with (pytest.MonkeyPatch.context() as clock,
-                  contextlib.suppress(attempts.AttemptLimitReached, attempts.AwaitingReview,
+                  contextlib.suppress(submission.AttemptLimitReached, submission.AwaitingReview,
                                       InvalidAnswer)):
-                clock.setattr(attempts, "utcnow", lambda when=when: when)
-                attempts.submit(session, data.draw(st.sampled_from(learners)), exercise,
-                                random_form(exercise, data), uuid4().hex, exercise.version)
+                clock.setattr(submission, "utcnow", lambda when=when: when)
+                submission.submit(session, data.draw(st.sampled_from(learners)), exercise,
+                                  random_form(exercise, data), uuid4().hex, exercise.version)
             continue
         attempt = stored[data.draw(st.integers(0, len(stored) - 1), label="attempt")]
         exercise = course.exercise(attempt.exercise_id)
@@ -217,7 +218,7 @@ def assert_every_page_agrees(session: Session, course: Course, learner_ids: list
     for user_id in learner_ids:
         [row] = gradebook_report.gradebook(session, course, learner_filter=session.get(
             User, user_id).email).rows
-        done, summaries = attempts.learner_progress(session, user_id, course)
+        done, summaries = attempt_reads.learner_progress(session, user_id, course)
         mine = course_standing(course, done, summaries)
         theirs = learners.learner_overview(session, course, user_id)
         assert theirs.standing == mine
@@ -297,8 +298,9 @@ def test_a_deleted_account_leaves_the_aggregates(app, client, auth):
     with app.app_context():
         session, course = get_session(), get_course()
         keep = make_user(app, "stays@example.com", "Stays")
-        attempts.submit(session, keep.id, course.exercise(SORT),
-                        correct_answer(course.exercise(SORT)), "tok", course.exercise(SORT).version)
+        submission.submit(session, keep.id, course.exercise(SORT),
+                          correct_answer(course.exercise(SORT)), "tok",
+                          course.exercise(SORT).version)
         gone = session.scalar(select(User).where(User.email == "learner@example.com"))
         account_data.delete_account(session, gone, course)
         kept = snapshot(session)
@@ -321,7 +323,7 @@ def test_a_submission_keeps_the_row_a_recount_of_the_attempts_gives(app, counts)
             base.policy, counts=counts, max_attempts=None))
         for form in (wrong_sort_answer(exercise), correct_answer(exercise),
                      wrong_sort_answer(exercise)):
-            attempts.submit(session, user, exercise, form, uuid4().hex, exercise.version)
+            submission.submit(session, user, exercise, form, uuid4().hex, exercise.version)
             session.expire_all()
             row = session.get(LearnerExercise, (user, SORT))
             kept = {c: getattr(row, c) for c in upkeep.LEARNER_COLUMNS}
@@ -360,16 +362,16 @@ def test_a_submission_whose_row_changed_since_it_was_read_locks_and_reads_it(app
     user = make_user(app).id
     with app.app_context():
         session, exercise = get_session(), get_course().exercise(SORT)
-        attempts.submit(session, user, exercise, wrong_sort_answer(exercise), uuid4().hex,
-                        exercise.version)
-        earlier = attempts.before_submitting(session, user, SORT, "none").kept
-        attempts.submit(session, user, exercise, correct_answer(exercise), uuid4().hex,
-                        exercise.version)
-        real = attempts.before_submitting
-        monkeypatch.setattr(attempts, "before_submitting",
+        submission.submit(session, user, exercise, wrong_sort_answer(exercise), uuid4().hex,
+                          exercise.version)
+        earlier = submission.before_submitting(session, user, SORT, "none").kept
+        submission.submit(session, user, exercise, correct_answer(exercise), uuid4().hex,
+                          exercise.version)
+        real = submission.before_submitting
+        monkeypatch.setattr(submission, "before_submitting",
                             lambda *args: real(*args)._replace(kept=earlier))
-        attempts.submit(session, user, exercise, wrong_sort_answer(exercise), uuid4().hex,
-                        exercise.version)
+        submission.submit(session, user, exercise, wrong_sort_answer(exercise), uuid4().hex,
+                          exercise.version)
         session.expire_all()
         row = session.get(LearnerExercise, (user, SORT))
         kept = {c: getattr(row, c) for c in upkeep.LEARNER_COLUMNS}
@@ -437,8 +439,8 @@ def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app,
         session, course = get_session(), get_course()
         exercise = course.exercise(SORT)
         for user in learners:
-            stored = attempts.submit(session, user, exercise, wrong_sort_answer(exercise),
-                                     uuid4().hex, exercise.version)
+            stored = submission.submit(session, user, exercise, wrong_sort_answer(exercise),
+                                       uuid4().hex, exercise.version)
             review.save_review(session, stored.id, instructor, stored.revision,
                                review.ReviewInput(None, "Close.", 0.5, "partly right"),
                                course=course)
@@ -452,8 +454,8 @@ def test_a_change_to_many_learners_and_a_submission_at_once_both_go_through(app,
 
     def one(session: Session, course: Course) -> None:
         exercise = course.exercise(SORT)
-        attempts.submit(session, learners[-1], exercise, correct_answer(exercise),
-                        uuid4().hex, exercise.version)
+        submission.submit(session, learners[-1], exercise, correct_answer(exercise),
+                          uuid4().hex, exercise.version)
 
     assert not _at_once(app, monkeypatch, many, one)
     with app.app_context():
@@ -479,7 +481,7 @@ def test_a_submission_chosen_to_end_a_deadlock_is_made_again(app, monkeypatch):
         session, exercise = get_session(), get_course().exercise(SORT)
         wrong = wrong_sort_answer(exercise)
         for user in learners:
-            attempts.submit(session, user, exercise, wrong, uuid4().hex, exercise.version)
+            submission.submit(session, user, exercise, wrong, uuid4().hex, exercise.version)
     # The corrected key: where the stored answers put each item is right after all.
     corrected = dataclasses.replace(exercise, spec=exercise.spec.model_copy(update={
         "items": tuple(item.model_copy(update={"bucket": wrong[f"place-{item.id}"][0]})
@@ -487,8 +489,8 @@ def test_a_submission_chosen_to_end_a_deadlock_is_made_again(app, monkeypatch):
 
     def one(session: Session, course: Course) -> None:
         exercise = course.exercise(SORT)
-        attempts.submit(session, learners[-1], exercise, correct_answer(exercise),
-                        uuid4().hex, exercise.version)
+        submission.submit(session, learners[-1], exercise, correct_answer(exercise),
+                          uuid4().hex, exercise.version)
 
     failures = _at_once(app, monkeypatch,
                         lambda session, _: regrade.regrade_exercise(session, corrected, None),

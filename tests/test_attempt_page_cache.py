@@ -1,4 +1,4 @@
-"""The attempt page keeps what it works out from an answer (course.services.attempts'
+"""The attempt page keeps what it works out from an answer (course.services.attempts.report's
 re-graded feedback and model answer, course.learn.exercises.attempt_answer's markup) by
 exercise version and answer only: each learner still sees their own answer, an attempt of
 an older version is not kept, and a wording fix shows once the course is loaded again."""
@@ -13,7 +13,8 @@ from sqlalchemy import update
 from course.caches import app_caches
 from course.db import get_session
 from course.models import Attempt
-from course.services import attempts as attempt_service
+from course.services.attempts import reads as attempt_reads
+from course.services.attempts import report as attempt_page
 from course.site import get_course
 from tests.helpers import make_user
 from tests.review_factories import SORT, copy_course, edit_file, sort_form, submit
@@ -69,9 +70,9 @@ def test_a_hint_fix_shows_though_the_same_answer_was_graded_before(make_app, tmp
         with app.app_context():
             session = get_session()
             exercise = get_course().exercise(SORT)
-            report = attempt_service.attempt_report(
+            report = attempt_page.attempt_report(
                 exercise, session.get(Attempt, attempt_id),
-                attempt_service.standing(session, learner, SORT))
+                attempt_reads.standing(session, learner, SORT))
             return report.items[0].message
 
     assert first_message(before) == HINT.split(": ", 1)[1].strip()

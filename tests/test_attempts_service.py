@@ -1,4 +1,5 @@
-"""services.attempts on a real app and database: storing, idempotency, limits, counting."""
+"""services.attempts (submit, reads, policy, report) on a real app and database: storing,
+idempotency, limits, counting."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from course.db import get_session
 from course.grading import registry
 from course.grading.base import InvalidAnswer
 from course.models import Attempt
-from course.services import attempts, progress
+from course.services import progress
 from course.services.aggregates.rebuild import rebuild as rebuild_aggregates
+from course.services.attempts import policy as attempt_policy
+from course.services.attempts import reads as attempt_reads
+from course.services.attempts import report as attempt_page
+from course.services.attempts import submit as submission
 from course.site import get_course
 from tests.helpers import make_user
 
@@ -47,8 +52,8 @@ def ctx(app):
 
 
 def submit(ctx, exercise, form, token=None, version=None):
-    return attempts.submit(ctx.session, ctx.user_id, exercise, form, token or uuid4().hex,
-                           version or exercise.version)
+    return submission.submit(ctx.session, ctx.user_id, exercise, form, token or uuid4().hex,
+                             version or exercise.version)
 
 
 def count(ctx) -> int:
@@ -92,7 +97,7 @@ def test_review_waits_for_an_instructor(ctx):
     assert attempt.status == "awaiting_review"
     assert attempt.score is None and attempt.auto_score is None
     assert attempt.passed is False
-    summary = attempts.learner_progress(ctx.session, ctx.user_id, ctx.course)[1][exercise.id]
+    summary = attempt_reads.learner_progress(ctx.session, ctx.user_id, ctx.course)[1][exercise.id]
     assert summary.awaiting_review and summary.counted_score is None
 
 
@@ -108,7 +113,7 @@ def test_same_token_returns_the_same_attempt(ctx):
 def _first_look_misses_the_token(monkeypatch):
     """Make the next check before a submission miss the attempt stored with its token, as
     a request racing the one that stores it would."""
-    real = attempts.before_submitting
+    real = submission.before_submitting
     calls = []
 
     def missing(*args):
@@ -116,7 +121,7 @@ def _first_look_misses_the_token(monkeypatch):
         prior = real(*args)
         return prior._replace(resent=None) if len(calls) == 1 else prior
 
-    monkeypatch.setattr(attempts, "before_submitting", missing)
+    monkeypatch.setattr(submission, "before_submitting", missing)
 
 
 def test_a_token_that_lost_the_race_returns_the_stored_attempt(ctx, monkeypatch):
@@ -147,7 +152,7 @@ def test_attempt_limit(ctx):
     exercise = ctx.course.exercise("roadmap-or-backlog")
     assert exercise.policy.max_attempts == 3
     made = [submit(ctx, exercise, wrong_form(exercise)) for _ in range(3)]
-    with pytest.raises(attempts.AttemptLimitReached) as refused:
+    with pytest.raises(submission.AttemptLimitReached) as refused:
         submit(ctx, exercise, model_form(exercise))
     assert refused.value.last_attempt.id == made[-1].id
     assert count(ctx) == 3
@@ -155,7 +160,7 @@ def test_attempt_limit(ctx):
 
 def test_stale_version_and_invalid_answers_store_nothing(ctx):
     exercise = ctx.course.exercise("roadmap-or-backlog")
-    with pytest.raises(attempts.StaleExercise):
+    with pytest.raises(submission.StaleExercise):
         submit(ctx, exercise, model_form(exercise), version="0" * 16)
     with pytest.raises(InvalidAnswer) as invalid:
         submit(ctx, exercise, {})
@@ -170,21 +175,21 @@ def test_summaries_follow_the_policy(ctx):
     exercise = ctx.course.exercise("roadmap-or-backlog")
     submit(ctx, exercise, model_form(exercise))
     submit(ctx, exercise, wrong_form(exercise))
-    summary = attempts.learner_progress(ctx.session, ctx.user_id, ctx.course)[1][exercise.id]
-    assert summary == attempts.Summary(attempts_used=2, counted_score=1.0, passed=True,
-                                       awaiting_review=False)
+    summary = attempt_reads.learner_progress(ctx.session, ctx.user_id, ctx.course)[1][exercise.id]
+    assert summary == attempt_reads.Summary(attempts_used=2, counted_score=1.0, passed=True,
+                                            awaiting_review=False)
     latest = replace(ctx.course, steps=tuple(
         replace(s, policy=replace(s.policy, counts="latest")) if s.id == exercise.id else s
         for s in ctx.course.steps))
     rebuild_aggregates(ctx.session, latest)  # a changed policy needs `rebuild-aggregates`
-    summary = attempts.learner_progress(ctx.session, ctx.user_id, latest)[1][exercise.id]
+    summary = attempt_reads.learner_progress(ctx.session, ctx.user_id, latest)[1][exercise.id]
     assert summary.counted_score == 0.0 and summary.passed
 
 
 def test_attempts_left():
-    assert attempts.attempts_left(AttemptPolicy(max_attempts=None), 10) is None
-    assert attempts.attempts_left(AttemptPolicy(max_attempts=3), 1) == 2
-    assert attempts.attempts_left(AttemptPolicy(max_attempts=3), 5) == 0
+    assert attempt_policy.attempts_left(AttemptPolicy(max_attempts=None), 10) is None
+    assert attempt_policy.attempts_left(AttemptPolicy(max_attempts=3), 1) == 2
+    assert attempt_policy.attempts_left(AttemptPolicy(max_attempts=3), 5) == 0
 
 
 @pytest.mark.parametrize(("when", "attempts_made", "visible"), [
@@ -200,26 +205,26 @@ def test_attempts_left():
 ])
 def test_model_answer_visible(when, attempts_made, visible):
     policy = AttemptPolicy(max_attempts=3, model_answer=when)
-    assert attempts.model_answer_visible(policy, len(attempts_made),
-                                         any(attempts_made)) is visible
+    assert attempt_policy.model_answer_visible(policy, len(attempts_made),
+                                               any(attempts_made)) is visible
 
 
 def test_model_answer_after_last_attempt_never_shows_when_unlimited():
     policy = AttemptPolicy(max_attempts=None, model_answer="after_last_attempt")
-    assert not attempts.model_answer_visible(policy, 9, False)
+    assert not attempt_policy.model_answer_visible(policy, 9, False)
 
 
 def test_report_hides_the_answer_until_the_policy_allows(ctx):
     exercise = ctx.course.exercise("roadmap-or-backlog")
     wrong = submit(ctx, exercise, wrong_form(exercise))
-    report = attempts.attempt_report(exercise, wrong, attempts.Standing.of([wrong]))
+    report = attempt_page.attempt_report(exercise, wrong, attempt_reads.Standing.of([wrong]))
     assert not report.answer_visible and report.can_retry
     item = report.items[0]
     assert item.mark == "wrong" and item.expected == ()
     assert item.message == exercise.spec.items[0].hint
     submit(ctx, exercise, model_form(exercise))
-    report = attempts.attempt_report(exercise, wrong,
-                                     attempts.standing(ctx.session, ctx.user_id, exercise.id))
+    report = attempt_page.attempt_report(
+        exercise, wrong, attempt_reads.standing(ctx.session, ctx.user_id, exercise.id))
     assert report.answer_visible
     assert report.items[0].message == exercise.spec.items[0].explanation
     assert report.items[0].expected == (exercise.spec.items[0].bucket,)
@@ -227,16 +232,16 @@ def test_report_hides_the_answer_until_the_policy_allows(ctx):
 
 def _stale_view_once(monkeypatch):
     """Make the next count of attempts miss the newest ones, as a second tab would."""
-    real = attempts.before_submitting
+    real = submission.before_submitting
     calls = []
 
     def stale(*args):
         calls.append(1)
         prior = real(*args)
-        return prior._replace(standing=attempts.Standing(0, False, None)) \
+        return prior._replace(standing=attempt_reads.Standing(0, False, None)) \
             if len(calls) == 1 else prior
 
-    monkeypatch.setattr(attempts, "before_submitting", stale)
+    monkeypatch.setattr(submission, "before_submitting", stale)
 
 
 def test_a_racing_tab_gets_the_next_number(ctx, monkeypatch):
@@ -253,7 +258,7 @@ def test_a_racing_tab_cannot_pass_the_attempt_limit(ctx, monkeypatch):
                        policy=AttemptPolicy(max_attempts=1))
     submit(ctx, exercise, wrong_form(exercise))
     _stale_view_once(monkeypatch)
-    with pytest.raises(attempts.AttemptLimitReached):
+    with pytest.raises(submission.AttemptLimitReached):
         submit(ctx, exercise, wrong_form(exercise))
     assert count(ctx) == 1
 
@@ -264,9 +269,9 @@ def test_a_post_that_keeps_clashing_stores_nothing_and_says_so(ctx, monkeypatch)
     IntegrityError (a 500), and nothing of it is stored."""
     exercise = ctx.course.exercise("roadmap-or-backlog")
     submit(ctx, exercise, wrong_form(exercise))
-    monkeypatch.setattr(attempts, "before_submitting",
-                        lambda *_: attempts.Prior(attempts.Standing(0, False, None), None))
-    with pytest.raises(attempts.SubmissionClash):
+    monkeypatch.setattr(submission, "before_submitting",
+                        lambda *_: submission.Prior(attempt_reads.Standing(0, False, None), None))
+    with pytest.raises(submission.SubmissionClash):
         submit(ctx, exercise, wrong_form(exercise))
     assert count(ctx) == 1
 
@@ -279,8 +284,8 @@ def test_before_submitting_agrees_with_the_counted_standing(ctx):
     token = uuid4().hex
 
     def both(exercise, token="unused"):
-        prior = attempts.before_submitting(ctx.session, ctx.user_id, exercise.id, token)
-        return prior[:2], attempts.standing(ctx.session, ctx.user_id, exercise.id)
+        prior = submission.before_submitting(ctx.session, ctx.user_id, exercise.id, token)
+        return prior[:2], attempt_reads.standing(ctx.session, ctx.user_id, exercise.id)
 
     prior, counted = both(sort)
     assert prior == (counted, None) and counted.used == 0

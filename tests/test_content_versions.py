@@ -13,7 +13,9 @@ import pytest
 
 from course.content.loader import load_course
 from course.db import get_session
-from course.services import attempts as attempt_service
+from course.services.attempts import reads as attempt_reads
+from course.services.attempts import report as attempt_page
+from course.services.attempts import submit as submission
 from course.site import get_course
 from tests.helpers import make_user
 from tests.review_factories import SORT, copy_course, edit_file, sort_form, submit
@@ -107,10 +109,10 @@ def test_an_open_form_survives_a_hint_fix_and_shows_the_new_hint(make_app,
         assert exercise.version == opened_version
         session = get_session()
         # The form opened before the fix is graded, not refused as stale.
-        attempt = attempt_service.submit(session, learner, exercise, wrong_first,
-                                         token=uuid4().hex, version=opened_version)
-        standing = attempt_service.standing(session, learner, exercise.id)
+        attempt = submission.submit(session, learner, exercise, wrong_first,
+                                    token=uuid4().hex, version=opened_version)
+        standing = attempt_reads.standing(session, learner, exercise.id)
         for shown in (attempt, session.get(type(attempt), earlier)):
-            report = attempt_service.attempt_report(exercise, shown, standing)
+            report = attempt_page.attempt_report(exercise, shown, standing)
             assert report.items[0].mark == "wrong"
             assert report.items[0].message == NEW_HINT.split(": ", 1)[1].strip()

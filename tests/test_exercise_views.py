@@ -475,14 +475,14 @@ def test_a_post_that_keeps_losing_its_attempt_number_gets_409_not_500(client, au
                                                                       monkeypatch):
     """Other tabs of the same learner taking every attempt number this post is given: a
     clear 409 with the answer kept on the page, and nothing of it stored."""
-    from course.services import attempts as attempt_service
+    from course.services.attempts import submit as submission
+    from course.services.attempts.reads import Standing
     auth.learner()
     ex = exercise(app, SORT)
     assert post(client, SORT, wrong_sort_answer(ex)).status_code == 303
     # Every read of what came before (the view's, and each retry's).
-    monkeypatch.setattr(attempt_service, "before_submitting",
-                        lambda *_: attempt_service.Prior(
-                            attempt_service.Standing(0, False, None), None))
+    monkeypatch.setattr(submission, "before_submitting",
+                        lambda *_: submission.Prior(Standing(0, False, None), None))
     response = post(client, SORT, correct_answer(ex))
     assert response.status_code == 409
     assert "being stored at the same moment, so this one was not" in text_of(response)

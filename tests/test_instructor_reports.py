@@ -421,12 +421,12 @@ def submit_on(app, monkeypatch, day_offset: int, learner: int, exercise_id: str,
     from datetime import timedelta
 
     from course.models.timestamps import utcnow
-    from course.services import attempts
+    from course.services.attempts import submit as submission
     from tests.review_factories import submit
 
     when = utcnow() - timedelta(days=day_offset)
     with monkeypatch.context() as clock:
-        clock.setattr(attempts, "utcnow", lambda: when)
+        clock.setattr(submission, "utcnow", lambda: when)
         submit(app, learner, exercise_id, form)
 
 

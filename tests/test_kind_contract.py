@@ -21,7 +21,8 @@ from course.content.schema import Exercise
 from course.grading import registry
 from course.grading.base import InvalidAnswer
 from course.grading.kind import ExerciseKind
-from course.services.attempts import Standing, attempt_report
+from course.services.attempts.reads import Standing
+from course.services.attempts.report import attempt_report
 from tests.helpers import course_at
 
 COURSE = course_at()

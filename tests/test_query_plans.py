@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.sql import Select
 
 from course.db import make_engine, reset_schema
-from course.services import attempts, sign_ins
+from course.services import sign_ins
+from course.services.attempts import reads as attempt_reads
 
 PARAMS = {"user_id": 1, "exercise_id": "an-exercise", "rows": 21, "before": 5, "attempt_id": 7,
           "token_hash": "0" * 64, "since": "2026-01-01 00:00:00", "step_id": "a-lesson"}
@@ -60,13 +61,13 @@ def _mislead(engine: Engine) -> None:
 LEARNER_SCORES = "USING COVERING INDEX ix_attempts_learner_scores (user_id=? AND exercise_id=?)"
 CASES = [
     # The exercise page: the learner's standing, and with it a page of their attempts.
-    ("standing", attempts._STANDING, "none", LEARNER_SCORES),
-    ("standing", attempts._STANDING, "misleading", LEARNER_SCORES),
-    ("recent", attempts._RECENT, "none", LEARNER_SCORES),
-    ("recent", attempts._RECENT, "misleading", LEARNER_SCORES),
+    ("standing", attempt_reads._STANDING, "none", LEARNER_SCORES),
+    ("standing", attempt_reads._STANDING, "misleading", LEARNER_SCORES),
+    ("recent", attempt_reads._RECENT, "none", LEARNER_SCORES),
+    ("recent", attempt_reads._RECENT, "misleading", LEARNER_SCORES),
     # The attempt page: the attempt, with the standing on its exercise.
-    ("own-attempt", attempts._OWN_ATTEMPT_WITH_STANDING, "none", LEARNER_SCORES),
-    ("own-attempt", attempts._OWN_ATTEMPT_WITH_STANDING, "misleading", LEARNER_SCORES),
+    ("own-attempt", attempt_reads._OWN_ATTEMPT_WITH_STANDING, "none", LEARNER_SCORES),
+    ("own-attempt", attempt_reads._OWN_ATTEMPT_WITH_STANDING, "misleading", LEARNER_SCORES),
     # Every signed-in page: the sign-in and the header's unread feedback. (Told that
     # the partial index holds half of every learner's attempts, SQLite prefers the
     # (user_id, submission_token) index: still one learner's rows.)

@@ -25,11 +25,12 @@ from course.instruct.forms import (
 from course.instruct.notify import queue_feedback_mail
 from course.logs import AUDIT, get_logger
 from course.mail import deliver_soon
-from course.services import attempts as attempt_service
 from course.services import mail_queue
 from course.services import regrade as regrade_service
 from course.services import release as release_service
 from course.services import review as review_service
+from course.services.attempts import reads as attempt_reads
+from course.services.attempts import report as attempt_page
 from course.services.submissions import (
     BadCursor,
     Cursor,
@@ -103,8 +104,8 @@ def _render_submission(detail: SubmissionDetail, form: ReviewForm, queue: QueueF
     position = queue_position(get_session(), queue.filters(), detail.attempt)
     return render_template(
         "instruct/submission.html", detail=detail, attempt=detail.attempt, exercise=exercise,
-        report=(attempt_service.attempt_report(
-            exercise, detail.attempt, attempt_service.Standing.of(detail.attempts),
+        report=(attempt_page.attempt_report(
+            exercise, detail.attempt, attempt_reads.Standing.of(detail.attempts),
             reveal=True) if exercise else None), form=form,
         problems=problems or [], conflict=conflict, draft=draft, position=position,
         queue=queue.query_args(), queue_form=queue, action_form=ReleaseForm(),

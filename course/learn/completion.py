@@ -15,7 +15,8 @@ from flask_login import current_user, login_required
 from course.db import get_session
 from course.learn.views import bp
 from course.models import Certificate
-from course.services import attempts, certificates, standing
+from course.services import certificates, standing
+from course.services.attempts import reads as attempt_reads
 from course.services.standing import StepState, course_standing, section_results
 from course.site import get_course
 
@@ -29,7 +30,7 @@ def completion() -> ResponseReturnValue:
     """The results; for a learner who has finished, the certificate too, issued the first
     time they come here."""
     course, session = get_course(), get_session()
-    done, summaries = attempts.learner_progress(session, current_user.id, course)
+    done, summaries = attempt_reads.learner_progress(session, current_user.id, course)
     where = course_standing(course, done, summaries)
     return render_template("learn/completion.html", standing=where, StepState=StepState,
                            Certificate=standing.Certificate,

@@ -25,9 +25,12 @@ from course.learn.forms import Envelope, ExerciseForm, SelfAssessmentForm, answe
 from course.learn.views import bp
 from course.models import Attempt
 from course.models.attempt import AttemptStatus
-from course.services import attempts as attempt_service
 from course.services import feedback as feedback_service
 from course.services import self_assessment
+from course.services.attempts import policy as attempt_policy
+from course.services.attempts import reads as attempt_reads
+from course.services.attempts import report as attempt_page
+from course.services.attempts import submit as submission
 from course.site import get_course, remembered_url
 
 # Attempt numbers past this are no page of anybody's list (and overflow some drivers).
@@ -45,7 +48,7 @@ def placement_board(exercise: Exercise, columns: Sequence[Mapping[str, str]],
 
 
 @bp.app_template_global()
-def attempt_answer(report: attempt_service.AttemptReport, kind: ExerciseKind) -> Markup:
+def attempt_answer(report: attempt_page.AttemptReport, kind: ExerciseKind) -> Markup:
     """The kind's account of an attempt on the learner's attempt page (the answer macro of
     its partial).
 
@@ -53,7 +56,7 @@ def attempt_answer(report: attempt_service.AttemptReport, kind: ExerciseKind) ->
     from the answer (`report.answer_key`): kept (caches.AppCaches.attempt_answers).
     """
     # A macro of an autoescaping template: it returns Markup.
-    answer: Callable[[attempt_service.AttemptReport, ExerciseKind], Markup] = (
+    answer: Callable[[attempt_page.AttemptReport, ExerciseKind], Markup] = (
         current_app.jinja_env.get_template(kind.PARTIAL).module.answer)  # type: ignore[attr-defined]
     if report.answer_key is None:
         return answer(report, kind)
@@ -104,7 +107,7 @@ _STATUSES = {
 
 
 @bp.app_template_global()
-def attempt_status(attempt: attempt_service.ListedAttempt) -> Markup:
+def attempt_status(attempt: attempt_reads.ListedAttempt) -> Markup:
     """Awaiting review, passed or not passed, in words and a symbol."""
     return _STATUSES[(attempt.status == AttemptStatus.AWAITING_REVIEW, bool(attempt.passed))]
 
@@ -113,17 +116,17 @@ def _exercise_or_404(step_id: str) -> Exercise:
     return get_course().exercise(step_id) or abort(404)
 
 
-NO_ATTEMPTS = (attempt_service.Standing(used=0, passed=False, last_id=None),
-               attempt_service.AttemptsPage([], older=None))
+NO_ATTEMPTS = (attempt_reads.Standing(used=0, passed=False, last_id=None),
+               attempt_reads.AttemptsPage([], older=None))
 
 
 def _my_attempts(exercise: Exercise, before: int | None
-                 ) -> tuple[attempt_service.Standing, attempt_service.AttemptsPage]:
+                 ) -> tuple[attempt_reads.Standing, attempt_reads.AttemptsPage]:
     """The learner's standing and one page of their attempts: one query however many
     attempts they have made."""
     if not current_user.is_authenticated:
         return NO_ATTEMPTS
-    return attempt_service.recent_attempts(get_session(), current_user.id, exercise.id, before)
+    return attempt_reads.recent_attempts(get_session(), current_user.id, exercise.id, before)
 
 
 def _valid_before(before: int | None) -> bool:
@@ -142,18 +145,18 @@ def _render_form(exercise: Exercise, form: Envelope, problems: list[str] | None 
     form_key = "" if posted is None and exercise.auto_graded else None
     if prefill and standing.last_id is not None:
         newest = next((a for a in attempts.attempts if a.id == standing.last_id), None) \
-            or attempt_service.attempt_of(get_session(), current_user.id, standing.last_id)
+            or attempt_reads.attempt_of(get_session(), current_user.id, standing.last_id)
         if newest is not None and newest.answer is not None:
-            posted = MultiDict(attempt_service.retry_fields(exercise, newest.answer))
+            posted = MultiDict(attempt_page.retry_fields(exercise, newest.answer))
             prefilled_from = newest.number
             if form_key is not None:
-                form_key = attempt_service.answer_key(newest.answer)
+                form_key = attempt_page.answer_key(newest.answer)
     previous, following = get_course().neighbours(exercise.id)
     return render_template(
         "learn/exercise.html", exercise=exercise, form=form, standing=standing,
         attempts=attempts,
-        attempts_left=attempt_service.attempts_left(exercise.policy, standing.used),
-        confirm_last=attempt_service.spends_last_attempt(exercise.policy, standing.used),
+        attempts_left=attempt_policy.attempts_left(exercise.policy, standing.used),
+        confirm_last=attempt_policy.spends_last_attempt(exercise.policy, standing.used),
         problems=problems or [], posted=posted, previous=previous, following=following,
         prefilled_from=prefilled_from, form_key=form_key,
         lessons=get_course().review_sections(exercise)), status
@@ -187,34 +190,34 @@ def submit_exercise(step_id: str) -> ResponseReturnValue:
         return _refuse(exercise, "This form is incomplete or was changed: it has no valid "
                        "version or submission token. Reload the page and try again.", 400)
     token = form.submission_token.data or ""
-    prior = attempt_service.before_submitting(get_session(), current_user.id, exercise.id,
-                                              token)
+    prior = submission.before_submitting(get_session(), current_user.id, exercise.id,
+                                         token)
     # A resent form is answered with its attempt (by `submit`), confirmed or not.
     if (prior.resent is None
-            and attempt_service.spends_last_attempt(exercise.policy, prior.standing.used)
+            and attempt_policy.spends_last_attempt(exercise.policy, prior.standing.used)
             and not form.confirm_last.data):
         return _render_form(exercise, form.envelope(), [AnswerProblem(
             "This would use your last attempt. Tick the box under your answer to confirm, "
             "then submit again.", "confirm_last")], request.form, 400)
     try:
-        attempt = attempt_service.submit(
+        attempt = submission.submit(
             get_session(), current_user.id, exercise, answer_fields(request.form),
             token=token, version=form.exercise_version.data or "", known=prior)
-    except attempt_service.StaleExercise:
+    except submission.StaleExercise:
         # Keep the learner's work: the form comes back on the current version with their
         # answer in it, as far as the new version still has the same items.
         return _render_form(exercise, Envelope.new(exercise.version), [STALE_MESSAGE],
                             request.form, 409)
-    except attempt_service.AttemptLimitReached as refused:
+    except submission.AttemptLimitReached as refused:
         limit = exercise.policy.max_attempts
         return _refuse(exercise, f"You have used all {limit} attempts at this exercise, so "
                        "this answer was not submitted.", 409, refused.last_attempt)
-    except attempt_service.AwaitingReview as waiting:
+    except submission.AwaitingReview as waiting:
         return _refuse(exercise, "Your last answer is still awaiting review by an "
                        "instructor, so this one was not submitted. Once the review is "
                        "released you can see it and, if you have attempts left, answer "
                        "again.", 409, waiting.last_attempt)
-    except attempt_service.SubmissionClash:
+    except submission.SubmissionClash:
         return _render_form(exercise, Envelope.new(exercise.version), [AnswerProblem(
             "Other answers of yours to this exercise were being stored at the same moment, "
             "so this one was not. Your answer is still here: submit it again.")],
@@ -253,17 +256,17 @@ def self_assess(attempt_id: int) -> ResponseReturnValue:
 
 
 def _own_attempt(attempt_id: int
-                 ) -> tuple[attempt_service.OwnAttempt, attempt_service.Standing]:
-    return attempt_service.own_attempt(get_session(), current_user.id, attempt_id) \
+                 ) -> tuple[attempt_reads.OwnAttempt, attempt_reads.Standing]:
+    return attempt_reads.own_attempt(get_session(), current_user.id, attempt_id) \
         or abort(404)
 
 
-def _render_attempt(attempt: attempt_service.OwnAttempt, standing: attempt_service.Standing,
+def _render_attempt(attempt: attempt_reads.OwnAttempt, standing: attempt_reads.Standing,
                     problems: list[str] | None = None,
                     posted: MultiDict[str, str] | None = None,
                     status: int = 200) -> ResponseReturnValue:
     exercise = _exercise_or_404(attempt.exercise_id)
-    report = attempt_service.attempt_report(exercise, attempt, standing, course=get_course())
+    report = attempt_page.attempt_report(exercise, attempt, standing, course=get_course())
     _, following = get_course().neighbours(exercise.id)
     unread = attempt.feedback_unread
     # An attempt nobody has reviewed has no feedback to read.

@@ -12,18 +12,19 @@ from course.db import get_session, reads_only
 from course.learn.forms import CompleteForm
 from course.learn.progress_rows import progress_sections
 from course.page_cache import same_for_every_visitor
-from course.services import attempts, progress
+from course.services import progress
+from course.services.attempts import reads as attempt_reads
 from course.services.standing import Certificate, CourseStanding, StepState, course_standing
 from course.site import get_course, step_url
 
 bp = Blueprint("learn", __name__)
 
 
-def _standing() -> tuple[dict[str, attempts.Summary], CourseStanding | None]:
+def _standing() -> tuple[dict[str, attempt_reads.Summary], CourseStanding | None]:
     """The learner's summaries and standing (one query); None for a visitor."""
     if not current_user.is_authenticated:
         return {}, None
-    done, summaries = attempts.learner_progress(get_session(), current_user.id, get_course())
+    done, summaries = attempt_reads.learner_progress(get_session(), current_user.id, get_course())
     return summaries, course_standing(get_course(), done, summaries)
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from course.content.schema import Course
 from course.models import Attempt, Certificate, StepProgress, User
-from course.services import attempts
+from course.services.attempts import reads as attempt_reads
 from course.services.standing import Certificate as Certificate_
 from course.services.standing import CourseStanding, course_standing
 
@@ -59,7 +59,7 @@ def earned(session: Session, course: Course, user_id: int) -> Earned | None:
     user = session.get(User, user_id)
     if user is None:
         return None
-    done, summaries = attempts.learner_progress(session, user_id, course)
+    done, summaries = attempt_reads.learner_progress(session, user_id, course)
     where = course_standing(course, done, summaries)
     if where.certificate is not Certificate_.EARNED:
         return None

@@ -31,8 +31,9 @@ from course.models import (
     StepProgress,
     User,
 )
-from course.services import attempts, certificates
+from course.services import certificates
 from course.services.aggregates import counts, rebuild
+from course.services.attempts import reads as attempt_reads
 from course.services.standing import course_standing
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -113,7 +114,7 @@ def kept_certificates(session: Session, course: Course) -> list[str]:
     lines = []
     for certificate in session.scalars(select(Certificate).where(
             Certificate.revoked_at.is_(None)).order_by(Certificate.id)):
-        done, summaries = attempts.learner_progress(session, certificate.user_id, course)
+        done, summaries = attempt_reads.learner_progress(session, certificate.user_id, course)
         note = certificates.note_for_instructor(certificate,
                                                 course_standing(course, done, summaries))
         if note is not None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from course.content.schema import Exercise
 from course.grading import registry
 from course.models import Attempt, User
-from course.services.attempts import OwnAttempt
+from course.services.attempts.reads import OwnAttempt
 from course.services.sign_ins import NEW_FEEDBACK
 
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from course.content.schema import Course, Exercise, Step
 from course.models import Attempt, Certificate, ScoreChange, StepProgress, User
-from course.services import attempts as attempt_reads
 from course.services import certificates
+from course.services.attempts import reads as attempt_reads
 from course.services.standing import CourseStanding, StepState, course_standing
 
 

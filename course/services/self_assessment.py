@@ -15,7 +15,7 @@ from course.content.schema import Exercise
 from course.grading import registry, rubric
 from course.grading.base import FormData
 from course.models import Attempt
-from course.services.attempts import OwnAttempt
+from course.services.attempts.reads import OwnAttempt
 
 
 def save(session: Session, attempt: Attempt | OwnAttempt, exercise: Exercise,

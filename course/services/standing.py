@@ -1,7 +1,7 @@
 """Where a learner stands: the one definition of a step done, an exercise passed, work
 awaiting review (or release), the course score and whether the certificate is earned.
 
-Pure functions over what `attempts.learner_progress` reads (lessons marked complete and
+Pure functions over what `attempts.reads.learner_progress` reads (lessons marked complete and
 the kept summary of every exercise tried), so the course outline, My progress, the
 completion page, the certificate and the instructor's learner page say the same thing
 and add no queries of their own. A step is *done* when it is PASSED: a lesson marked
@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from course.content.schema import CertificateRule, Course, Exercise, Section, Step
-from course.services.attempts import Summary, attempts_left
+from course.services.attempts.policy import attempts_left
+from course.services.attempts.reads import Summary
 
 
 class StepState(enum.StrEnum):

@@ -18,7 +18,7 @@ which on PostgreSQL is a deadlock that aborts one of them (SQLite serialises wri
   learners' rows to take, which a submission or review in between holds: it takes them
   all first (`before_regrade`, `lock_learners`).
 - A submission that PostgreSQL still picks to end a deadlock is made again
-  (course.services.attempts.submit).
+  (course.services.attempts.submit.submit).
 - The rebuild locks the aggregate tables first (course.services.aggregates.rebuild), so
   upkeep running at the same time waits and then applies its change on top of it.
 """
