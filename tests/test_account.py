@@ -572,7 +572,7 @@ def test_asking_for_reset_links_is_rate_limited_per_account(make_app):
                             environ_base={"REMOTE_ADDR": "10.1.9.1"})
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
-    assert "Too many attempts" in refused.get_data(as_text=True)
+    assert "Too many reset links" in refused.get_data(as_text=True)
     assert len(_wait_for_mail(lambda: _outbox(app), count=3)) == 3
 
 
