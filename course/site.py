@@ -113,15 +113,16 @@ def remembered_url(key: Hashable, endpoint: str, **values: Any) -> str:
     werkzeug's URL building costs more than the rest of a link. A relative URL depends on
     nothing else of the request than the mount point (SCRIPT_NAME, or the prefix ProxyFix
     takes from X-Forwarded-Prefix), so `key` must name everything else the URL depends on.
+    Kept in caches.AppCaches.urls (bounded).
     """
     if not has_request_context():  # a mail or a command: url_for decides as usual
         return url_for(endpoint, **values)
-    urls: dict[tuple[str, Hashable], str] = current_app.extensions.setdefault(
-        "course_urls", {})
+    urls = app_caches(current_app).urls
     full_key = (request.script_root, key)
     url = urls.get(full_key)
     if url is None:
-        url = urls[full_key] = url_for(endpoint, **values)
+        url = url_for(endpoint, **values)
+        urls.put(full_key, url)
     return url
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
+from course.caches import app_caches
 from course.site import get_course, step_url
 from tests.helpers import AuthActions, csrf_token
 
@@ -87,6 +88,19 @@ def test_layout_links_follow_the_mount_point(client: FlaskClient, auth: AuthActi
         assert f'<a href="{root}/progress" aria-current="page">My progress' in html
         assert f'action="{root}/signout"' in html
         assert re.search(rf'href="{root}/static/style\.css\?v=[0-9a-f]{{12}}"', html)
+
+
+def test_remembered_urls_are_kept_in_the_bounded_cache(app: Flask, client: FlaskClient,
+                                                       auth: AuthActions) -> None:
+    """The links a page remembers live in caches.AppCaches.urls, an LRU: pages under ever
+    new mount points cost at most its bound, the oldest links going first."""
+    auth.learner()
+    urls = app_caches(app).urls
+    urls.size = 8  # fewer than one page's links, so a second mount point pushes some out
+    for root in ("/first", "/second", "/third"):
+        assert client.get("/progress", base_url=f"http://localhost{root}/").status_code == 200
+    assert len(urls) == urls.size
+    assert {root for root, _ in urls} == {"/third"}
 
 
 def test_security_headers(client: FlaskClient) -> None:
