@@ -12,8 +12,9 @@ certificate is then *kept* as issued: it certified what was true on its date, an
 learner must not lose a certificate they may have shown already because an instructor
 changed an exercise. The instructor's page for the learner says so (`note_for_instructor`,
 worked out from the standing each time, so it cannot fall out of step), and an
-instructor who decides it should not stand revokes it, with the reason shown on its
-public page. Its verification link carries only a random
+instructor who decides it should not stand revokes it: its public page then says it was
+revoked and when, and the reason stays with the record (it may name the learner's
+conduct, which is not for whoever holds the link). Its verification link carries only a random
 public id, so it needs no secret key (rotating the key breaks nothing), says nothing
 about other certificates, and can be revoked: `revoke` marks it, and the public page then
 says it is no longer valid. Deleting the account deletes it (services.account_data).
