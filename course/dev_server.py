@@ -2,7 +2,9 @@
 
 A plugin command (pyproject entry point) in a module of its own: it builds the app with
 `create_app`, and create_app registers the operator commands of course.cli, so the two
-cannot share a module without importing each other.
+cannot share a module without importing each other. Flask imports every plugin command's
+module on every `flask` invocation, `--help` included, so the content loader (pydantic
+and the kinds' models) is imported only when the server starts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from werkzeug.serving import is_running_from_reloader, run_simple
 from course import create_app
 from course.config import content_dir_from_environment
 from course.content.errors import ContentError
-from course.content.loader import content_files
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -31,6 +32,8 @@ def dev_server(port: int) -> None:
     (no app is built to find it), so broken content does not stop it: the page lists the
     problems until a saved fix restarts the server.
     """
+    from course.content.loader import content_files
+
     watched = [str(path) for path in content_files(content_dir_from_environment())
                if path.exists()]
     # Only the reloader's child serves; the watching parent never calls the app.
