@@ -671,8 +671,9 @@ def test_release_all_drafts_of_an_exercise_from_the_queue(app, auth, client):
     response = client.post(f"/instructor/exercises/{VISION}/release?exercise={VISION}",
                            data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 303
-    assert "2 reviews of \u201cWrite a vision and a strategy\u201d released." in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+    assert ("2 reviews of \u201cWrite a vision and a strategy\u201d released: the learners "
+            "can see them now.") in client.get(response.headers["Location"]).get_data(
+                as_text=True)
     assert all(_attempt(app, i).status == "reviewed" for i in ids)
     assert client.post(f"/instructor/exercises/{VISION}/release").status_code == 400
     assert client.post("/instructor/exercises/nope/release",
