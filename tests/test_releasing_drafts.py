@@ -121,6 +121,8 @@ def test_the_queue_of_every_draft_offers_to_release_them_all(app, auth, client):
     html = client.get("/instructor/submissions?status=draft").get_data(as_text=True)
     assert "2 draft reviews are waiting" in html and ">Release 2 reviews</button>" in html
     assert 'action="/instructor/drafts/release?' in html
+    narrowed = client.get("/instructor/submissions?status=draft&learner=Person+1")
+    assert "Release 2 reviews" not in narrowed.get_data(as_text=True)
     response = client.post("/instructor/drafts/release?status=draft", data={
         "csrf_token": csrf_token(client, "/instructor/")})
     assert response.headers["Location"].startswith("/instructor/submissions?")

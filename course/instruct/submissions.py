@@ -78,8 +78,9 @@ def submissions() -> ResponseReturnValue:
     return render_template(
         "instruct/submissions.html", form=form, page=page, status_labels=STATUS_LABELS,
         queue=form.query_args(), filtered_exercise=exercise, action_form=ReleaseForm(),
+        # Every draft of the course is offered only where the list shows them all.
         drafts=release_service.count_drafts(session, exercise.id if exercise else None)
-        if exercise or filters.status == DRAFT else 0,
+        if exercise or (filters.status == DRAFT and not filters.learner) else 0,
         mail=mail_queue.waiting(session))
 
 
