@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from html.parser import HTMLParser
 
 from flask import Flask
@@ -20,9 +21,10 @@ from sqlalchemy import func, select, update
 
 from course import demo
 from course.db import get_session
+from course.grading import registry
 from course.models import Attempt, Role, User
 from course.models.timestamps import utcnow
-from course.services import certificates, password_reset
+from course.services import certificates, password_reset, review
 from course.site import get_course
 from tests.helpers import PASSWORD, make_user
 from tests.review_factories import finish_every_step, pass_reviews
@@ -36,6 +38,7 @@ NOT_PAGES = frozenset({"static", "auth.sign_out", "learn.toggle_complete",
                        "instruct.gradebook_csv", "health.health", "favicon",
                        "auth.sign_out_everywhere", "auth.download_data",
                        "instruct.release_review", "instruct.release_exercise",
+                       "instruct.release_all",
                        "auth.change_email_settings"})
 
 
@@ -107,6 +110,7 @@ def fill(app: Flask) -> Filled:
                 session.execute(update(Attempt).where(Attempt.id == id_)
                                 .values(self_assessment={"levels": levels}))
         session.commit()
+        _forgotten_draft(app, exclude=newest)
         finish(app, finisher)
         done = certificates.earned(session, course, finisher)
         assert done is not None, "the finisher has earned the certificate"
@@ -186,6 +190,8 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
     add("instructor", "submissions", "instruct.submissions", "/instructor/submissions")
     add("instructor", "learner page", "instruct.learner",
         f"/instructor/learners/{filled.learner_id}")
+    add("instructor", "draft reviews", "instruct.submissions",
+        "/instructor/submissions?status=draft")
     add("instructor", "submissions filtered", "instruct.submissions",
         "/instructor/submissions?status=awaiting_review&learner=zo")
     written = next(e for e in exercises if e.kind == "review")
@@ -203,6 +209,29 @@ def visits(app: Flask, filled: Filled) -> list[Visit]:
         f"/instructor/exercises/{sortable.id}/regrade", form={},
         source=f"/instructor/submissions?exercise={sortable.id}")
     return pages
+
+
+def _forgotten_draft(app: Flask, exclude: list[int]) -> None:
+    """A draft review saved two days ago and never released, on written work of a learner
+    other than the one whose pages are visited: the dashboard's drafts and their warning,
+    and the queue of drafts, are among the pages checked."""
+    with app.app_context():
+        session, course = get_session(), get_course()
+        attempt = session.scalar(select(Attempt).where(
+            Attempt.status == "awaiting_review", Attempt.id.not_in(exclude))
+            .order_by(Attempt.id).limit(1))
+        assert attempt is not None, "the catalogue needs written work for a draft review"
+        exercise = course.exercise(attempt.exercise_id)
+        levels = {c.id: c.best_first[0].points
+                  for c in registry.kind_of(exercise).rubric(exercise.spec)}
+        instructor = session.scalar(select(User.id).where(User.email == INSTRUCTOR))
+        saved = review.save_review(session, attempt.id, instructor, attempt.revision,
+                                   review.ReviewInput(levels, "Strong work: see the notes."),
+                                   course=course)
+        assert saved.released is None, "the draft's exercise releases reviews when saved"
+        session.execute(update(Attempt).where(Attempt.id == attempt.id).values(
+            draft_saved_at=utcnow() - timedelta(days=2)))
+        session.commit()
 
 
 def finish(app: Flask, user_id: int) -> None:

@@ -210,6 +210,17 @@ def test_sign_in_page_renders(client: FlaskClient) -> None:
     assert "<h1>Sign in</h1>" in response.get_data(as_text=True)
 
 
+def test_an_instructor_lands_on_the_dashboard_unless_asked_elsewhere(
+        app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    make_user(app, "teacher@example.com", "Ines Instructor", Role.INSTRUCTOR)
+    response = auth.sign_in("teacher@example.com")
+    assert response.headers["Location"] == "/instructor/"
+    assert "Signed in as Ines Instructor." in client.get("/instructor/").get_data(as_text=True)
+    auth.sign_out()
+    response = auth.sign_in("teacher@example.com", next="/instructor/gradebook")
+    assert response.headers["Location"] == "/instructor/gradebook"
+
+
 def test_sign_in_and_out(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
     user = make_user(app)
     response = auth.sign_in()

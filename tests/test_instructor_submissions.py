@@ -531,7 +531,7 @@ def test_regrade_page_lists_changed_scores_and_kept_overrides(make_app, tmp_path
     assert re.search(r"<strong>2</strong> attempts would be regraded", text)
     assert re.search(r"<strong>1</strong> counted score would change", text)
     assert re.search(r"<strong>1</strong> override would be kept", text)
-    assert "Lee Learner" in text and ">Regrade 2 attempts</button>" in text
+    assert "Lee Learner" in text and ">Regrade: change 1 score</button>" in text
     assert _attempt(after, changed).score == 1.0
     response = client.post(f"/instructor/exercises/{SORT}/regrade",
                            data={"csrf_token": csrf_token(client, "/")})
@@ -671,8 +671,9 @@ def test_release_all_drafts_of_an_exercise_from_the_queue(app, auth, client):
     response = client.post(f"/instructor/exercises/{VISION}/release?exercise={VISION}",
                            data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 303
-    assert "2 reviews of \u201cWrite a vision and a strategy\u201d released." in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+    assert ("2 reviews of \u201cWrite a vision and a strategy\u201d released: the learners "
+            "can see them now.") in client.get(response.headers["Location"]).get_data(
+                as_text=True)
     assert all(_attempt(app, i).status == "reviewed" for i in ids)
     assert client.post(f"/instructor/exercises/{VISION}/release").status_code == 400
     assert client.post("/instructor/exercises/nope/release",
@@ -705,6 +706,24 @@ def test_instructor_pages_speak_about_the_learner(app, auth, client, learner_id)
     strong = html.index("<strong>Strong</strong>")
     assert strong < html.index("<strong>Partly there</strong>") < html.index(
         "<strong>Missing or not a vision</strong>")
+
+
+def test_the_tab_title_names_the_learner_and_the_exercise(app, auth, client, learner_id):
+    attempt_id = submit(app, learner_id, VISION, VISION_ANSWER)
+    auth.instructor()
+    html = client.get(f"/instructor/submissions/{attempt_id}").get_data(as_text=True)
+    assert (f"<title>Lee Learner \u00b7 Write a vision and a strategy \u00b7 Submission "
+            f"{attempt_id} \u00b7 Course</title>") in html
+
+
+def test_a_regrade_preview_that_changes_no_score_says_so(app, auth, client, learner_id):
+    submit(app, learner_id, SORT, sort_form(app, wrong=1))
+    auth.instructor()
+    html = client.get(f"/instructor/exercises/{SORT}/regrade").get_data(as_text=True)
+    assert '<h2 id="changed-title">No score would change</h2>' in html
+    assert "only refresh the automatic feedback the learner sees on 1 attempt" in html
+    assert ">Refresh the feedback only</button>" in html
+    assert "Regrade 1 attempt" not in html and "Regrade: change" not in html
 
 
 # ------------------------------------------------------------------ learner page

@@ -13,11 +13,12 @@ from sqlalchemy import Engine
 from sqlalchemy.sql import Select
 
 from course.db import make_engine, reset_schema
-from course.services import sign_ins
+from course.services import release, sign_ins
 from course.services.attempts import reads as attempt_reads
 
 PARAMS = {"user_id": 1, "exercise_id": "an-exercise", "rows": 21, "before": 5, "attempt_id": 7,
-          "token_hash": "0" * 64, "since": "2026-01-01 00:00:00", "step_id": "a-lesson"}
+          "token_hash": "0" * 64, "since": "2026-01-01 00:00:00", "step_id": "a-lesson",
+          "stale_before": "2026-01-01 00:00:00"}
 
 # ANALYZE's figures as if every learner had half the attempts and each exercise one.
 MISLEADING = {"ix_attempts_user_exercise": "1000000 500000 500000 1",
@@ -84,3 +85,12 @@ def test_a_learners_rows_are_read_through_their_index(engine, name, statement, s
     steps = _plan(engine, statement)
     assert any(step.startswith("SEARCH attempts") and index in step for step in steps), steps
     assert not any(step.startswith("SCAN attempts") for step in steps), steps
+
+
+@pytest.mark.parametrize("statistics", ["none", "misleading"])
+def test_the_dashboards_drafts_are_read_from_the_drafts_alone(engine, statistics) -> None:
+    """Every draft is read, but through the partial index that holds nothing else."""
+    if statistics == "misleading":
+        _mislead(engine)
+    steps = _plan(engine, release._DRAFTS_BY_EXERCISE)
+    assert any("COVERING INDEX ix_attempts_drafts" in step for step in steps), steps

@@ -49,8 +49,11 @@ def trust_this_device(user: User) -> None:
     after_this_request(lambda response: device_cookies.give(response, account))
 
 
-def _after_sign_in(form_next: str | None) -> ResponseReturnValue:
-    return redirect(safe_next(form_next) or url_for("learn.home"))
+def _after_sign_in(form_next: str | None, user: User) -> ResponseReturnValue:
+    """Where the user asked to go, else their own home: an instructor's is the
+    dashboard, not the learner home they have no progress on."""
+    home = url_for("instruct.dashboard" if user.is_instructor else "learn.home")
+    return redirect(safe_next(form_next) or home)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -71,7 +74,7 @@ def sign_up() -> ResponseReturnValue:
             audit.info("signed up user=%s address=%s", user.id, request.remote_addr)
             flash(f"Welcome, {user.display_name}! Your progress is saved from now on.",
                   "success")
-            return _after_sign_in(form.next.data)
+            return _after_sign_in(form.next.data, user)
     status = 400 if form.errors else 200
     return render_template("auth/sign_up.html", form=form), status
 
@@ -88,7 +91,7 @@ def sign_in() -> ResponseReturnValue:
             _start_session(user)
             audit.info("signed in user=%s address=%s", user.id, request.remote_addr)
             flash(f"Signed in as {user.display_name}.", "success")
-            return _after_sign_in(form.next.data)
+            return _after_sign_in(form.next.data, user)
         audit.warning("sign-in refused email=%s address=%s", form.email.data,
                       request.remote_addr)
         field_errors(form.password).append("That email and password do not match an account.")

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from course.db import get_session
 from course.instruct.blueprint import bp
+from course.instruct.forms import BACK_TO_DASHBOARD, ReleaseForm
 from course.services.reports import dashboard as dashboard_report
 from course.services.reports import score_distribution
 from course.site import get_course, latest_copy
@@ -17,12 +18,14 @@ from course.site import get_course, latest_copy
 
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
-    """Per exercise: attempts, learners, mean counted score, pass rate, awaiting review."""
+    """Per exercise: attempts, learners, mean counted score, pass rate, awaiting review,
+    and the draft reviews waiting for release, which can be released from here."""
     session, course = get_session(), get_course()
     distributions = score_distribution.score_distributions(session, course)
     return render_template("instruct/dashboard.html",
                            stats=dashboard_report.dashboard(session, course),
-                           charts=[_chart(d) for d in distributions if d.learners])
+                           charts=[_chart(d) for d in distributions if d.learners],
+                           release_form=ReleaseForm(back=BACK_TO_DASHBOARD))
 
 
 def _chart(distribution: score_distribution.Distribution) -> Markup:

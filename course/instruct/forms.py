@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     Field,
     FloatField,
+    HiddenField,
     IntegerField,
     RadioField,
     SearchField,
@@ -17,7 +18,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: 3.2
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from course.content.schema import Exercise
@@ -139,5 +140,15 @@ class RegradeForm(FlaskForm):
     """The regrade button: a POST that carries only the CSRF token."""
 
 
+BACK_TO_DASHBOARD = "dashboard"
+
+
 class ReleaseForm(FlaskForm):
-    """A release button (one attempt, or every draft of an exercise): only the token."""
+    """A release button (one attempt, every draft of an exercise, or every draft): the
+    token, and where to go afterwards when that is not the page the drafts came from."""
+
+    back = HiddenField(validators=[Optional(), AnyOf([BACK_TO_DASHBOARD])])
+
+    @property
+    def to_dashboard(self) -> bool:
+        return self.back.data == BACK_TO_DASHBOARD

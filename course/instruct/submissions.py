@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup
 
 from course.db import get_session
 from course.instruct.blueprint import bp
@@ -32,6 +33,7 @@ from course.services import review as review_service
 from course.services.attempts import reads as attempt_reads
 from course.services.attempts import report as attempt_page
 from course.services.submissions import (
+    DRAFT,
     BadCursor,
     Cursor,
     SubmissionDetail,
@@ -76,7 +78,9 @@ def submissions() -> ResponseReturnValue:
     return render_template(
         "instruct/submissions.html", form=form, page=page, status_labels=STATUS_LABELS,
         queue=form.query_args(), filtered_exercise=exercise, action_form=ReleaseForm(),
-        drafts=release_service.count_drafts(session, exercise.id) if exercise else 0,
+        # Every draft of the course is offered only where the list shows them all.
+        drafts=release_service.count_drafts(session, exercise.id if exercise else None)
+        if exercise or (filters.status == DRAFT and not filters.learner) else 0,
         mail=mail_queue.waiting(session))
 
 
@@ -159,7 +163,12 @@ def save_review(attempt_id: int) -> ResponseReturnValue:
         _announce([saved.released])
         flash("Review saved and released: the learner can see it now.", "success")
     else:
-        flash("Review saved as a draft. The learner sees it once you release it.", "success")
+        flash(Markup('Review saved as a draft: the learner sees nothing of it until it is '
+                     'released. <a href="{}">Release it</a> or <a href="{}">see every draft '
+                     'waiting for release</a>.').format(
+            url_for("instruct.submission", attempt_id=attempt_id, **queue.query_args(),
+                    _anchor="release-draft"),
+            url_for("instruct.submissions", status=DRAFT, order="oldest")), "success")
     if request.form.get("then") != "next":
         return redirect(url_for("instruct.submission", attempt_id=attempt_id,
                                 **queue.query_args()), 303)
@@ -191,16 +200,37 @@ def release_review(attempt_id: int) -> ResponseReturnValue:
 @bp.post("/exercises/<exercise_id>/release")
 def release_exercise(exercise_id: str) -> ResponseReturnValue:
     exercise = get_course().exercise(exercise_id) or abort(404)
-    if not ReleaseForm().validate():
+    form = ReleaseForm()
+    if not form.validate():
         abort(400)
     released = release_service.release_reviews(get_session(), current_user.id,
                                                course=get_course(), exercise_id=exercise.id,
                                                announce=queue_feedback_mail)
+    return _after_release(released, form, f" of “{exercise.title}”")
+
+
+@bp.post("/drafts/release")
+def release_all() -> ResponseReturnValue:
+    """Every draft review of the course, from the dashboard or the queue of drafts."""
+    form = ReleaseForm()
+    if not form.validate():
+        abort(400)
+    released = release_service.release_reviews(get_session(), current_user.id,
+                                               course=get_course(),
+                                               announce=queue_feedback_mail)
+    return _after_release(released, form, "")
+
+
+def _after_release(released: list[release_service.Released], form: ReleaseForm,
+                   of: str) -> ResponseReturnValue:
+    """Announce a bulk release, say what it did, and go back where the button was."""
     _announce(released)
     count = len(released)
-    flash(f"{count} review{'' if count == 1 else 's'} of “{exercise.title}” released."
-          if count else "There were no draft reviews to release.",
-          "success" if count else "info")
+    flash(f"{count} review{'' if count == 1 else 's'}{of} released: the learners can see "
+          f"{'it' if count == 1 else 'them'} now." if count
+          else "There were no draft reviews to release.", "success" if count else "info")
+    if form.to_dashboard:
+        return redirect(url_for("instruct.dashboard"), 303)
     return redirect(url_for("instruct.submissions", **_queue_form().query_args()), 303)
 
 

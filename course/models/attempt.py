@@ -60,6 +60,11 @@ class Attempt(Base):
         Index("ix_attempts_exercise_status", "exercise_id", "status"),
         # Drafts to release, per exercise ("Release all"), and the queue's draft filter.
         Index("ix_attempts_exercise_draft", "exercise_id", "draft_saved_at"),
+        # Every unreleased draft, by exercise (the dashboard's drafts, "Release all"): only
+        # drafts are in it, so reading them all does not grow with the released reviews.
+        Index("ix_attempts_drafts", "exercise_id", "draft_saved_at", "status",
+              sqlite_where=text("draft_saved_at IS NOT NULL"),
+              postgresql_where=text("draft_saved_at IS NOT NULL")),
         # The learner's exercises with feedback they have not opened, which every signed-in
         # page's header reads (course.services.sign_ins): only unread attempts are in it,
         # so that look-up does not grow with the learner's attempts.

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -102,7 +103,48 @@ def release_reviews(session: Session, released_by_id: int, *, course: Course,
     return released
 
 
-def count_drafts(session: Session, exercise_id: str) -> int:
-    """Reviewed drafts of one exercise waiting for release (one query)."""
-    return session.scalar(select(func.count()).select_from(Attempt).where(
-        Attempt.exercise_id == exercise_id, Attempt.draft_saved_at.is_not(None))) or 0
+def count_drafts(session: Session, exercise_id: str | None = None) -> int:
+    """Reviewed drafts waiting for release, of one exercise or of all (one query, over
+    the drafts alone: ix_attempts_drafts holds nothing else)."""
+    query = select(func.count()).select_from(Attempt).where(Attempt.draft_saved_at.is_not(None))
+    if exercise_id is not None:
+        query = query.where(Attempt.exercise_id == exercise_id)
+    return session.scalar(query) or 0
+
+
+# A draft saved longer ago than this has probably been forgotten: the dashboard says so.
+STALE_DRAFT_AGE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ExerciseDrafts:
+    """The unreleased drafts of one exercise: how many, how many of those are on work
+    still awaiting review (a draft of a re-review sits on reviewed work), how many were
+    saved longer ago than STALE_DRAFT_AGE, and when the oldest was saved."""
+
+    drafts: int
+    on_awaiting: int
+    stale: int
+    oldest: datetime
+
+
+_AWAITING = AttemptStatus.AWAITING_REVIEW.value
+# Over the drafts alone (ix_attempts_drafts, a partial index holding only them), so the
+# dashboard's read costs the same however many attempts were ever released.
+_DRAFTS_BY_EXERCISE = (
+    select(Attempt.exercise_id, func.count().label("drafts"),
+           func.count(case((Attempt.status == _AWAITING, 1))).label("on_awaiting"),
+           func.count(case((Attempt.draft_saved_at < bindparam("stale_before"), 1)))
+           .label("stale"),
+           func.min(Attempt.draft_saved_at).label("oldest"))
+    .where(Attempt.draft_saved_at.is_not(None))
+    .group_by(Attempt.exercise_id))
+
+
+def drafts_by_exercise(session: Session) -> dict[str, ExerciseDrafts]:
+    """Exercise id -> its unreleased drafts, for exercises that have any (one query)."""
+    stale_before = utcnow() - STALE_DRAFT_AGE
+    return {row.exercise_id: ExerciseDrafts(row.drafts, row.on_awaiting, row.stale,
+                                            row.oldest)
+            for row in session.execute(_DRAFTS_BY_EXERCISE,
+                                       {"stale_before": stale_before})}
