@@ -161,19 +161,6 @@ class AppCaches:
     #: secret key or its fallbacks change.
     session_cookies: LRU[str, tuple[dict[str, Any], float]] = field(
         default_factory=lambda: LRU(1024))
-    #: A session's signed CSRF token (course.extensions.csrf_token, the `csrf_token()` of
-    #: templates), by (the CSRF secret key, the session's raw token): a token signed for
-    #: that raw token with that key validates for as long as the session holds it in any
-    #: worker, since tokens carry no time limit (only kept while WTF_CSRF_TIME_LIMIT is
-    #: None). A new session (signing out clears it) has a new raw token, hence a new key.
-    csrf_tokens: LRU[tuple[str | bytes, str], str] = field(
-        default_factory=lambda: LRU(1024))
-    #: A signed-in person's site header (course.site_header), by (mount point, endpoint,
-    #: blueprint, name, whether they teach, how many exercises have new feedback, their
-    #: CSRF token): the partial uses nothing else, and each of these is read on the
-    #: request that asks, so a new name or new feedback shows at once in every worker.
-    headers: LRU[tuple[str, str | None, str | None, str, bool, int, str], Markup] = field(
-        default_factory=lambda: LRU(1024))
 
 
 # Flask-free caches, one per worker process, of pure functions of the loaded course.

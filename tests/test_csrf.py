@@ -191,25 +191,3 @@ def test_every_form_carries_a_token(client: FlaskClient, auth: AuthActions) -> N
     auth.learner()
     html = client.get(f"/lessons/{LESSON}").get_data(as_text=True)
     assert html.count('name="csrf_token"') == 2  # sign out in the header, and the toggle
-
-
-def test_a_kept_token_is_the_sessions_own_across_sign_out_and_sign_in(
-        app: Flask, client: FlaskClient, auth: AuthActions) -> None:
-    """Each session's token is signed once per worker (caches.AppCaches.csrf_tokens): every
-    page of the session shows the same token, it validates, and a new session after
-    signing out and in again gets a token of its own, which validates where the old one
-    is refused."""
-    auth.learner()
-    first = csrf_token(client, f"/lessons/{LESSON}")
-    assert csrf_token(client, "/progress") == first
-    assert client.post(f"/lessons/{LESSON}/complete",
-                       data={"done": "1", "csrf_token": first}).status_code == 302
-    auth.sign_out()
-    auth.sign_in()
-    second = csrf_token(client, f"/lessons/{LESSON}")
-    assert second != first
-    assert_refused(client.post(f"/lessons/{LESSON}/complete",
-                               data={"done": "0", "csrf_token": first}))
-    assert client.post(f"/lessons/{LESSON}/complete",
-                       data={"done": "0", "csrf_token": second}).status_code == 302
-    assert count(app, StepProgress) == 0

@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import update
-
-from course.db import get_session
-from course.models import Attempt, Role
+from course.models import Role
 from tests.helpers import AuthActions, csrf_token, make_user
-from tests.review_factories import VISION, VISION_ANSWER, submit
-from tests.test_review_service import _save
 
 
 def _header(html: str) -> str:
@@ -29,26 +24,6 @@ def test_the_header_follows_a_new_name(app, client, auth) -> None:
                                        "name-display_name": "Lee Renamed"})
     header = _header(client.get("/progress").get_data(as_text=True))
     assert "Lee Renamed</span>" in header and "Lee Learner" not in header
-
-
-def test_the_header_follows_new_feedback_at_once(app, client, auth) -> None:
-    """The badge's count is part of what the header is kept by: released feedback shows
-    on the next page, and reading it clears the badge on the next page too."""
-    learner = auth.learner()
-    teacher = make_user(app, "ines@example.com", "Ines Instructor", Role.INSTRUCTOR)
-    attempt_id = submit(app, learner.id, VISION, VISION_ANSWER)
-    badge = 'New feedback<span class="visually-hidden"> on 1 exercise</span>'
-    for _ in range(2):  # the second time from what was kept
-        assert "New feedback" not in _header(client.get("/progress").get_data(as_text=True))
-    _save(app, attempt_id, teacher.id, feedback="Clear.")
-    assert badge in _header(client.get("/progress").get_data(as_text=True))
-    client.get(f"/attempts/{attempt_id}")
-    assert "New feedback" not in _header(client.get("/progress").get_data(as_text=True))
-    with app.app_context():
-        get_session().execute(update(Attempt).where(Attempt.id == attempt_id)
-                              .values(feedback_unread=True))
-        get_session().commit()
-    assert badge in _header(client.get("/progress").get_data(as_text=True))
 
 
 def test_the_header_marks_the_page_it_is_on(client, auth) -> None:
