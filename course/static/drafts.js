@@ -181,7 +181,8 @@
       save(true);
     });
     window.addEventListener("pageshow", function (event) {
-      if (event.persisted) { submitting = false; }  // back to this page: it was not sent
+      // Back on this page from the history: its text may be edited and left again.
+      if (event.persisted) { submitting = false; }
     });
     window.addEventListener("pagehide", function () {
       if (timer !== null) { save(false); }

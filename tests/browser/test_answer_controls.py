@@ -12,15 +12,17 @@ try:
 except ImportError:  # conftest skips every browser test with the reason (fails on CI)
     expect = None
 
+from course.site import get_course
 from tests.browser.test_axe import sign_in
 from tests.helpers import PASSWORD, make_user
+from tests.review_factories import submit
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 NARROW = {"viewport": {"width": 320, "height": 640}, "has_touch": True, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1366, "height": 768}}
 SCREENS = {"phone": PHONE, "320 px": NARROW, "desktop": DESKTOP}
 
-# For each control: its box, its label's box, its list's box, and the left edge of each
+# For each control: its box, its label's box, its list's (or field's) box, and the left edge of each
 # line of the label's text (lines told apart by their top).
 MEASURE = """selector => Array.from(document.querySelectorAll(selector)).map(input => {
   const box = el => { const b = el.getBoundingClientRect();
@@ -39,7 +41,7 @@ MEASURE = """selector => Array.from(document.querySelectorAll(selector)).map(inp
     lines[key] = Math.min(lines[key] ?? Infinity, r.left);
   }
   return {text: label.textContent.trim().slice(0, 50), control: box(input), tile: box(label),
-          list: box(input.closest('ul')), lines: Object.values(lines)};
+          list: box(input.closest('ul, .field')), lines: Object.values(lines)};
 })"""
 
 
@@ -133,3 +135,19 @@ def test_self_assessment_levels_are_full_width_tiles_in_one_column(live_server, 
     page.get_by_role("button", name="Save my assessment").click()
     expect(page.get_by_text("Your self-assessment was not saved")).to_be_visible()
     assert_tiles(page, selector, f"self-assessment refused, {screen}")
+
+
+def test_the_last_attempt_confirmation_is_a_tile_too(live_server, make_app, make_page):
+    app = make_app()
+    learner = make_user(app)
+    with app.app_context():
+        quiz = get_course().exercise("roadmap-or-delivery-plan")
+        answer = {f"q-{q.id}": [q.options[0].id] for q in quiz.spec.questions}
+    for _ in range(quiz.policy.max_attempts - 1):
+        submit(app, learner.id, quiz.id, answer)
+    page = make_page(**NARROW)
+    sign_in(page, live_server, "learner@example.com", PASSWORD)
+    page.goto(f"{live_server}/exercises/{quiz.id}")
+    assert_tiles(page, "#confirm_last", "last-attempt confirmation, 320 px")
+    page.get_by_text("I understand this is my last attempt").tap()
+    expect(page.locator("#confirm_last")).to_be_checked()
