@@ -23,11 +23,14 @@ def test_drafts_js_is_served_as_javascript_under_the_policy(client) -> None:
 @pytest.mark.parametrize("step_id, written", [
     (VISION, True), ("your-own-roadmap", True), ("final-quiz", False),
     ("roadmap-or-backlog", False)])
-def test_only_a_written_answer_loads_the_drafts_script(client, step_id, written) -> None:
+def test_only_a_written_answer_loads_the_drafts_script(auth, client, step_id, written) -> None:
+    learner = auth.learner()
     html = client.get(f"/exercises/{step_id}").get_data(as_text=True)
     assert ('<script src="/static/drafts.js?v=' in html) is written
     if written:
         assert f'role="status" data-drafts="{step_id}" data-version="' in html
+        # Kept under the learner's id: another learner on the same browser never gets it.
+        assert f'data-learner="{learner.id}"' in html
         assert 'data-attempts-used="0"' in html and " data-draft " in html
 
 
@@ -35,7 +38,8 @@ def test_the_attempt_page_of_a_written_answer_marks_it_saved(app, auth, client) 
     learner = auth.learner()
     first = submit(app, learner.id, VISION, VISION_ANSWER)
     html = client.get(f"/attempts/{first}").get_data(as_text=True)
-    assert f'data-drafts-saved="{VISION}" data-attempts-used="1"' in html
+    assert (f'data-drafts-saved="{VISION}" data-attempts-used="1" '
+            f'data-learner="{learner.id}"') in html
     assert '<script src="/static/drafts.js?v=' in html
     sorted_ = submit(app, learner.id, SORT, sort_form(app))
     assert "drafts.js" not in client.get(f"/attempts/{sorted_}").get_data(as_text=True)

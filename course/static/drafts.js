@@ -90,6 +90,12 @@
     return time;
   }
 
+  /* Whose drafts: the learner's id, so on a shared computer nobody gets another's. */
+  function learner(element) {
+    var holder = element.closest("[data-learner]");
+    return holder ? holder.getAttribute("data-learner") : "";
+  }
+
   function attemptsUsed(element) {
     var holder = element.closest("[data-attempts-used]");
     return holder ? parseInt(holder.getAttribute("data-attempts-used"), 10) || 0 : 0;
@@ -98,7 +104,10 @@
   /* An attempt page: the answer shown is saved, so its draft goes. */
   function settleSaved(marker) {
     var store = localStore();
-    if (store) { settle(store, marker.getAttribute("data-drafts-saved"), attemptsUsed(marker), null); }
+    if (store) {
+      settle(store, learner(marker) + "/" + marker.getAttribute("data-drafts-saved"),
+             attemptsUsed(marker), null);
+    }
   }
 
   /* An exercise page: keep, restore and guard the written answer. */
@@ -107,7 +116,7 @@
     if (!form) { return; }
     var fields = Array.prototype.slice.call(form.querySelectorAll("textarea[data-draft]"));
     if (!fields.length) { return; }
-    var exercise = status.getAttribute("data-drafts");
+    var exercise = learner(form) + "/" + status.getAttribute("data-drafts");
     var key = PREFIX + exercise + ":" + status.getAttribute("data-version");
     var used = attemptsUsed(form);
     var store = localStore();

@@ -18,7 +18,8 @@ from tests.browser.test_answer_controls import PHONE, open_as_learner
 WRITTEN = "/exercises/write-a-product-vision"
 VISION = "Forkcast: a calm family dinner on every weeknight, planned in minutes."
 DRAFTS = ("() => Object.keys(localStorage)"
-          ".filter(k => k.startsWith('course-draft:write-a-product-vision:'))"
+          ".filter(k => k.startsWith('course-draft:')"
+          " && k.includes('/write-a-product-vision:'))"
           ".map(k => JSON.parse(localStorage.getItem(k)))")
 
 
