@@ -20,6 +20,7 @@ from course.grading import registry
 from course.models import User
 from course.services.attempts.submit import submit
 from tests.browser.test_axe import sign_in
+from tests.browser.test_loop_journey import no_axe_violations
 from tests.helpers import PASSWORD, course_at, make_user
 
 COURSE = course_at()
@@ -59,6 +60,7 @@ def test_to_review_shows_item_text_without_markdown_syntax(live_server, make_app
     review = page.locator(".to-review .review-list > li").first
     expect(review).to_contain_text('"Beta to 200 households')
     assert "**" not in review.inner_text()
+    no_axe_violations(page, "a quiz result with Markdown in To review")
 
 
 @pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -78,6 +80,7 @@ def test_a_broken_plan_rule_is_in_to_review_near_the_top(live_server, make_app, 
     count = to_review.locator(".review-list > li").count()
     expect(page.get_by_role("heading", name=f"To review ({count})")).to_be_visible()
     expect(page.get_by_role("link", name=f"{count} to review")).to_be_visible()
+    no_axe_violations(page, "a plan result with a broken rule in To review")
     rule.get_by_role("link").click()
     expect(page.locator(".rules .rule", has_text="No more than 3 cards in Now")).to_be_in_viewport()
     # Near the top: the rule is reached within the first two screens, not five down.
