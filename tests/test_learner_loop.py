@@ -175,8 +175,10 @@ def test_result_leads_with_what_to_review_and_links_to_the_lesson(client, auth, 
     response = client.get(location)
     body = text_of(response)
     html = response.get_data(as_text=True)
-    assert "1 to review" in body
+    # The card, and the "no more than 3 cards in Now" rule its move broke.
+    assert "2 to review" in body
     assert f'href="#item-{card.id}"' in html and f'id="item-{card.id}"' in html
+    assert 'href="#rule-focused-now"' in html and 'id="rule-focused-now"' in html
     with app.app_context():
         section = get_course().review_sections(ex, card.id)[0]
     link = f'href="/lessons/{section.lesson_id}#{section.anchor}"'

@@ -209,18 +209,23 @@ def item_credit(spec: OrderSpec, item: OrderItem, positions: Mapping[str, Any]) 
         return 1.0 if given == OUT else 0.0
     if given == OUT:
         return 0.0
+    before_right, after_right = _links(spec, item, positions)
+    return 0.5 * before_right + 0.5 * after_right
+
+
+def _links(spec: OrderSpec, item: OrderItem, positions: Mapping[str, Any]
+           ) -> tuple[bool, bool]:
+    """Whether what comes just before and just after a placed item that belongs is right:
+    the item the correct order puts there, or the start (the end) of the order."""
+    given = positions[item.id]
     ordered = spec.ordered
-    rank = item.position - 1
+    rank = (item.position or 0) - 1
     before = ordered[rank - 1] if rank > 0 else None
     after = ordered[rank + 1] if rank + 1 < len(ordered) else None
-    credit = 0.0
-    if (before is None and given == 1) or (before is not None
-                                           and positions[before.id] == given - 1):
-        credit += 0.5
-    if (after is None and given == spec.slots) or (after is not None
-                                                   and positions[after.id] == given + 1):
-        credit += 0.5
-    return credit
+    before_right = (given == 1 if before is None else positions[before.id] == given - 1)
+    after_right = (given == spec.slots if after is None
+                   else positions[after.id] == given + 1)
+    return before_right, after_right
 
 
 def grade(spec: OrderSpec, answer: Any) -> Result:
@@ -265,6 +270,41 @@ def answer_labels(spec: OrderSpec) -> dict[str, str]:
     labels[str(spec.slots)] = f"{spec.slots}: {spec.last_label}"
     labels[OUT] = OUT_LABEL
     return labels
+
+
+SCORING_EXPLAINED = (
+    "Each item in the order earns half a point when the item just above it is the one "
+    "that belongs there (for the item that belongs first: when it is at the top), and half "
+    "a point when the item just below it is the right one (for the item that belongs last: "
+    "when it is at the bottom). An item that does not belong earns its point when it is "
+    "marked \u201cDoesn't belong\u201d. So an item in its right place is only partly right "
+    "when one of its neighbours is wrong, and swapping two neighbours costs only the links "
+    "it breaks.")
+
+
+def credit_notes(spec: OrderSpec, given: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Item id -> why a partly right item earned half its point, in the result's words
+    (the module docstring's rule, side by side), from every item's given place; none
+    when the answer no longer fits the exercise (an attempt at an older version)."""
+    positions = {item_id: _value(values[0]) for item_id, values in given.items() if values}
+    if set(positions) != {i.id for i in spec.items} or validate(spec, {"positions": positions}):
+        return {}
+    notes = {}
+    for item in spec.items:
+        if item.position is None or item_credit(spec, item, positions) != 0.5:
+            continue
+        first, last = positions[item.id] == 1, positions[item.id] == spec.slots
+        above = ("it rightly starts the order" if first
+                 else "the item above it is the right one",
+                 "it should not start the order" if first else "the item above it is not")
+        below = ("it rightly ends the order" if last
+                 else "the item below it is the right one",
+                 "it should not end the order" if last else "the item below it is not")
+        before_right = _links(spec, item, positions)[0]
+        # Half credit: exactly one side is right. Each pair is (right wording, wrong wording).
+        right, wrong = (above[0], below[1]) if before_right else (below[0], above[1])
+        notes[item.id] = f"Half credit: {right}; {wrong}."
+    return notes
 
 
 def item_details(spec: OrderSpec, item_id: str, given: Sequence[str],

@@ -1,8 +1,10 @@
 /* order.js: turns an order exercise's "Position" selects into a list to rearrange.
  *
  * Progressive enhancement only: without it the learner picks a position (or "Doesn't
- * belong") per item and the form works as it is. With it, the items form one ordered list
- * and a "Doesn't belong" list; an item moves with its Move up / Move down buttons, its
+ * belong") per item and the form works as it is. With it, the items form one ordered list,
+ * top to bottom, each showing its position number (the two ends also what they stand for,
+ * e.g. "1 · the destination"), and a "Doesn't belong" list; an item moves with its
+ * Move up / Move down buttons, its
  * "Doesn't belong" / "Put back" button, or by dragging it with a mouse. The selects stay
  * the single source of truth (they are hidden and kept in step), so the server receives
  * the same fields either way. Until the learner first moves something the selects stay
@@ -30,6 +32,8 @@
 
   function enhance(root) {
     var slots = parseInt(root.getAttribute("data-slots"), 10);
+    var ends = { 1: root.getAttribute("data-first") };
+    ends[slots] = root.getAttribute("data-last");
     var outLabel = root.getAttribute("data-out-label");
     var list = root.querySelector(".order-list");
     var items = Array.prototype.slice.call(list.querySelectorAll(".order-item"));
@@ -55,6 +59,7 @@
     items.forEach(function (item) {
       select(item).parentNode.hidden = true;
       item.setAttribute("draggable", "true");
+      item.insertBefore(el("p", { class: "order-rank" }), item.firstChild);
       var actions = el("div", { class: "card-actions" });
       var label = " \u201c" + text(item) + "\u201d";
       [["up", "Move up"], ["down", "Move down"], ["toggle", outLabel]].forEach(function (b) {
@@ -70,10 +75,17 @@
     root.appendChild(outHeading);
     root.appendChild(outList);
 
+    // "3", "1 · the destination", or why an item past the last position has none.
+    function rankText(position) {
+      if (position > slots) { return "No position: the order has " + slots; }
+      return ends[position] ? position + " \u00b7 " + ends[position] : String(position);
+    }
+
     function sync() {
       var order = Array.prototype.slice.call(list.children);
       order.forEach(function (item, index) {
         if (touched) { select(item).value = index < slots ? String(index + 1) : ""; }
+        item.querySelector(".order-rank").textContent = rankText(index + 1);
         item.querySelector('[data-move="up"]').disabled = index === 0;
         item.querySelector('[data-move="down"]').disabled = index === order.length - 1;
         var toggle = item.querySelector('[data-move="toggle"]');
@@ -81,6 +93,7 @@
       });
       Array.prototype.slice.call(outList.children).forEach(function (item) {
         if (touched) { select(item).value = "out"; }
+        item.querySelector(".order-rank").textContent = "";
         item.querySelector('[data-move="up"]').disabled = true;
         item.querySelector('[data-move="down"]').disabled = true;
         item.querySelector('[data-move="toggle"]').firstChild.textContent = "Put back in the order";
@@ -99,7 +112,7 @@
       if (isOut(item)) { return "\u201c" + text(item) + "\u201d is in " + outLabel + "."; }
       var position = Array.prototype.indexOf.call(list.children, item) + 1;
       return "\u201c" + text(item) + "\u201d is now at position " + position + " of " +
-        list.children.length + ".";
+        list.children.length + (ends[position] ? ", " + ends[position] : "") + ".";
     }
 
     function moved(item) {

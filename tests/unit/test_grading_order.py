@@ -143,3 +143,42 @@ def test_spec_mistakes_are_named(change, field, fragment):
 def test_the_end_labels_are_required():
     problems = spec_problems({k: v for k, v in SPEC.items() if k != "first_label"})
     assert problems == {"first_label": "is required"}
+
+
+def given_of(answer_: dict) -> dict[str, list[str]]:
+    """An answer as the result page holds it: item id -> the given place, as text."""
+    return {i: [str(v)] for i, v in answer_["positions"].items()}
+
+
+def test_a_partly_right_item_says_which_neighbour_earned_its_half():
+    spec = build(SPEC)
+    # The first two swapped: "roadmap" is in its right place with only the item below
+    # it right; the swapped pair earn nothing, the rest everything.
+    notes = order.credit_notes(spec, given_of(answer("strategy", "vision", "roadmap",
+                                                     "plan", "backlog")))
+    assert notes == {"roadmap": "Half credit: the item below it is the right one; the item "
+                                "above it is not."}
+    # The last two swapped: "plan" keeps the item above it, and the ends speak of the ends.
+    notes = order.credit_notes(spec, given_of(answer("vision", "strategy", "roadmap",
+                                                     "backlog", "plan")))
+    assert notes == {"roadmap": "Half credit: the item above it is the right one; the item "
+                                "below it is not."}
+    notes = order.credit_notes(spec, given_of(answer("vision", "roadmap", "strategy",
+                                                     "plan", "backlog")))
+    assert notes["vision"] == "Half credit: it rightly starts the order; the item below it " \
+                              "is not."
+    notes = order.credit_notes(spec, given_of(answer("strategy", "roadmap", "plan",
+                                                     "backlog", "vision")))
+    assert notes["strategy"] == "Half credit: the item below it is the right one; it " \
+                                "should not start the order."
+    notes = order.credit_notes(spec, given_of(answer("vision", "strategy", "backlog",
+                                                     "roadmap", "plan")))
+    assert notes["plan"] == "Half credit: the item above it is the right one; it should " \
+                            "not end the order."
+
+
+def test_no_notes_for_an_answer_that_no_longer_fits_the_exercise():
+    spec = build(SPEC)
+    given = given_of(answer(*ITEMS))
+    del given["wishes"]  # an item a newer version of the file added
+    assert order.credit_notes(spec, given) == {}

@@ -89,6 +89,23 @@ class AttemptReport:
         return tuple(i for i in self.items if i.mark != "right")
 
     @property
+    def broken_rules(self) -> tuple[dict[str, Any], ...]:
+        """The plan rules the answer broke: reviewed with the items, since a rule can cost
+        as much as several cards."""
+        return tuple(r for r in self.rules if not r["passed"])
+
+    @property
+    def review_count(self) -> int:
+        """How many things "To review" lists: the items not fully right and the broken rules."""
+        return len(self.to_review) + len(self.broken_rules)
+
+    @property
+    def given_by_item(self) -> dict[str, tuple[str, ...]]:
+        """Item id -> what the learner gave for it: the whole answer, for a kind whose
+        result explains one item by its neighbours (the order exercise)."""
+        return {i.id: i.given for i in self.items}
+
+    @property
     def lessons_to_revisit(self) -> tuple[LessonSection, ...]:
         """The lesson sections behind every item to review, without repeats."""
         return tuple(dict.fromkeys(s for i in self.to_review for s in i.lessons))
