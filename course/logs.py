@@ -43,7 +43,6 @@ AUDIT = "course.audit"
 MAX_VALUE = 500
 #: URL arguments that are secrets: a route with one is logged by its rule, not its path.
 SECRET_URL_ARGUMENTS = frozenset({"token"})
-REQUEST_LINE = "%s %s %s %.1fms user=%s"  # method, path, status, duration, user id
 
 
 def escaped(value: object) -> str:
@@ -76,8 +75,6 @@ class EscapedValues(logging.Filter):
     `%.1f`; everything else becomes its escaped text, so a value is logged with `%s`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg is REQUEST_LINE:  # escaped where it was made: every request has one
-            return True
         if isinstance(record.msg, str):  # the code's template, or text made with a value
             record.msg = _characters_escaped(record.msg)
         args = record.args
@@ -172,22 +169,17 @@ def _log_request(response: Response) -> Response:
 
 def write_request_line(method: str, path: str, status: int, started: float | None,
                        user_id: str) -> None:
-    """The request log's line for a request that began at `started` (perf_counter).
-
-    Its method and path, the values a visitor chooses, are escaped here, and the logger's
-    filter passes the record as it is: every request writes one, and the filter would
-    also look at the status, duration and user id (this module's own text: a number or
-    "-").
-    """
+    """The request log's line for a request that began at `started` (perf_counter); the
+    logger's filter escapes its method and path, the values a visitor chooses."""
     if not requests_log.isEnabledFor(logging.INFO):
         return
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     # The record is made here rather than by `requests_log.info`, which would look up the
-    # calling file and line by walking the stack on every request: a quarter of what a
-    # cached page cost the app. The logger's name says where the line comes from.
+    # calling file and line by walking the stack on every request, cached pages included.
+    # The logger's name says where the line comes from.
     requests_log.handle(requests_log.makeRecord(
-        requests_log.name, logging.INFO, __file__, 0, REQUEST_LINE,
-        (escaped(method), escaped(path), status, duration_ms, user_id), None,
+        requests_log.name, logging.INFO, __file__, 0, "%s %s %s %.1fms user=%s",
+        (method, path, status, duration_ms, user_id), None,
         "write_request_line"))
 
 
