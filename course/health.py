@@ -29,9 +29,9 @@ def health() -> ResponseReturnValue:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError:
         return jsonify(status="unavailable", database="unreachable"), 503
-    shared = not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory")
     if not counts_shared_as_configured(current_app):
         return jsonify(status="degraded", database="ok", rate_limit_counts="per worker",
                        rate_limit_storage="unreachable")
+    shared = not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory")
     return jsonify(status="ok", database="ok",
                    rate_limit_counts="shared" if shared else "per worker")

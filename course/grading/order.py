@@ -291,18 +291,18 @@ def credit_notes(spec: OrderSpec, given: Mapping[str, Sequence[str]]) -> dict[st
         return {}
     notes = {}
     for item in spec.items:
-        if item.position is None or item_credit(spec, item, positions) != 0.5:
+        if item.position is None or positions[item.id] == OUT:
+            continue
+        before_right, after_right = _links(spec, item, positions)
+        if before_right == after_right:  # full or no credit: nothing to explain
             continue
         first, last = positions[item.id] == 1, positions[item.id] == spec.slots
-        above = ("it rightly starts the order" if first
-                 else "the item above it is the right one",
-                 "it should not start the order" if first else "the item above it is not")
-        below = ("it rightly ends the order" if last
-                 else "the item below it is the right one",
-                 "it should not end the order" if last else "the item below it is not")
-        before_right = _links(spec, item, positions)[0]
-        # Half credit: exactly one side is right. Each pair is (right wording, wrong wording).
-        right, wrong = (above[0], below[1]) if before_right else (below[0], above[1])
+        if before_right:
+            right = "it rightly starts the order" if first else "the item above it is the right one"
+            wrong = "it should not end the order" if last else "the item below it is not"
+        else:
+            right = "it rightly ends the order" if last else "the item below it is the right one"
+            wrong = "it should not start the order" if first else "the item above it is not"
         notes[item.id] = f"Half credit: {right}; {wrong}."
     return notes
 

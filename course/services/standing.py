@@ -97,6 +97,11 @@ class CourseStanding:
         return self.count(StepState.PASSED)
 
     @property
+    def steps_left(self) -> int:
+        """Steps that still ask something of the learner (not finished)."""
+        return sum(1 for s in self.states.values() if not s.finished)
+
+    @property
     def awaiting_review(self) -> int:
         """Exercises whose work waits for an instructor's review or its release."""
         return self.count(StepState.AWAITING_REVIEW)
