@@ -45,21 +45,20 @@ def password_problem(password: str, personal: Iterable[str] = ()) -> str | None:
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
     inputs = [word for text in personal if text for word in _words(text)]
-    rest = _without(password, inputs)
     with _zxcvbn_lock:
         result = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=inputs)
-        if rest == password:
-            rest_score = result["score"]
-        elif rest:
-            rest_score = zxcvbn(rest[:_ESTIMATED_LENGTH], user_inputs=inputs)["score"]
-        else:  # nothing but the person's own words (zxcvbn cannot score "")
-            rest_score = 0
     if result["score"] < _GOOD_ENOUGH:
         warning = result["feedback"]["warning"] or "This password would be easy to guess."
         return f"{warning.rstrip('.')}. {HINT}"
-    if rest_score < _GOOD_ENOUGH:
-        return f"{PERSONAL} {HINT}"
-    return None
+    rest = _without(password, inputs)
+    if rest == password:
+        return None
+    if rest:
+        with _zxcvbn_lock:
+            rest_score = zxcvbn(rest[:_ESTIMATED_LENGTH], user_inputs=inputs)["score"]
+    else:  # nothing but the person's own words (zxcvbn cannot score "")
+        rest_score = 0
+    return f"{PERSONAL} {HINT}" if rest_score < _GOOD_ENOUGH else None
 
 
 def _without(password: str, words: list[str]) -> str:
