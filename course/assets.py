@@ -66,7 +66,7 @@ def static_version(filename: str) -> str | None:
         found = os.stat(path)
     except OSError:
         return None
-    return _digest(path) if stat.S_ISREG(found.st_mode) else None
+    return _digest(Path(path).read_bytes()) if stat.S_ISREG(found.st_mode) else None
 
 
 def _inside(folder: str, filename: str) -> str | None:
@@ -76,8 +76,8 @@ def _inside(folder: str, filename: str) -> str | None:
     return str(path) if root in path.parents else None
 
 
-def _digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
 
 
 def _static_response(response: Response) -> Response:
@@ -87,9 +87,11 @@ def _static_response(response: Response) -> Response:
     if request.endpoint != "static" or response.status_code != 200:
         return response
     response.direct_passthrough = False
-    response.get_data()  # buffers the file and closes it with the response
+    data = response.get_data()  # buffers the file and closes it with the response
     version = request.args.get("v")
-    if version and version == static_version((request.view_args or {}).get("filename", "")):
+    # A 200 from the static view is a file of the static folder: its hash is that of the
+    # bytes just read, so the file is not read a second time.
+    if version and version == _digest(data):
         response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
     return response
 

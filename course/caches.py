@@ -1,5 +1,7 @@
-"""Every cache the platform keeps, declared here: what each is keyed by, its bound, and why
-a copy kept by one worker is never wrong in another.
+"""Every cache of pages, page parts and grading the platform keeps, declared here: what each
+is keyed by, its bound, and why a copy kept by one worker is never wrong in another. (Reading
+a file or setting once per process, such as the exercise file models, the database's head
+revision or the throwaway account for timing, is not a cache of anything a request asks.)
 
 A cache is a second way to the same answer, so each one here has earned its place by the
 project's rule: it saves at least a fifth of a page a user waits for (the commit that

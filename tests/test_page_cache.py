@@ -49,7 +49,7 @@ def test_signed_in_learners_never_get_the_visitors_copy(client, app, auth) -> No
 def test_query_strings_and_unknown_lessons_are_not_kept(client, app) -> None:
     assert client.get("/?utm=1").status_code == 200
     assert client.get("/lessons/no-such-lesson").status_code == 404
-    assert app.extensions.get("course_anonymous_pages", {}) == {}
+    assert len(app_caches(app).pages) == 0
 
 
 def test_a_visitor_without_cookies_gets_the_copy_with_every_header(make_app, monkeypatch,

@@ -41,8 +41,8 @@ STALE_MESSAGE = ("This exercise changed since you opened it, so your answer was 
 
 
 @bp.app_template_global()
-def placement_board(exercise: Exercise, columns: Sequence[Mapping[str, str]],
-                    items: Sequence[Any], posted: board.Posted | None) -> Markup:
+def placement_board(columns: Sequence[Mapping[str, str]], items: Sequence[Any],
+                    posted: board.Posted | None) -> Markup:
     """The placement board of a sort or now-next-later form (course.learn.board)."""
     return board.build(columns, items).render(posted)
 

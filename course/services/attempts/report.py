@@ -129,7 +129,7 @@ def _current_feedback(exercise: Exercise, attempt: Attempt | OwnAttempt
     if attempt.exercise_version != exercise.version or not exercise.auto_graded:
         return attempt.feedback, None
     key = answer_key(attempt.answer)
-    regraded = _regraded(exercise, id(exercise.spec), key)
+    regraded = _regraded(exercise, key)
     return (attempt.feedback, None) if regraded is None else (regraded, key)
 
 
@@ -138,7 +138,7 @@ def answer_key(answer: Any) -> str:
     return json.dumps(answer, sort_keys=True)
 
 
-def _regraded(exercise: Exercise, spec_id: int, answer_json: str) -> dict[str, Any] | None:
+def _regraded(exercise: Exercise, answer_json: str) -> dict[str, Any] | None:
     """The answer's feedback graded again (kept: caches.REGRADED_FEEDBACK)."""
 
     def grade() -> dict[str, Any] | None:
@@ -147,7 +147,7 @@ def _regraded(exercise: Exercise, spec_id: int, answer_json: str) -> dict[str, A
         except InvalidAnswer:
             return None
 
-    return caches.REGRADED_FEEDBACK.kept((exercise, spec_id, answer_json), grade)
+    return caches.REGRADED_FEEDBACK.kept((exercise, id(exercise.spec), answer_json), grade)
 
 
 def attempt_report(exercise: Exercise, attempt: Attempt | OwnAttempt, standing: Standing,
@@ -171,7 +171,7 @@ def attempt_report(exercise: Exercise, attempt: Attempt | OwnAttempt, standing: 
         attempts_left=attempts_left(exercise.policy, standing.used),
         items=items, rules=tuple(feedback.get("rules", [])),
         columns=tuple(registry.kind_of(exercise).answer_labels(exercise.spec).items()),
-        reference=_reference(exercise, id(exercise.spec)) if visible else {},
+        reference=_reference(exercise) if visible else {},
         answer_key=key)
 
 
@@ -206,7 +206,7 @@ def _kept_items(exercise: Exercise, feedback: Mapping[str, Any], key: str, visib
         lambda: _items(exercise, feedback, visible, course))
 
 
-def _reference(exercise: Exercise, spec_id: int) -> dict[str, tuple[str, ...]]:
+def _reference(exercise: Exercise) -> dict[str, tuple[str, ...]]:
     """Item id -> the model answer's choice for it, read from the model answer's own
     feedback so it is the same for every kind (none for work a person grades); kept
     (caches.MODEL_ANSWERS). Callers only read it."""
@@ -217,4 +217,4 @@ def _reference(exercise: Exercise, spec_id: int) -> dict[str, tuple[str, ...]]:
             return {}
         return {i.item_id: i.given for i in registry.grade(exercise, model).items}
 
-    return caches.MODEL_ANSWERS.kept((exercise, spec_id), choices)
+    return caches.MODEL_ANSWERS.kept((exercise, id(exercise.spec)), choices)
