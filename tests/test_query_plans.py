@@ -26,8 +26,7 @@ MISLEADING = {"ix_attempts_user_exercise": "1000000 500000 500000 1",
               "ix_attempts_user_queue": "1000000 500000 1 1 1 1 1",
               "ix_attempts_unread": "1000000 500000 500000",
               "ix_attempts_exercise_status": "1000000 1 1",
-              "ix_attempts_exercise_created": "1000000 1 1 1 1 1",
-              "ix_attempts_exercise_draft": "1000000 1 1"}
+              "ix_attempts_exercise_created": "1000000 1 1 1 1 1"}
 
 
 @pytest.fixture

@@ -58,10 +58,9 @@ class Attempt(Base):
         Index("ix_attempts_learner_scores", "user_id", "exercise_id", "number", "score",
               "passed", "status", "created_at"),
         Index("ix_attempts_exercise_status", "exercise_id", "status"),
-        # Drafts to release, per exercise ("Release all"), and the queue's draft filter.
-        Index("ix_attempts_exercise_draft", "exercise_id", "draft_saved_at"),
-        # Every unreleased draft, by exercise (the dashboard's drafts, "Release all"): only
-        # drafts are in it, so reading them all does not grow with the released reviews.
+        # Every unreleased draft, by exercise (the dashboard's drafts, "Release all", the
+        # queue's draft filter): only drafts are in it, so reading them all does not grow
+        # with the released reviews, and an attempt without a draft costs it nothing.
         Index("ix_attempts_drafts", "exercise_id", "draft_saved_at", "status",
               sqlite_where=text("draft_saved_at IS NOT NULL"),
               postgresql_where=text("draft_saved_at IS NOT NULL")),

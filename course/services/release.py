@@ -79,9 +79,10 @@ def release_one(session: Session, attempt: Attempt, released_by_id: int,
 def release_reviews(session: Session, released_by_id: int, *, course: Course,
                     attempt_id: int | None = None, exercise_id: str | None = None,
                     announce: Announce | None = None) -> list[Released]:
-    """Release the draft of one attempt, or every draft of an exercise; commit.
+    """Release the draft of one attempt, every draft of an exercise, or (neither given)
+    every draft of the course; commit.
 
-    One query finds the drafts (over ix_attempts_exercise_draft), then one UPDATE and
+    One query finds the drafts (over ix_attempts_drafts), then one UPDATE and
     one audit row each. A draft saved again meanwhile is skipped, not overwritten.
     `announce` gets the releases before the commit, so what it adds commits with them.
     """
