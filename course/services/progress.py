@@ -85,10 +85,14 @@ def rebuild_exercise_steps(session: Session, exercise_ids: Collection[str],
     recounts the learners' keys afterwards). Does not commit."""
     have = set(session.execute(select(StepProgress.user_id, StepProgress.step_id).where(
         StepProgress.step_id.in_(list(exercise_ids)))).all())
-    for user_id, step_id in sorted(have - set(passed)):
-        session.execute(delete(StepProgress).where(StepProgress.user_id == user_id,
-                                                   StepProgress.step_id == step_id))
-    missing = sorted(set(passed) - have)
+    passed = set(passed)
+    stale = sorted(have - passed)
+    if stale:
+        session.connection().execute(
+            delete(StepProgress).where(StepProgress.user_id == bindparam("uid"),
+                                       StepProgress.step_id == bindparam("sid")),
+            [{"uid": u, "sid": s} for u, s in stale])
+    missing = sorted(passed - have)
     if missing:
         now = utcnow()
         session.execute(insert(StepProgress), [
